@@ -1,0 +1,241 @@
+"""The configuration file: TOML validated by pydantic, every problem reported at once.
+
+An error names the file, the key (``sources[1].interval_s``) and what was expected, so
+the person at the wall PC can fix it without reading code. Secrets are never in here:
+a source names the environment variable (or keyring entry) that holds its token.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+TopicKind = Literal["brand", "competitor", "industry", "campaign"]
+
+
+class ConfigError(Exception):
+    """One or more problems in a config file; ``problems`` lists them all."""
+
+    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
+        self.path = str(path)
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{self.path}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Brand(_Model):
+    name: str = Field(min_length=1)
+    accounts: list[str] = Field(default_factory=list)
+
+
+class Topic(_Model):
+    name: str = Field(min_length=1, pattern=r"^[^\s*]+$")
+    kind: TopicKind = "brand"
+    query: str = Field(min_length=1)
+    colour: str | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, value: str) -> str:
+        from app.analysis.query import QueryError, parse
+
+        try:
+            parse(value)
+        except QueryError as exc:
+            raise ValueError(f"query does not parse: {exc}") from None
+        return value
+
+
+class _SourceBase(_Model):
+    name: str = Field(min_length=1)
+    enabled: bool = True
+    interval_s: float = Field(default=60.0, gt=0)
+    timeout_s: float = Field(default=20.0, gt=0)
+
+
+class DemoSourceConfig(_SourceBase):
+    type: Literal["demo"]
+    rate_per_minute: float = Field(default=120.0, gt=0, le=6_000_000)
+    interval_s: float = Field(default=1.0, gt=0)
+    seed: int | None = None
+    #: minutes between simulated crises (0 = never); the first comes after one interval
+    crisis_every_min: float = Field(default=45.0, ge=0)
+    crisis_length_min: float = Field(default=8.0, gt=0)
+    #: minutes of history written on first start so the wall has a past
+    backfill_min: int = Field(default=180, ge=0, le=60 * 24 * 30)
+
+
+class MastodonSourceConfig(_SourceBase):
+    type: Literal["mastodon"]
+    base_url: str
+    hashtags: list[str] = Field(default_factory=list)
+    queries: list[str] = Field(default_factory=list)
+    notifications: bool = True
+    token_env: str | None = None
+    interval_s: float = Field(default=30.0, gt=0)
+    backfill_pages: int = Field(default=2, ge=0, le=50)
+
+
+class BlueskySourceConfig(_SourceBase):
+    type: Literal["bluesky"]
+    base_url: str = "https://bsky.social"
+    queries: list[str] = Field(default_factory=list)
+    handle: str | None = None
+    password_env: str | None = None
+    notifications: bool = True
+    interval_s: float = Field(default=30.0, gt=0)
+    backfill_pages: int = Field(default=2, ge=0, le=50)
+
+
+class RssSourceConfig(_SourceBase):
+    type: Literal["rss"]
+    url: str
+    interval_s: float = Field(default=300.0, gt=0)
+
+
+SourceConfig = Annotated[
+    DemoSourceConfig | MastodonSourceConfig | BlueskySourceConfig | RssSourceConfig,
+    Field(discriminator="type"),
+]
+
+
+class Rules(_Model):
+    """When a mention needs a response, and how urgent it is."""
+
+    follower_threshold: int = Field(default=10_000, ge=0)
+    negative_threshold: float = Field(default=-0.5, ge=-1, le=0)
+    questions: bool = True
+    #: only mentions tagged with one of these topic kinds are queued (ours, not competitors')
+    queue_kinds: list[TopicKind] = Field(default_factory=lambda: ["brand", "campaign"])
+
+
+class Alerts(_Model):
+    """Spike detection: EWMA baseline per topic, alert at z ≥ ``z`` over ``min_count``."""
+
+    z: float = Field(default=3.0, gt=0)
+    min_count: int = Field(default=20, ge=1)
+    window_min: int = Field(default=5, ge=1, le=120)
+    baseline_min: int = Field(default=180, ge=10, le=60 * 24 * 7)
+    ewma_alpha: float = Field(default=0.05, gt=0, lt=1)
+    cooldown_min: int = Field(default=30, ge=0)
+    #: negative-surge alerts compare the negative share of the window with its baseline
+    negative_z: float = Field(default=3.0, gt=0)
+    negative_min_count: int = Field(default=10, ge=1)
+
+
+class Retention(_Model):
+    mentions_days: float = Field(default=30, gt=0)
+    minute_rollups_days: float = Field(default=3, gt=0)
+
+
+class Sla(_Model):
+    """Minutes an item may wait for a response, by priority (P1 … P4)."""
+
+    p1_min: int = 15
+    p2_min: int = 60
+    p3_min: int = 240
+    p4_min: int = 1440
+
+
+class Wall(_Model):
+    layout: str = "demo"
+    theme: str = "dark"
+    admin_chord: str = "Ctrl+Alt+Shift+Q"
+    cursor_idle_s: float = 3.0
+
+
+class Config(_Model):
+    brand: Brand
+    topics: list[Topic] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    rules: Rules = Rules()
+    alerts: Alerts = Alerts()
+    retention: Retention = Retention()
+    sla: Sla = Sla()
+    wall: Wall = Wall()
+    #: extra keys other parts of the program own (console, notifications) live in their tables
+    console: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        for label, names in (
+            ("topics", [t.name for t in self.topics]),
+            ("sources", [s.name for s in self.sources]),
+        ):
+            seen: set[str] = set()
+            for name in names:
+                if name in seen:
+                    raise ValueError(f"{label}: the name {name!r} is used twice")
+                seen.add(name)
+        return self
+
+    def topic(self, name: str) -> Topic | None:
+        return next((t for t in self.topics if t.name == name), None)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    # pydantic puts the discriminator value ("mastodon") into the path of union members
+    return tuple(p for p in loc if p not in {"demo", "mastodon", "bluesky", "rss"})
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """Turn pydantic's errors into ``key: what was expected (got …)`` lines."""
+    problems = []
+    for err in exc.errors():
+        key = _loc(_clean_loc(err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (a typo?)"
+        elif err["type"] == "union_tag_invalid":
+            msg = "type must be one of: demo, mastodon, bluesky, rss"
+        elif err["type"] == "union_tag_not_found":
+            key = f"{key}.type" if key != "(top level)" else "type"
+            msg = "missing (one of: demo, mastodon, bluesky, rss)"
+        got = err.get("input")
+        if err["type"] not in {"missing", "extra_forbidden", "union_tag_not_found"} and not isinstance(
+            got, dict | list
+        ):
+            msg += f" (got {got!r})"
+        problems.append(f"{key}: {msg}")
+    return problems
+
+
+def parse_config(data: dict[str, Any], path: Path | str = "<config>") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(path, describe_validation_error(exc)) from None
+
+
+def load_config(path: Path | str) -> Config:
+    """Load and validate a config file, or raise :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text (byte {exc.start})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"TOML syntax: {exc}"]) from None
+    return parse_config(data, path)
