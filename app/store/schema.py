@@ -130,6 +130,29 @@ CREATE TABLE queue (
 );
 CREATE INDEX queue_open ON queue(state, priority, queued_ts);
 
+-- a crisis declared from the console (escalation or an accepted alert); open while ended_ts IS NULL
+CREATE TABLE crises (
+    id INTEGER PRIMARY KEY,
+    topic TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    alert_id INTEGER REFERENCES alerts(id),
+    declared_by TEXT NOT NULL DEFAULT '',
+    started_ts REAL NOT NULL,
+    ended_ts REAL,
+    ended_by TEXT
+);
+
+-- wall control from any process: walls apply commands with id > the last they applied.
+-- command: scene {screen, scene} | spotlight {mention_id} | clear_spotlight {} | reload {}
+CREATE TABLE wall_commands (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    target TEXT NOT NULL DEFAULT '*',    -- a screen name, or '*' for every wall
+    command TEXT NOT NULL,
+    args TEXT NOT NULL DEFAULT '{}',     -- JSON
+    issued_by TEXT NOT NULL DEFAULT ''
+);
+
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
