@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 TopicKind = Literal["brand", "competitor", "industry", "campaign"]
+_QUEUED_KINDS: tuple[TopicKind, ...] = ("brand", "campaign")
 
 
 class ConfigError(Exception):
@@ -114,7 +115,7 @@ class Rules(_Model):
     negative_threshold: float = Field(default=-0.5, ge=-1, le=0)
     questions: bool = True
     #: only mentions tagged with one of these topic kinds are queued (ours, not competitors')
-    queue_kinds: list[TopicKind] = Field(default_factory=lambda: ["brand", "campaign"])
+    queue_kinds: list[TopicKind] = Field(default_factory=lambda: list(_QUEUED_KINDS))
 
 
 class Alerts(_Model):
@@ -129,6 +130,8 @@ class Alerts(_Model):
     #: negative-surge alerts compare the negative share of the window with its baseline
     negative_z: float = Field(default=3.0, gt=0)
     negative_min_count: int = Field(default=10, ge=1)
+    #: an unacknowledged alert resolves itself after this many minutes (0 = only by hand)
+    auto_resolve_min: int = Field(default=0, ge=0)
 
 
 class Retention(_Model):
@@ -210,9 +213,11 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
             key = f"{key}.type" if key != "(top level)" else "type"
             msg = "missing (one of: demo, mastodon, bluesky, rss)"
         got = err.get("input")
-        if err["type"] not in {"missing", "extra_forbidden", "union_tag_not_found"} and not isinstance(
-            got, dict | list
-        ):
+        if err["type"] not in {
+            "missing",
+            "extra_forbidden",
+            "union_tag_not_found",
+        } and not isinstance(got, dict | list):
             msg += f" (got {got!r})"
         problems.append(f"{key}: {msg}")
     return problems

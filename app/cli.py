@@ -1,0 +1,267 @@
+"""The ``watchfloor`` command line (contract in DESIGN.md: other tools and tests drive it).
+
+Every subcommand takes ``--config`` and ``--db``. With no subcommand it runs the wall,
+the console and the poller; with no config anywhere it runs the built-in demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.config import Config, ConfigError, load_config
+from app.paths import resolve_config, resolve_db
+
+log = logging.getLogger("watchfloor")
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config file (default: $WATCHFLOOR_CONFIG, user config, demo)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=default,
+        help="database file (default: $WATCHFLOOR_DB, user data folder)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
+                        help="debug logging")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="watchfloor", description="Social media command center.")
+    p.add_argument("--version", action="version", version=f"watchfloor {__version__}")
+    _common(p, top=True)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(name: str, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        _common(sp, top=False)
+        return sp
+
+    for name, help_ in (
+        ("run", "poller + a wall window on every screen + the operator console"),
+        ("wall", "wall windows only (a display PC)"),
+    ):
+        sp = cmd(name, help_)
+        sp.add_argument("--layout", metavar="NAME", help="layout name or .toml path")
+        sp.add_argument("--kiosk", action="store_true", help="frameless full screen, no cursor")
+        if name == "wall":
+            sp.add_argument("--poll", action="store_true", help="also run the poller here")
+    cmd("console", "operator console only")
+
+    sp = cmd("poll", "headless poller (a hub machine, or cron)")
+    g = sp.add_mutually_exclusive_group()
+    g.add_argument("--once", action="store_true", help="one round over every source, then exit")
+    g.add_argument("--for", dest="seconds", type=float, metavar="SECONDS", help="poll this long")
+
+    sp = cmd("snapshot", "render every screen of a layout to DIR/<screen>.png without a display")
+    sp.add_argument("--out", required=True, metavar="DIR")
+    sp.add_argument("--layout", metavar="NAME")
+    sp.add_argument("--scene", metavar="NAME")
+
+    sp = cmd("export", "write mentions, the queue, alerts or the audit trail")
+    sp.add_argument("--what", choices=["mentions", "queue", "alerts", "audit"], default="mentions")
+    sp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    sp.add_argument("--out", metavar="FILE", help="default: standard output")
+
+    sp = cmd("doctor", "check config, layouts, database, screens, sources, secrets")
+    sp.add_argument(
+        "--headless", action="store_true", help="skip the display checks (a hub machine)"
+    )
+    sp.add_argument("--offline", action="store_true", help="skip contacting the sources")
+
+    sp = cmd("users", "manage console users")
+    users = sp.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = users.add_parser("add", help="add a user (password read from stdin twice, or prompted)")
+    _common(add, top=False)
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["operator", "approver", "admin", "viewer"])
+
+    sp = cmd("audit", "the audit trail")
+    audit = sp.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit.add_parser(
+        "verify", help="check the hash chain; exit 1 naming the first broken row"
+    )
+    _common(verify, top=False)
+    return p
+
+
+def _config(args: argparse.Namespace) -> tuple[Config, Path]:
+    path = resolve_config(args.config)
+    return load_config(path), path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["_screens"]:  # the child process of `doctor`'s display check
+        from app.doctor import list_screens
+
+        print(json.dumps(list_screens()))
+        return 0
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    from app.logs import setup_logging
+
+    try:
+        config, config_path = _config(args)
+    except ConfigError as exc:
+        print(f"watchfloor: config error in {exc}", file=sys.stderr)
+        if command == "doctor":
+            from app.doctor import run_doctor
+
+            return run_doctor(None, config_error=exc, db_path=resolve_db(args.db), args=args)
+        return 2
+    secret_names = [
+        name for s in config.sources
+        for name in (getattr(s, "token_env", None), getattr(s, "password_env", None)) if name
+    ]  # fmt: skip
+    setup_logging(verbose=args.verbose, secret_names=secret_names,
+                  to_file=command not in {"export", "doctor", "users", "audit"})  # fmt: skip
+    db_path = resolve_db(args.db)
+    log.info("config %s, database %s", config_path, db_path)
+    try:
+        return _dispatch(command, args, config, config_path, db_path)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(command: str, args: argparse.Namespace, config: Config, config_path: Path,
+              db_path: Path) -> int:  # fmt: skip
+    if command == "poll":
+        return poll(config, db_path, once=args.once, seconds=args.seconds)
+    if command in {"run", "wall", "console"}:
+        from app.ui.launch import run_gui
+
+        return run_gui(
+            config, db_path,
+            walls=command != "console",
+            console=command in {"run", "console"},
+            poll=command == "run" or bool(getattr(args, "poll", False)),
+            layout=getattr(args, "layout", None),
+            kiosk=bool(getattr(args, "kiosk", False)),
+        )  # fmt: skip
+    if command == "snapshot":
+        from app.ui.snapshot import render_snapshot
+
+        paths = render_snapshot(
+            config, db_path, Path(args.out), layout=args.layout, scene=args.scene
+        )
+        for path in paths:
+            print(path)
+        return 0
+    if command == "export":
+        return export(db_path, args.what, args.format, args.out)
+    if command == "doctor":
+        from app.doctor import run_doctor
+
+        return run_doctor(config, config_path=config_path, db_path=db_path, args=args)
+    if command == "users":
+        return users_add(db_path, args.name, args.role)
+    if command == "audit":
+        return audit_verify(db_path)
+    raise AssertionError(command)
+
+
+def poll(config: Config, db_path: Path, *, once: bool, seconds: float | None) -> int:
+    """Headless polling on plain asyncio; SIGTERM/SIGINT stop it cleanly."""
+    from app.poller import Poller
+    from app.store.writer import StoreWriter
+
+    async def go() -> None:
+        writer = StoreWriter(db_path, config).start()
+        poller = Poller(config, writer)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(poller.stop()))
+        try:
+            await poller.run(once=once, duration=seconds)
+        finally:
+            await asyncio.to_thread(writer.close)
+
+    asyncio.run(go())
+    return 0
+
+
+def export(db_path: Path, what: str, fmt: str, out: str | None) -> int:
+    from app import export as exporter
+    from app.store.db import open_reader
+
+    conn = open_reader(db_path)
+    try:
+        if out:
+            with Path(out).open("w", encoding="utf-8", newline="") as fh:
+                n = exporter.write(conn, what, fmt, fh)  # type: ignore[arg-type]
+            print(f"{n} {what} written to {out}", file=sys.stderr)
+        else:
+            exporter.write(conn, what, fmt, sys.stdout)  # type: ignore[arg-type]
+    finally:
+        conn.close()
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        second = getpass.getpass("Again: ")
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+        second = sys.stdin.readline().rstrip("\n")
+    if first != second:
+        raise SystemExit("watchfloor: the two passwords differ")
+    if len(first) < 8:
+        raise SystemExit("watchfloor: a password needs at least 8 characters")
+    return first
+
+
+def users_add(db_path: Path, name: str, role: str) -> int:
+    from app.store.db import open_writer, transaction
+    from app.workflow.users import add_user
+
+    password = _read_password()
+    conn = open_writer(db_path)
+    try:
+        with transaction(conn):
+            add_user(conn, name, role, password)
+    except ValueError as exc:
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    print(f"user {name} added as {role}")
+    return 0
+
+
+def audit_verify(db_path: Path) -> int:
+    from app.store.db import open_reader
+    from app.workflow.audit import verify
+
+    conn = open_reader(db_path)
+    try:
+        result = verify(conn)
+    finally:
+        conn.close()
+    if result.ok:
+        print("audit trail intact")
+        return 0
+    print(f"audit trail broken at row {result.first_bad_id}: {result.reason}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,203 @@
+"""``watchfloor doctor``: the check IT runs after installing, and anyone runs when in doubt.
+
+It checks everything it can and lists every problem found (not only the first), then
+exits 1 if there was any. Display checks run in a child process, because a Qt platform
+plugin that cannot load aborts the process that tried.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.config import Config, ConfigError
+
+
+@dataclass
+class Report:
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def ok(self, text: str) -> None:
+        self.lines.append(f"  ok   {text}")
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"  note {text}")
+
+    def bad(self, text: str) -> None:
+        self.lines.append(f"  FAIL {text}")
+        self.problems.append(text)
+
+
+def run_doctor(
+    config: Config | None,
+    *,
+    db_path: Path,
+    args: argparse.Namespace,
+    config_path: Path | None = None,
+    config_error: ConfigError | None = None,
+) -> int:
+    report = Report()
+    if config_error is not None:
+        for problem in config_error.problems:
+            report.bad(f"config {config_error.path}: {problem}")
+    elif config is not None:
+        report.ok(
+            f"config {config_path}: {len(config.topics)} topics, {len(config.sources)} sources"
+        )
+    check_database(report, db_path)
+    if config is not None:
+        layout = check_layout(report, config)
+        check_secrets(report, config)
+        if not getattr(args, "offline", False):
+            check_sources(report, config)
+        if not getattr(args, "headless", False):
+            check_display(report, layout)
+    print("watchfloor doctor")
+    print("\n".join(report.lines))
+    if report.problems:
+        print(f"{len(report.problems)} problem(s) found")
+        return 1
+    print("no problems found")
+    return 0
+
+
+def check_database(report: Report, db_path: Path) -> None:
+    from app.store.db import StoreError, open_writer
+
+    try:
+        conn = open_writer(db_path)
+    except StoreError as exc:
+        report.bad(str(exc))
+        return
+    try:
+        (result,) = conn.execute("PRAGMA quick_check").fetchone()
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        (count,) = conn.execute("SELECT count(*) FROM source_state").fetchone()
+    finally:
+        conn.close()
+    if result != "ok":
+        report.bad(f"database {db_path}: integrity check says {result}")
+    else:
+        report.ok(f"database {db_path}: writable, schema v{version}, {count} sources known")
+
+
+def check_layout(report: Report, config: Config) -> Any:
+    try:
+        from app.layouts import LayoutError, load_layout
+    except ImportError:
+        report.note("layouts: the wall is not installed in this build")
+        return None
+    try:
+        layout = load_layout(config.wall.layout)
+    except (LayoutError, FileNotFoundError) as exc:
+        report.bad(f"layout {config.wall.layout!r}: {exc}")
+        return None
+    report.ok(f"layout {config.wall.layout!r}")
+    return layout
+
+
+def check_secrets(report: Report, config: Config) -> None:
+    from app.secrets import get_secret
+
+    for source in config.sources:
+        for key in ("token_env", "password_env"):
+            name = getattr(source, key, None)
+            if not name:
+                continue
+            if get_secret(name):
+                report.ok(f"source {source.name}: secret {name} is set")
+            else:
+                report.bad(
+                    f"source {source.name}: secret {name} is not set (environment variable or "
+                    f"keyring entry 'watchfloor'/{name})"
+                )
+
+
+def check_sources(report: Report, config: Config) -> None:
+    import httpx
+
+    from app.poller import source_context
+    from app.sources.registry import build_source
+
+    async def go() -> list[tuple[str, list[str]]]:
+        ctx = source_context(config)
+        out = []
+        async with httpx.AsyncClient(timeout=15.0, follow_redirects=True) as client:
+            for cfg in config.sources:
+                if not cfg.enabled:
+                    continue
+                try:
+                    source = build_source(cfg, ctx)
+                    problems = await asyncio.wait_for(source.check(client), timeout=30)
+                    await source.aclose()
+                except Exception as exc:  # doctor reports, never crashes
+                    problems = [f"check failed: {type(exc).__name__}: {exc}"]
+                out.append((cfg.name, problems))
+        return out
+
+    for name, problems in asyncio.run(go()):
+        if problems:
+            for problem in problems:
+                report.bad(f"source {name}: {problem}")
+        else:
+            report.ok(f"source {name}: reachable")
+
+
+def screens_probe_command() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "_screens"]
+    return [sys.executable, "-m", "app", "_screens"]
+
+
+def list_screens() -> list[dict[str, Any]]:
+    """Run in the child: print the screens Qt sees."""
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    screens = [
+        {"name": s.name(), "x": s.geometry().x(), "y": s.geometry().y(),
+         "width": s.geometry().width(), "height": s.geometry().height()}
+        for s in QGuiApplication.screens()
+    ]  # fmt: skip
+    del app
+    return screens
+
+
+def check_display(report: Report, layout: Any) -> None:
+    try:
+        proc = subprocess.run(  # noqa: S603 - our own executable
+            screens_probe_command(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ.copy(),
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        report.bad(f"display: could not start the Qt check ({exc})")
+        return
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        report.bad(
+            f"display: the Qt platform plugin did not load ({tail}); use --headless on a hub"
+        )
+        return
+    screens = json.loads(proc.stdout.strip().splitlines()[-1])
+    platform = os.environ.get("QT_QPA_PLATFORM", "default")
+    report.ok(f"display: Qt platform {platform!r} loads, {len(screens)} screen(s): "
+              + ", ".join(f"{s['name']} {s['width']}x{s['height']}" for s in screens))  # fmt: skip
+    if layout is None:
+        return
+    try:
+        from app.layouts import check_layout_against_screens
+    except ImportError:
+        return
+    for problem in check_layout_against_screens(layout, screens):
+        report.bad(f"layout: {problem}")

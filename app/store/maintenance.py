@@ -1,0 +1,251 @@
+"""Periodic work on the writer thread: spike alerts, trending terms, term counts, pruning.
+
+Each task reads a bounded slice of rollups or term buckets (never raw mentions in bulk)
+and commits in its own transaction; the writer calls :meth:`Maintenance.run_due`
+between ingest batches.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.analysis.spikes import Finding, negative_surge, volume_spike
+from app.analysis.trending import TERM_BUCKET_S, TermCounter, Trend, rising_terms
+from app.config import Config
+from app.store.db import transaction
+from app.store.schema import ALL
+
+log = logging.getLogger(__name__)
+
+#: how many recent 10-minute buckets count as "now" for trending
+RECENT_BUCKETS = 2
+#: hours of term history a trend is measured against
+HISTORY_HOURS = 6
+#: minutes of history judged for alerts on first start or after a stop
+CATCH_UP_MIN = 24 * 60
+#: an alert that fires for a minute older than this is recorded as already resolved
+LIVE_S = 15 * 60
+
+
+@dataclass
+class _Task:
+    every_s: float
+    run: Callable[[sqlite3.Connection, float], set[str]]
+    last: float = 0.0
+
+
+class Maintenance:
+    def __init__(
+        self, config: Config, terms: TermCounter, excluded: Callable[[str | None], frozenset[str]]
+    ) -> None:
+        self.config = config
+        self.terms = terms
+        self.excluded = excluded
+        self.scopes = [ALL, *(t.name for t in config.topics)]
+        self.tasks = [
+            _Task(60, self.flush_terms),
+            _Task(20, self.check_alerts),
+            _Task(60, self.refresh_trending),
+            _Task(600, self.prune),
+        ]
+
+    def run_due(
+        self, conn: sqlite3.Connection, now: float | None = None, *, force: bool = False
+    ) -> set[str]:
+        """Run every task whose time has come; return the tables changed."""
+        now = time.time() if now is None else now
+        changed: set[str] = set()
+        for task in self.tasks:
+            if force or now - task.last >= task.every_s:
+                task.last = now
+                try:
+                    with transaction(conn):
+                        changed |= task.run(conn, now)
+                except sqlite3.Error:
+                    log.exception("maintenance task %s failed", task.run.__name__)
+        return changed
+
+    # -- term counts and trending -------------------------------------------------
+
+    def flush_terms(self, conn: sqlite3.Connection, now: float) -> set[str]:
+        rows = self.terms.drain()
+        if rows:
+            conn.executemany(
+                "INSERT INTO term_buckets (scope, bucket, term, n) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (scope, bucket, term) DO UPDATE SET n = n + excluded.n",
+                rows,
+            )
+        return {"term_buckets"} if rows else set()
+
+    def trends(
+        self, conn: sqlite3.Connection, scope: str, now: float, limit: int = 15
+    ) -> list[Trend]:
+        current = int(now // TERM_BUCKET_S) * TERM_BUCKET_S
+        recent_from = current - (RECENT_BUCKETS - 1) * TERM_BUCKET_S
+        history_from = recent_from - HISTORY_HOURS * 3600
+        recent: Counter[str] = Counter()
+        history: Counter[str] = Counter()
+        buckets: set[int] = set()
+        for bucket, term, n in conn.execute(
+            "SELECT bucket, term, n FROM term_buckets WHERE scope = ? AND bucket >= ?",
+            (scope, history_from),
+        ):
+            if bucket >= recent_from:
+                recent[term] += n
+            else:
+                history[term] += n
+                buckets.add(bucket)
+        # the current bucket is partly filled: scale expectations by how much of it has passed
+        elapsed = (RECENT_BUCKETS - 1) + (now - current) / TERM_BUCKET_S
+        per_bucket = {t: n / max(len(buckets), 1) for t, n in history.items()}
+        return rising_terms(
+            recent,
+            per_bucket,
+            elapsed,
+            exclude=self.excluded(None if scope == ALL else scope),
+            limit=limit,
+        )
+
+    def refresh_trending(self, conn: sqlite3.Connection, now: float) -> set[str]:
+        conn.execute("DELETE FROM trending")
+        for scope in self.scopes:
+            conn.executemany(
+                "INSERT INTO trending (scope, rank, term, recent, baseline, score, updated_ts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (scope, rank, t.term, t.recent, t.baseline, t.score, now)
+                    for rank, t in enumerate(self.trends(conn, scope, now), start=1)
+                ],
+            )
+        return {"trending"}
+
+    # -- alerts -------------------------------------------------------------------
+
+    def check_alerts(self, conn: sqlite3.Connection, now: float) -> set[str]:
+        """Evaluate every complete minute not evaluated yet (catching up after a backfill).
+
+        Each minute is judged once, against the minutes before it, so a crisis in
+        backfilled history is on record while only a live one wakes the room.
+        """
+        cfg = self.config.alerts
+        changed: set[str] = set()
+        if cfg.auto_resolve_min:
+            cur = conn.execute(
+                "UPDATE alerts SET state = 'resolved' WHERE state = 'active' AND ts < ?",
+                (now - cfg.auto_resolve_min * 60,),
+            )
+            if cur.rowcount:
+                changed.add("alerts")
+        newest = int(now // 60) * 60 - 60  # start of the newest complete minute
+        row = conn.execute("SELECT value FROM meta WHERE key = 'alerts_checked'").fetchone()
+        checked = int(row[0]) if row else newest - CATCH_UP_MIN * 60
+        first_eval = max(checked + 60, newest - CATCH_UP_MIN * 60)
+        if first_eval > newest:
+            return changed
+        span = cfg.baseline_min + cfg.window_min
+        first = first_eval - (span - 1) * 60
+        size = (newest - first) // 60 + 1
+        for scope in self.scopes:
+            counts = [0] * size
+            negs = [0] * size
+            for bucket, n, neg in conn.execute(
+                "SELECT bucket, n, neg FROM rollups WHERE res = 60 AND topic = ?"
+                " AND bucket BETWEEN ? AND ?",
+                (scope, first, newest),
+            ):
+                i = (bucket - first) // 60
+                counts[i], negs[i] = n, neg
+            for end in range(span, size + 1):
+                minute = first + (end - 1) * 60
+                c, g = counts[end - span : end], negs[end - span : end]
+                found = {
+                    "spike": volume_spike(
+                        c, window=cfg.window_min, alpha=cfg.ewma_alpha,
+                        z_threshold=cfg.z, min_count=cfg.min_count,
+                    ),
+                    "negative_surge": negative_surge(
+                        c, g, window=cfg.window_min, alpha=cfg.ewma_alpha,
+                        z_threshold=cfg.negative_z, min_count=cfg.negative_min_count,
+                    ),
+                }  # fmt: skip
+                fired_at = minute + 60.0
+                for kind, finding in found.items():
+                    if finding and not self._cooling(conn, kind, scope, fired_at):
+                        live = now - fired_at < LIVE_S
+                        self._raise_alert(conn, kind, scope, finding, fired_at, minute, live=live)
+                        changed.add("alerts")
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('alerts_checked', ?)", (str(newest),)
+        )
+        return changed
+
+    def _cooling(self, conn: sqlite3.Connection, kind: str, topic: str, now: float) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM alerts WHERE kind = ? AND topic = ? AND ts > ? AND ts <= ? LIMIT 1",
+            (kind, topic, now - self.config.alerts.cooldown_min * 60, now),
+        ).fetchone()
+        return row is not None
+
+    def _raise_alert(
+        self,
+        conn: sqlite3.Connection,
+        kind: str,
+        topic: str,
+        f: Finding,
+        now: float,
+        last: int,
+        *,
+        live: bool,
+    ) -> None:
+        window = self.config.alerts.window_min
+        drivers = [t.term for t in self.trends(conn, topic, now, limit=5)]
+        label = "all mentions" if topic == ALL else topic
+        if kind == "spike":
+            text = (
+                f"{label}: {f.observed:.0f} mentions/min over the last {window} min, "
+                f"{f.ratio:.1f}× the usual {f.baseline:.1f}/min (z = {f.z:.1f})"
+            )
+        else:
+            text = (
+                f"{label}: {f.observed:.0%} negative over the last {window} min "
+                f"against a usual {f.baseline:.0%} ({f.window_count} negative posts, z = {f.z:.1f})"
+            )
+        if drivers:
+            text += "; driven by " + ", ".join(drivers)
+        conn.execute(
+            "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation,"
+            " terms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, topic, now, last - (window - 1) * 60, f.observed, f.baseline, f.z, text,
+             json.dumps(drivers), "active" if live else "resolved"),
+        )  # fmt: skip
+        log.warning("alert: %s", text)
+
+    # -- retention ----------------------------------------------------------------
+
+    def prune(self, conn: sqlite3.Connection, now: float) -> set[str]:
+        """Drop raw mentions past retention (keeping open queue items) and fine rollups."""
+        ret = self.config.retention
+        cutoff = now - ret.mentions_days * 86400
+        cur = conn.execute(
+            "DELETE FROM mentions WHERE rowid IN (SELECT rowid FROM mentions WHERE ts < ? LIMIT 20000)"
+            " AND id NOT IN (SELECT mention_id FROM queue"
+            " WHERE state NOT IN ('sent', 'dismissed'))",
+            (cutoff,),
+        )
+        deleted = cur.rowcount
+        conn.execute("DELETE FROM mention_topics WHERE ts < ?", (cutoff,))
+        conn.execute(
+            "DELETE FROM rollups WHERE res = 60 AND bucket < ?",
+            (now - ret.minute_rollups_days * 86400,),
+        )
+        conn.execute("DELETE FROM rollups WHERE res = 600 AND bucket < ?", (now - 90 * 86400,))
+        conn.execute(
+            "DELETE FROM term_buckets WHERE bucket < ?", (now - (HISTORY_HOURS + 2) * 3600,)
+        )
+        return {"mentions"} if deleted else set()

@@ -1,0 +1,300 @@
+"""The one writer thread: it owns the write connection and commits in batches.
+
+Everything that writes goes through here: ingest batches from the poller (analysed on
+this thread, so sentiment never runs on the GUI thread), source health, and arbitrary
+workflow writes via :meth:`StoreWriter.call`. Listeners hear about each commit, on this
+thread, with the tables and topics it touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.analysis.pipeline import Analyzer
+from app.analysis.trending import TermCounter
+from app.config import Config
+from app.model import Mention
+from app.store import ingest
+from app.store.db import open_writer, transaction
+from app.store.maintenance import Maintenance
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class IngestBatch:
+    """A page from one source: its mentions and the cursor that follows them."""
+
+    source: str
+    source_type: str
+    mentions: list[Mention]
+    cursor: dict[str, Any]
+    next_poll: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    fetched: int
+    stored: int
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one commit touched; a view skips changes that do not concern it."""
+
+    tables: frozenset[str]
+    topics: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Job:
+    fut: Future[Any] = field(default_factory=Future)
+
+
+@dataclass(slots=True)
+class _Ingest(_Job):
+    batch: IngestBatch | None = None
+
+
+@dataclass(slots=True)
+class _Call(_Job):
+    fn: Callable[[sqlite3.Connection], Any] | None = None
+    tables: frozenset[str] = frozenset({"*"})
+
+
+_STOP = object()
+
+
+class StoreWriter:
+    def __init__(
+        self,
+        db_path: Path | str,
+        config: Config,
+        *,
+        analyzer: Analyzer | None = None,
+        maintenance: bool = True,
+        max_batch: int = 20_000,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.config = config
+        self.analyzer = analyzer or Analyzer(config)
+        self.terms = TermCounter()
+        self.maintenance = (
+            Maintenance(config, self.terms, self.analyzer.excluded_terms) if maintenance else None
+        )
+        self.max_batch = max_batch
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=1000)
+        self._listeners: list[Callable[[Change], None]] = []
+        self._thread: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> StoreWriter:
+        # open here, not on the thread, so a bad path fails loudly in the caller
+        self._conn = open_writer(self.db_path)
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, run maintenance once more, and stop the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> StoreWriter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- API (any thread) ------------------------------------------------------------
+
+    def add_listener(self, fn: Callable[[Change], None]) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[Change], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def submit(self, batch: IngestBatch) -> Future[IngestReport]:
+        """Queue a page for analysis and storage; the future resolves after its commit."""
+        job = _Ingest(batch=batch)
+        self._put(job)
+        return job.fut
+
+    def call(
+        self, fn: Callable[[sqlite3.Connection], T], *, tables: Iterable[str] = ("*",)
+    ) -> Future[T]:
+        """Run ``fn(conn)`` inside a write transaction on the writer thread.
+
+        ``tables`` names what ``fn`` writes, so listeners can tell whether it concerns them.
+        """
+        job = _Call(fn=fn, tables=frozenset(tables))
+        self._put(job)
+        return job.fut
+
+    def record_status(
+        self,
+        name: str,
+        source_type: str,
+        *,
+        status: str,
+        error: str | None = None,
+        failures: int = 0,
+        next_poll: float | None = None,
+    ) -> Future[None]:
+        """Persist a source's health (a failure with its reason, a pause, a start)."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            ingest.record_source_status(
+                conn, name, source_type, status=status, error=error, failures=failures,
+                now=time.time(), next_poll=next_poll,
+            )  # fmt: skip
+
+        return self.call(write, tables=("source_state",))
+
+    def flush(self, timeout: float = 60.0) -> None:
+        """Block until everything queued so far is committed (tests, ``poll --once``)."""
+        self.call(lambda conn: None, tables=()).result(timeout)
+
+    def run_maintenance(self, timeout: float = 60.0) -> None:
+        """Run every maintenance task now (after a backfill, in tests)."""
+        done: Future[None] = Future()
+        self._put(("maintenance", done))
+        done.result(timeout)
+
+    def _put(self, item: Any) -> None:
+        if self._thread is None:
+            raise RuntimeError("the store writer is not running")
+        self._queue.put(item)
+
+    # -- the thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        try:
+            while True:
+                try:
+                    first = self._queue.get(timeout=1.0)
+                except queue.Empty:
+                    first = None
+                items = [] if first is None else [first]
+                size = self._size(first)
+                while size < self.max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    items.append(item)
+                    size += self._size(item)
+                stop = any(item is _STOP for item in items)
+                self._process(conn, [i for i in items if i is not _STOP])
+                if self.maintenance:
+                    self._notify(self.maintenance.run_due(conn, force=stop), frozenset())
+                if stop:
+                    break
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _size(item: Any) -> int:
+        if isinstance(item, _Ingest) and item.batch is not None:
+            return max(1, len(item.batch.mentions))
+        return 1
+
+    def _process(self, conn: sqlite3.Connection, items: list[Any]) -> None:
+        ingests = [i for i in items if isinstance(i, _Ingest)]
+        if ingests:
+            self._ingest(conn, ingests)
+        for item in items:
+            if isinstance(item, _Call):
+                self._call(conn, item)
+            elif isinstance(item, tuple) and item[0] == "maintenance":
+                if self.maintenance:
+                    self._notify(self.maintenance.run_due(conn, force=True), frozenset())
+                item[1].set_result(None)
+
+    def _ingest(self, conn: sqlite3.Connection, jobs: list[_Ingest]) -> None:
+        now = time.time()
+        try:
+            fresh = {
+                id(job): ingest.unique_new(conn, job.batch.mentions) for job in jobs if job.batch
+            }
+            everything = [m for ms in fresh.values() for m in ms]
+            self.analyzer.analyse(everything)
+            with transaction(conn):
+                # another process may have stored some meanwhile: check again under the lock
+                still_new = {m.id for m in ingest.unique_new(conn, everything)}
+                stored = [m for m in everything if m.id in still_new]
+                topics = ingest.insert_mentions(conn, stored, now)
+                for job in jobs:
+                    b = job.batch
+                    assert b is not None
+                    ingest.record_source_success(
+                        conn, b.source, b.source_type, b.cursor, fetched=len(b.mentions),
+                        stored=sum(1 for m in fresh[id(job)] if m.id in still_new), now=now,
+                        next_poll=b.next_poll,
+                    )  # fmt: skip
+        except Exception as exc:
+            log.exception("storing a batch failed")
+            for job in jobs:
+                job.fut.set_exception(exc)
+            return
+        for m in stored:
+            self.terms.add(("*", *m.topics), m.ts, m.terms)
+        for job in jobs:
+            b = job.batch
+            assert b is not None
+            job.fut.set_result(
+                IngestReport(
+                    fetched=len(b.mentions),
+                    stored=sum(1 for m in fresh[id(job)] if m.id in still_new),
+                )
+            )
+        tables = {"source_state"}
+        if stored:
+            tables |= {"mentions", "rollups", "mention_topics"}
+            if any(m.needs_response for m in stored):
+                tables.add("queue")
+        self._notify(tables, frozenset(topics))
+
+    def _call(self, conn: sqlite3.Connection, job: _Call) -> None:
+        assert job.fn is not None
+        try:
+            with transaction(conn):
+                result = job.fn(conn)
+        except BaseException as exc:  # handed to the caller, who knows what it means
+            job.fut.set_exception(exc)
+            return
+        job.fut.set_result(result)
+        self._notify(set(job.tables), frozenset())
+
+    def _notify(self, tables: set[str], topics: frozenset[str]) -> None:
+        if not tables:
+            return
+        change = Change(frozenset(tables), topics)
+        for fn in list(self._listeners):
+            try:
+                fn(change)
+            except Exception:
+                log.exception("a change listener failed")

@@ -1,0 +1,64 @@
+"""Spike detection finds injected spikes and stays quiet on flat, noisy series."""
+
+from __future__ import annotations
+
+import random
+
+from app.analysis.spikes import ewma, negative_surge, volume_spike
+
+PARAMS = {"window": 5, "alpha": 0.05, "z_threshold": 3.0, "min_count": 20}
+
+
+def poisson_series(rng: random.Random, lam: float, n: int) -> list[int]:
+    out = []
+    for _ in range(n):
+        # sum of Bernoulli trials: close enough to Poisson for these rates
+        out.append(sum(1 for _ in range(int(lam * 10)) if rng.random() < 0.1))
+    return out
+
+
+def test_ewma_of_constant_series() -> None:
+    mean, var = ewma([7.0] * 50, 0.1)
+    assert mean == 7.0 and var == 0.0
+
+
+def test_quiet_on_flat_noisy_series() -> None:
+    rng = random.Random(1)
+    false_alarms = 0
+    for _ in range(300):
+        series = poisson_series(rng, 10, 185)
+        if volume_spike(series, **PARAMS):
+            false_alarms += 1
+    assert false_alarms <= 3  # z ≥ 3 on a 5-minute mean: rare by construction
+
+
+def test_finds_injected_spike() -> None:
+    rng = random.Random(2)
+    series = [*poisson_series(rng, 10, 180), 40, 45, 38, 50, 42]
+    finding = volume_spike(series, **PARAMS)
+    assert finding is not None
+    assert finding.observed == sum(series[-5:]) / 5
+    assert 8 <= finding.baseline <= 12
+    assert finding.z > 10 and finding.ratio > 3
+
+
+def test_small_bump_on_quiet_topic_needs_min_count() -> None:
+    series = [0] * 180 + [1, 2, 1, 3, 2]
+    assert volume_spike(series, **PARAMS) is None
+    assert volume_spike(series, **{**PARAMS, "min_count": 5}) is not None
+
+
+def test_negative_surge() -> None:
+    counts = [50] * 185
+    negs = [10] * 180 + [30, 32, 28, 35, 31]
+    finding = negative_surge(counts, negs, window=5, alpha=0.05, z_threshold=3, min_count=10)
+    assert finding is not None
+    assert abs(finding.baseline - 0.2) < 1e-9
+    assert finding.observed > 0.55
+
+
+def test_negative_share_steady_is_quiet() -> None:
+    rng = random.Random(3)
+    counts = [rng.randint(40, 60) for _ in range(185)]
+    negs = [round(c * 0.2 + rng.uniform(-2, 2)) for c in counts]
+    assert negative_surge(counts, negs, window=5, alpha=0.05, z_threshold=3, min_count=10) is None
