@@ -82,7 +82,10 @@ class MastodonSourceConfig(_SourceBase):
     notifications: bool = True
     token_env: str | None = None
     interval_s: float = Field(default=30.0, gt=0)
+    #: pages read back on the first start of each stream (hashtag, query, notifications)
     backfill_pages: int = Field(default=2, ge=0, le=50)
+    #: statuses per request (Mastodon allows at most 40, notifications 80)
+    page_size: int = Field(default=40, ge=1, le=80)
 
 
 class BlueskySourceConfig(_SourceBase):
@@ -93,13 +96,20 @@ class BlueskySourceConfig(_SourceBase):
     password_env: str | None = None
     notifications: bool = True
     interval_s: float = Field(default=30.0, gt=0)
+    #: pages read back on the first start of each stream (query, notifications)
     backfill_pages: int = Field(default=2, ge=0, le=50)
+    #: posts per request (searchPosts allows at most 100)
+    page_size: int = Field(default=50, ge=1, le=100)
+    #: pages read per poll when catching up after a pause, before yielding a turn
+    catch_up_pages: int = Field(default=5, ge=1, le=50)
 
 
 class RssSourceConfig(_SourceBase):
     type: Literal["rss"]
     url: str
     interval_s: float = Field(default=300.0, gt=0)
+    #: entries kept per poll (the newest first); a feed that never trims is bounded here
+    max_entries: int = Field(default=200, ge=1, le=10_000)
 
 
 SourceConfig = Annotated[

@@ -1,0 +1,401 @@
+"""Mastodon: hashtag timelines, status search and the account's mentions.
+
+Each stream (a hashtag, a search query, the notifications) keeps its own ``min_id`` in
+the cursor. On first start a stream backfills a bounded number of pages going back
+(Link ``rel="next"``); after that each poll asks for what is newer than the cursor and,
+when a page comes back full, says more is ready so the poller fetches again at once.
+A reblog counts as its original post, once. Replies carry an ``Idempotency-Key`` so a
+retry after a lost answer never posts twice (Mastodon remembers keys for an hour).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from app.config import MastodonSourceConfig
+from app.model import Mention
+from app.sources import http
+from app.sources.base import (
+    AuthError,
+    BadResponse,
+    Cursor,
+    FetchResult,
+    RateLimited,
+    ReplyResult,
+    Source,
+    SourceContext,
+    SourceError,
+)
+from app.sources.html import clean_text, html_to_text
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 500
+URL_LENGTH = 23  # Mastodon counts every link as 23 characters
+_URL = re.compile(r"https?://\S+")
+_ENGAGEMENT = ("reblogs_count", "favourites_count", "replies_count", "quotes_count")
+_MENTION = re.compile(r"(?<![\w@])@([\w.-]+)@[\w.-]+\w")
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def id_key(status_id: str) -> tuple[int, str]:
+    """Order Mastodon ids: numeric snowflakes compare by length, then text."""
+    return (len(status_id), status_id)
+
+
+def count_chars(text: str) -> int:
+    """Length as Mastodon counts it: links are 23, ``@user@domain`` counts as ``@user``."""
+    text = _URL.sub("x" * URL_LENGTH, text)
+    text = _MENTION.sub(lambda m: "@" + m.group(1), text)
+    return len(text)
+
+
+class MastodonSource(Source):
+    type = "mastodon"
+    config: MastodonSourceConfig
+
+    def __init__(self, config: MastodonSourceConfig, context: SourceContext) -> None:
+        super().__init__(config, context)
+        self.base = config.base_url.rstrip("/")
+        self.host = httpx.URL(self.base).host or self.base
+        self._limit: int | None = None
+        self._me: dict[str, Any] | None = None
+        self._ours = {self._full_acct(a) for a in context.brand_accounts if "." in a}
+
+    # ── plumbing ────────────────────────────────────────────────────────────────────
+    def _token(self) -> str | None:
+        name = self.config.token_env
+        return self.context.secret(name) if name else None
+
+    def _headers(self, *, auth: bool = True) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": self.context.user_agent}
+        token = self._token() if auth else None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def _auth_hint(self) -> str:
+        if not self.config.token_env:
+            return "this server needs an access token: set token_env in the source's config"
+        return f"check the access token in {self.config.token_env} (and its scopes: read, write:statuses)"
+
+    async def _get(self, client: httpx.AsyncClient, url: str, params: Any = None, *,
+                   check: bool = True) -> http.Response:  # fmt: skip
+        if not url.startswith(("http://", "https://")):
+            url = self.base + url
+        return await http.request(
+            client, "GET", url, params=params, headers=self._headers(),
+            timeout_s=self.config.timeout_s, max_bytes=self.context.max_body_bytes,
+            check=check, auth_hint=self._auth_hint(),
+        )  # fmt: skip
+
+    def _full_acct(self, acct: str) -> str:
+        acct = acct.strip().lstrip("@").casefold()
+        return acct if "@" in acct else f"{acct}@{self.host.casefold()}"
+
+    # ── reading ─────────────────────────────────────────────────────────────────────
+    def _streams(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(cursor key, path, fixed params) for every stream this source follows."""
+        limit = self.config.page_size
+        out: list[tuple[str, str, dict[str, Any]]] = []
+        for tag in self.config.hashtags:
+            tag = tag.lstrip("#")
+            out.append(
+                (f"tag:{tag}", f"/api/v1/timelines/tag/{quote(tag, safe='')}", {"limit": limit})
+            )
+        for query in self.config.queries:
+            out.append((f"search:{query}", "/api/v2/search",
+                        {"q": query, "type": "statuses", "resolve": "false", "limit": limit}))  # fmt: skip
+        if self.config.notifications and self._token():
+            out.append(("notifications", "/api/v1/notifications",
+                        {"types[]": "mention", "limit": min(limit, 80)}))  # fmt: skip
+        return out
+
+    async def fetch(self, client: httpx.AsyncClient, cursor: Cursor) -> FetchResult:
+        streams = dict(cursor.get("streams", {}))
+        mentions: dict[str, Mention] = {}
+        more = False
+        waits: list[float] = []
+        if self._token() and self._me is None:
+            await self._verify(client)
+        for key, path, params in self._streams():
+            state = dict(streams.get(key, {}))
+            if state.get("disabled_until", 0) > time.time():
+                continue
+            try:
+                items, state, full, resp = await self._read_stream(client, key, path, params, state)
+            except SourceError as exc:
+                if key.startswith("search:") and not isinstance(exc, AuthError | RateLimited):
+                    # full-text search is optional on Mastodon servers; note it and go on
+                    log.warning("%s: search %r unavailable: %s", self.name, key[7:], exc.reason)
+                    streams[key] = {**state, "disabled_until": time.time() + 3600,
+                                    "disabled_reason": exc.reason}  # fmt: skip
+                    continue
+                raise
+            streams[key] = state
+            more = more or full
+            wait = http.rate_limit_wait(resp.headers, reserve=5) if resp is not None else None
+            if wait:
+                waits.append(wait)
+            for mention in items:
+                seen = mentions.get(mention.native_id)
+                if seen is not None:
+                    seen.directed_at_us = seen.directed_at_us or mention.directed_at_us
+                else:
+                    mentions[mention.native_id] = mention
+        next_in = max(waits) if waits else None
+        return FetchResult(
+            mentions=list(mentions.values()),
+            cursor={"streams": streams},
+            more=more and next_in is None,
+            next_in_s=next_in,
+        )
+
+    async def _read_stream(
+        self, client: httpx.AsyncClient, key: str, path: str, params: dict[str, Any],
+        state: dict[str, Any],
+    ) -> tuple[list[Mention], dict[str, Any], bool, http.Response | None]:  # fmt: skip
+        """One poll of one stream: returns (mentions, new state, page was full, last response)."""
+        limit = int(params["limit"])
+        is_search = key.startswith("search:")
+        newest = state.get("min_id")
+        items: list[Mention] = []
+        if newest is None:
+            # first start: newest page, then back through Link rel="next" for a bounded backfill
+            pages = max(1, self.config.backfill_pages)
+            url: str | None = path
+            query: dict[str, Any] | None = dict(params)
+            top: str | None = None
+            resp = None
+            for _ in range(pages):
+                assert url is not None
+                resp = await self._get(client, url, query)
+                raw = self._records(resp, key)
+                if not raw:
+                    break
+                ids = [str(r.get("id")) for r in raw if r.get("id") is not None]
+                if top is None or (ids and id_key(max(ids, key=id_key)) > id_key(top)):
+                    top = max(ids, key=id_key)
+                items.extend(self._normalise_many(raw, key))
+                if is_search:
+                    query = (
+                        {**params, "max_id": min(ids, key=id_key)} if len(raw) >= limit else None
+                    )
+                    url = path if query else None
+                else:
+                    url, query = resp.link("next"), None
+                if not url or len(raw) < limit:
+                    break
+            state = {"min_id": top or "0"} if top else {"min_id": "0"}
+            return items, state, False, resp
+        resp = await self._get(client, path, {**params, "min_id": newest})
+        raw = self._records(resp, key)
+        ids = [str(r.get("id")) for r in raw if r.get("id") is not None]
+        if ids:
+            state = {"min_id": max([newest, *ids], key=id_key)}
+        items = self._normalise_many(raw, key)
+        return items, state, len(raw) >= limit, resp
+
+    def _records(self, resp: http.Response, key: str) -> list[dict[str, Any]]:
+        data = resp.json()
+        if key.startswith("search:"):
+            data = data.get("statuses") if isinstance(data, dict) else None
+        if not isinstance(data, list):
+            raise BadResponse(f"{resp.where} answered with {type(data).__name__}, expected a list")
+        return [r for r in data if isinstance(r, dict)]
+
+    def _normalise_many(self, records: list[dict[str, Any]], key: str) -> list[Mention]:
+        out: list[Mention] = []
+        for record in records:
+            directed = False
+            status = record
+            if key == "notifications":
+                if record.get("type") not in {"mention", "quote"}:
+                    continue
+                status = record.get("status") or {}
+                directed = True
+            try:
+                mention = self.normalise(status, directed_at_us=directed)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("%s: skipped a status that did not parse: %s", self.name, exc)
+                continue
+            if mention is not None:
+                out.append(mention)
+        return out
+
+    def normalise(self, status: dict[str, Any], *, directed_at_us: bool = False) -> Mention | None:
+        """One Mastodon status → a :class:`Mention` (a reblog becomes its original)."""
+        original = status.get("reblog") or status
+        if not isinstance(original, dict) or not original.get("id"):
+            return None
+        account = original.get("account") or {}
+        created = parse_time(original.get("created_at"))
+        if created is None:
+            raise ValueError(f"status {original.get('id')} has no valid created_at")
+        acct = str(account.get("acct") or account.get("username") or "")
+        content = original.get("content")
+        text = html_to_text(content) if content else clean_text(str(original.get("text") or ""))
+        media = original.get("media_attachments") or []
+        descriptions = [clean_text(str(m.get("description") or "")).strip() for m in media
+                        if isinstance(m, dict)]  # fmt: skip
+        if media and not text:
+            text = "\n".join(f"[{d}]" if d else "[media]" for d in descriptions)
+        poll = original.get("poll")
+        if isinstance(poll, dict) and poll.get("options"):
+            options = [clean_text(str(o.get("title", ""))) for o in poll["options"]]
+            text = f"{text}\n" + "\n".join(f"○ {o}" for o in options)
+        if not directed_at_us:
+            directed_at_us = self._is_for_us(original)
+        in_reply_to = original.get("in_reply_to_id")
+        return Mention(
+            network="mastodon",
+            native_id=str(original["id"]),
+            source=self.name,
+            text=text.strip(),
+            created_at=created,
+            url=str(original.get("url") or original.get("uri") or ""),
+            author=f"@{self._full_acct(acct)}" if acct else "",
+            author_name=clean_text(str(account.get("display_name") or "")).strip(),
+            author_followers=_int(account.get("followers_count")),
+            engagement=sum(_int(original.get(k)) or 0 for k in _ENGAGEMENT),
+            lang=original.get("language") or None,
+            content_warning=clean_text(str(original.get("spoiler_text") or "")).strip(),
+            sensitive=bool(original.get("sensitive")) or bool(original.get("spoiler_text")),
+            directed_at_us=directed_at_us,
+            in_reply_to=str(in_reply_to) if in_reply_to else None,
+            reply_ref={
+                "status_id": str(original["id"]),
+                "acct": acct,
+                "visibility": str(original.get("visibility") or "public"),
+                "spoiler_text": str(original.get("spoiler_text") or ""),
+            },
+        )
+
+    def _is_for_us(self, status: dict[str, Any]) -> bool:
+        me = self._me or {}
+        if me.get("id") and status.get("in_reply_to_account_id") == me.get("id"):
+            return True
+        for mentioned in status.get("mentions") or []:
+            if not isinstance(mentioned, dict):
+                continue
+            if me.get("id") and mentioned.get("id") == me.get("id"):
+                return True
+            if self._full_acct(str(mentioned.get("acct") or "")) in self._ours:
+                return True
+        return False
+
+    async def _verify(self, client: httpx.AsyncClient) -> dict[str, Any]:
+        resp = await self._get(client, "/api/v1/accounts/verify_credentials")
+        data = resp.json()
+        if not isinstance(data, dict) or "id" not in data:
+            raise BadResponse(f"{resp.where} did not describe an account")
+        self._me = {"id": str(data["id"]), "acct": str(data.get("acct") or "")}
+        if self._me["acct"]:
+            self._ours.add(self._full_acct(self._me["acct"]))
+        return data
+
+    # ── doctor ──────────────────────────────────────────────────────────────────────
+    async def check(self, client: httpx.AsyncClient) -> list[str]:
+        problems: list[str] = []
+        try:
+            await self._instance_limit(client)
+        except SourceError as exc:
+            return [f"{self.base}: {exc.reason}"]
+        if self.config.token_env:
+            if not self._token():
+                problems.append(f"the secret {self.config.token_env} is not set")
+            else:
+                try:
+                    await self._verify(client)
+                except SourceError as exc:
+                    problems.append(exc.reason)
+        elif self.config.notifications:
+            problems.append("no token_env: mentions of the brand (notifications) cannot be read")
+        return problems
+
+    # ── replying ────────────────────────────────────────────────────────────────────
+    def reply_limit(self) -> int | None:
+        return self._limit or DEFAULT_LIMIT
+
+    async def _instance_limit(self, client: httpx.AsyncClient) -> int:
+        """The server's status length limit: ``/api/v2/instance``, then v1, else 500."""
+        if self._limit is not None:
+            return self._limit
+        limit: int | None = None
+        resp = await self._get(client, "/api/v2/instance", check=False)
+        if resp.status == 404:
+            resp = await self._get(client, "/api/v1/instance", check=False)
+        http.raise_for_status(resp)
+        data = resp.json()
+        if isinstance(data, dict):
+            statuses = (data.get("configuration") or {}).get("statuses") or {}
+            limit = _int(statuses.get("max_characters")) or _int(data.get("max_toot_chars"))
+        self._limit = limit or DEFAULT_LIMIT
+        return self._limit
+
+    def compose(self, reply_ref: dict[str, Any], text: str) -> str:
+        """The reply as posted: it names the author first, as Mastodon clients do."""
+        acct = str(reply_ref.get("acct") or "")
+        text = text.strip()
+        if acct and f"@{acct}".casefold() not in text.casefold():
+            text = f"@{acct} {text}"
+        return text
+
+    async def reply(
+        self, client: httpx.AsyncClient, reply_ref: dict[str, Any], text: str, idempotency_key: str
+    ) -> ReplyResult:
+        status_id = reply_ref.get("status_id")
+        if not status_id:
+            raise SourceError("this item cannot be answered on Mastodon (no status id)")
+        if not self._token():
+            raise AuthError(f"cannot reply: {self._auth_hint()}")
+        body_text = self.compose(reply_ref, text)
+        limit = await self._instance_limit(client)
+        length = count_chars(body_text)
+        if length > limit:
+            raise SourceError(f"the reply is {length} characters; this server allows {limit}")
+        visibility = reply_ref.get("visibility") or "public"
+        payload: dict[str, Any] = {
+            "status": body_text,
+            "in_reply_to_id": str(status_id),
+            "visibility": visibility
+            if visibility in {"public", "unlisted", "private", "direct"}
+            else "public",
+        }
+        if reply_ref.get("spoiler_text"):
+            payload["spoiler_text"] = str(reply_ref["spoiler_text"])
+        headers = {**self._headers(), "Idempotency-Key": idempotency_key}
+        resp = await http.request(
+            client, "POST", f"{self.base}/api/v1/statuses", headers=headers, json_body=payload,
+            timeout_s=self.config.timeout_s, max_bytes=self.context.max_body_bytes,
+            auth_hint=self._auth_hint(),
+        )  # fmt: skip
+        data = resp.json()
+        if not isinstance(data, dict) or not data.get("id"):
+            raise BadResponse(f"{resp.where} accepted the reply but did not return its id")
+        return ReplyResult(native_id=str(data["id"]), url=str(data.get("url") or ""))
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
