@@ -52,5 +52,5 @@ sdist() {  # sdist NAME==VERSION DIRNAME
 }
 
 sdist "Mastodon.py==2.3.3" mastodonpy
-sdist "feedparser==6.0.12" feedparser
+sdist "feedparser==6.0.14" feedparser
 echo "peers: ready in $PEERS"
