@@ -263,8 +263,15 @@ async def request(
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
-    text = str(exc).lower()
-    if "refused" in text:
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(chain) < 8:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(c, ConnectionRefusedError) for c in chain):
+        return "connection refused"
+    text = " ".join(str(c) for c in chain).lower()
+    if "refused" in text or "all connection attempts failed" in text:
         return "connection refused"
     if "name" in text and ("resolution" in text or "not known" in text or "resolve" in text):
         return "host name not found"
