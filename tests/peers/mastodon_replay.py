@@ -25,6 +25,7 @@ import yaml
 from tests.peers.server import LoopbackServer, QuietHandler
 
 REPO = Path(__file__).resolve().parents[2]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 CASSETTES = REPO / ".peers" / "mastodonpy" / "tests" / "cassettes"
 RECORDED_HOST = "http://localhost:3000"
 TOKEN = "replay-token"  # the only token this replay accepts
@@ -46,7 +47,7 @@ def missing() -> str | None:
 
 
 def load(name: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((CASSETTES / name).read_text("utf-8"))
+    data = yaml.load((CASSETTES / name).read_text("utf-8"), Loader=_LOADER)
     return list(data["interactions"])
 
 
@@ -55,7 +56,7 @@ def all_recorded_bodies() -> Iterator[tuple[str, Any]]:
     for path in sorted(CASSETTES.glob("*.yaml")):
         if path.name.endswith(".ws.yaml"):
             continue
-        for interaction in yaml.safe_load(path.read_text("utf-8")).get("interactions", []):
+        for interaction in yaml.load(path.read_text("utf-8"), Loader=_LOADER).get("interactions", []):
             text = (interaction["response"].get("body") or {}).get("string") or ""
             with contextlib.suppress(ValueError, TypeError):
                 yield path.name, json.loads(text)
@@ -122,7 +123,9 @@ class ReplayHandler(QuietHandler):
         if method == "POST" and path == "/api/v1/statuses":
             self.reply(body)
             return
-        recorded = replay.exact.get((method, path, query))
+        recorded = replay.exact.get((method, path, query)) or replay.exact.get(
+            (method, path, frozenset(q for q in query if q[0] != "limit"))
+        )
         if recorded is not None:
             self.send_recorded(recorded)
             return
