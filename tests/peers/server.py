@@ -48,6 +48,7 @@ class QuietHandler(BaseHTTPRequestHandler):
     """Base handler: HTTP/1.1, no access log on stderr."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
 
     def log_message(self, format: str, *args: object) -> None:
         pass
