@@ -26,6 +26,8 @@ from app.sources.html import clean_text, html_to_text
 
 log = logging.getLogger(__name__)
 
+#: bozo reasons that lose nothing: the charset or media type was wrong but the feed was read
+_SOFT = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _ACCEPT = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 
 
@@ -81,10 +83,12 @@ class RssSource(Source):
         headers.setdefault("content-location", str(resp.url))
         parsed = feedparser.parse(resp.body, response_headers=headers, sanitize_html=True,
                                   resolve_relative_uris=False)  # fmt: skip
-        if parsed.get("bozo") and not parsed.entries:
-            problem = parsed.get("bozo_exception")
+        problem = parsed.get("bozo_exception")
+        soft = isinstance(problem, _SOFT)  # feedparser read it all; it only guessed the charset
+        html = http.looks_like_html(resp.body, resp.headers.get("content-type", ""))
+        if parsed.get("bozo") and not parsed.entries and (html or not soft):
             what = f"{type(problem).__name__}: {problem}" if problem else "not a feed"
-            if http.looks_like_html(resp.body, resp.headers.get("content-type", "")):
+            if html:
                 what = "an HTML page, not a feed"
             raise BadResponse(f"{resp.where} is not a readable RSS/Atom feed ({_short(what)})")
         if parsed.get("bozo"):
