@@ -176,6 +176,10 @@ def network(workdir: Path) -> Iterator[Network]:
         finally:
             with contextlib.suppress(Exception):
                 httpx.post(f"{info['control']}/shutdown", timeout=20) if info else None
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()  # stdin's end also tells the network to close
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
