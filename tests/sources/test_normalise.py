@@ -1,0 +1,88 @@
+"""Network shapes → Mention: the details each network's normaliser must get right."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from app.sources.base import FetchResult
+from app.sources.bluesky import facet_text, make_facets, tid_from_key
+from app.sources.mastodon import count_chars
+from tests.peers.faults import status
+from tests.sources.helpers import bluesky, context, mastodon, run
+
+
+def test_reblog_counts_once_as_its_original_and_keeps_cw_and_emoji() -> None:
+    original = status(10, "<p>Battery :lumio_hot: again</p>") | {
+        "spoiler_text": "phone rant", "sensitive": True,
+        "emojis": [{"shortcode": "lumio_hot", "url": "https://m.test/e.png"}],
+        "mentions": [{"id": "99", "acct": "lumio@brand.test", "username": "lumio"}],
+    }  # fmt: skip
+    boost = status(11, "") | {"reblog": original, "account": {"acct": "bob@else.test"}}
+    pages = [[boost, original]]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=pages[0])
+
+    src = mastodon("https://m.test", context(accounts=["@lumio@brand.test"]), backfill_pages=1)
+
+    async def go() -> FetchResult:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as c:
+            return await src.fetch(c, {})
+
+    result = run(go())
+    assert len(result.mentions) == 1
+    m = result.mentions[0]
+    assert (m.native_id, m.text, m.author) == ("10", "Battery :lumio_hot: again", "@ana@m.test")
+    assert m.content_warning == "phone rant" and m.sensitive
+    assert m.directed_at_us  # it mentions our brand account
+    assert m.engagement == 3 and m.author_followers == 12
+
+
+def test_mastodon_counts_links_and_remote_mentions_like_the_server() -> None:
+    text = "@ana@very.long.example.social see https://lumio.example/" + "x" * 80
+    assert count_chars(text) == len("@ana see ") + 23
+
+
+def test_facets_use_byte_offsets_and_show_full_links() -> None:
+    text = "😍 naïve #lumio at lumio.example/a…"
+    start = len("😍 naïve #lumio at ".encode())
+    facets = [{"index": {"byteStart": start, "byteEnd": len(text.encode())},
+               "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://lumio.example/a/b"}]},
+              {"index": {"byteStart": 999, "byteEnd": 1000}, "features": []}]  # fmt: skip
+    assert facet_text(text, facets) == "😍 naïve #lumio at https://lumio.example/a/b"
+    made = make_facets("¿Ves #lumio? https://lumio.example/help.")
+    spans = {f["features"][0]["$type"].rsplit("#")[1]: f["index"] for f in made}
+    raw = "¿Ves #lumio? https://lumio.example/help.".encode()
+    assert raw[spans["tag"]["byteStart"]:spans["tag"]["byteEnd"]] == b"#lumio"
+    assert raw[spans["link"]["byteStart"]:spans["link"]["byteEnd"]] == b"https://lumio.example/help"
+
+
+def test_reply_record_keys_are_valid_stable_tids() -> None:
+    a, b = tid_from_key("queue-1"), tid_from_key("queue-2")
+    assert a == tid_from_key("queue-1") and a != b
+    for tid in (a, b):
+        assert re.fullmatch(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}", tid)
+
+
+def test_bluesky_labels_and_replies() -> None:
+    view: dict[str, Any] = {
+        "uri": "at://did:plc:ana/app.bsky.feed.post/3k1", "cid": "bafy1",
+        "author": {"did": "did:plc:ana", "handle": "ana.test", "displayName": "Ana"},
+        "record": {"text": "look", "createdAt": "2030-01-01T00:00:00Z", "langs": ["en"],
+                   "labels": {"values": [{"val": "graphic-media"}]},
+                   "reply": {"root": {"uri": "at://r/app.bsky.feed.post/1", "cid": "c1"},
+                             "parent": {"uri": "at://p/app.bsky.feed.post/2", "cid": "c2"}},
+                   "embed": {"$type": "app.bsky.embed.external",
+                             "external": {"uri": "https://lumio.example/", "title": "Lumio"}}},
+        "indexedAt": "2026-11-24T01:00:00.000Z", "likeCount": 3, "repostCount": 1,
+    }  # fmt: skip
+    m = bluesky("https://pds.test").normalise(view)
+    assert m.created_at.isoformat() == "2026-11-24T01:00:00+00:00"  # a clock ahead is capped
+    assert m.sensitive and m.content_warning == "graphic-media"
+    assert m.text == "look\nLumio https://lumio.example/"
+    assert m.reply_ref == {"uri": view["uri"], "cid": "bafy1",
+                           "root": {"uri": "at://r/app.bsky.feed.post/1", "cid": "c1"}}  # fmt: skip
+    assert m.in_reply_to == "at://p/app.bsky.feed.post/2" and m.engagement == 4

@@ -1,0 +1,43 @@
+"""Secrets: the environment first, then the keyring; the value never reaches a log."""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+import pytest
+
+from app.secrets import get_secret
+
+
+def test_environment_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WF_TEST_TOKEN", "from-env")
+    monkeypatch.setattr(keyring, "get_password", lambda s, n: "from-keyring")
+    assert get_secret("WF_TEST_TOKEN") == "from-env"
+
+
+def test_keyring_service_watchfloor_then_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    monkeypatch.delenv("WF_TEST_TOKEN", raising=False)
+    asked: list[tuple[str, str]] = []
+
+    def fake(service: str, name: str) -> str | None:
+        asked.append((service, name))
+        return "kr-value-123" if name == "WF_TEST_TOKEN" else None
+
+    monkeypatch.setattr(keyring, "get_password", fake)
+    with caplog.at_level(logging.DEBUG):
+        assert get_secret("WF_TEST_TOKEN") == "kr-value-123"
+        assert get_secret("WF_OTHER") is None
+    assert asked == [("watchfloor", "WF_TEST_TOKEN"), ("watchfloor", "WF_OTHER")]
+    assert "kr-value-123" not in caplog.text
+
+
+def test_a_broken_keyring_means_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WF_TEST_TOKEN", raising=False)
+
+    def broken(service: str, name: str) -> str:
+        raise keyring.errors.NoKeyringError("no backend")
+
+    monkeypatch.setattr(keyring, "get_password", broken)
+    assert get_secret("WF_TEST_TOKEN") is None
