@@ -86,3 +86,31 @@ def test_bluesky_labels_and_replies() -> None:
     assert m.reply_ref == {"uri": view["uri"], "cid": "bafy1",
                            "root": {"uri": "at://r/app.bsky.feed.post/1", "cid": "c1"}}  # fmt: skip
     assert m.in_reply_to == "at://p/app.bsky.feed.post/2" and m.engagement == 4
+
+
+def test_search_where_the_server_allows_it_and_skips_where_it_does_not() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path == "/api/v2/search":
+            if request.url.params["q"] == "globex":
+                return httpx.Response(503, text="<html><title>Search is disabled</title></html>",
+                                      headers={"Content-Type": "text/html"})  # fmt: skip
+            assert request.url.params["type"] == "statuses"
+            return httpx.Response(200, json={"accounts": [], "hashtags": [],
+                                             "statuses": [status(21)]})  # fmt: skip
+        return httpx.Response(200, json=[status(20)])
+
+    src = mastodon("https://m.test", queries=["lumio phone", "globex"])
+
+    async def go() -> tuple[FetchResult, FetchResult]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as c:
+            first = await src.fetch(c, {})
+            return first, await src.fetch(c, first.cursor)
+
+    first, second = run(go())
+    assert sorted(m.native_id for m in first.mentions) == ["20", "21"]
+    disabled = first.cursor["streams"]["search:globex"]
+    assert "Search is disabled" in disabled["disabled_reason"]
+    assert asked.count("/api/v2/search") == 3  # globex is not asked again within the hour
