@@ -114,3 +114,4 @@ def test_search_where_the_server_allows_it_and_skips_where_it_does_not() -> None
     disabled = first.cursor["streams"]["search:globex"]
     assert "Search is disabled" in disabled["disabled_reason"]
     assert asked.count("/api/v2/search") == 3  # globex is not asked again within the hour
+    assert second.cursor["streams"]["search:globex"] == disabled  # remembered across polls
