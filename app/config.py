@@ -82,7 +82,8 @@ class MastodonSourceConfig(_SourceBase):
     notifications: bool = True
     token_env: str | None = None
     interval_s: float = Field(default=30.0, gt=0)
-    #: pages read back on the first start of each stream (hashtag, query, notifications)
+    #: pages read back on the first start of each stream (hashtag, query, notifications);
+    #: 0 starts from now
     backfill_pages: int = Field(default=2, ge=0, le=50)
     #: statuses per request (Mastodon allows at most 40, notifications 80)
     page_size: int = Field(default=40, ge=1, le=80)
@@ -96,7 +97,7 @@ class BlueskySourceConfig(_SourceBase):
     password_env: str | None = None
     notifications: bool = True
     interval_s: float = Field(default=30.0, gt=0)
-    #: pages read back on the first start of each stream (query, notifications)
+    #: pages read back on the first start of each stream (query, notifications); 0 starts from now
     backfill_pages: int = Field(default=2, ge=0, le=50)
     #: posts per request (searchPosts allows at most 100)
     page_size: int = Field(default=50, ge=1, le=100)

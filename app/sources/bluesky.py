@@ -309,6 +309,8 @@ class BlueskySource(Source):
             page_cursor = next_cursor
             if reached or not page_cursor or len(items) < self.config.page_size:
                 break
+        if mark is None and self.config.backfill_pages == 0:
+            out = []  # start from now: the page only told us where "now" is
         if newest is not None:
             state = {"newest": newest.isoformat(), "uris": sorted(newest_uris)[-50:]}
         return out, state, resp

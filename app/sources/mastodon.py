@@ -204,7 +204,9 @@ class MastodonSource(Source):
                     url, query = resp.link("next"), None
                 if not url or len(raw) < limit:
                     break
-            state = {"min_id": top or "0"} if top else {"min_id": "0"}
+            state = {"min_id": top or "0"}
+            if self.config.backfill_pages == 0:
+                items = []  # start from now: the page only told us where "now" is
             return items, state, False, resp
         resp = await self._get(client, path, {**params, "min_id": newest})
         raw = self._records(resp, key)

@@ -115,3 +115,21 @@ def test_search_where_the_server_allows_it_and_skips_where_it_does_not() -> None
     assert "Search is disabled" in disabled["disabled_reason"]
     assert asked.count("/api/v2/search") == 3  # globex is not asked again within the hour
     assert second.cursor["streams"]["search:globex"] == disabled  # remembered across polls
+
+
+def test_no_backfill_starts_from_now() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "min_id" in request.url.params:
+            return httpx.Response(200, json=[status(31)])
+        return httpx.Response(200, json=[status(30), status(29)])
+
+    src = mastodon("https://m.test", backfill_pages=0)
+
+    async def go() -> tuple[FetchResult, FetchResult]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as c:
+            first = await src.fetch(c, {})
+            return first, await src.fetch(c, first.cursor)
+
+    first, second = run(go())
+    assert first.mentions == [] and first.cursor["streams"]["tag:lumio"] == {"min_id": "30"}
+    assert [m.native_id for m in second.mentions] == ["31"]
