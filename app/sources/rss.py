@@ -9,6 +9,7 @@ slightly broken; one it cannot read at all is a :class:`BadResponse` naming the 
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import hashlib
 import logging
@@ -57,7 +58,8 @@ class RssSource(Source):
         resp = await self._get(client, cursor)
         if resp.status == 304:
             return FetchResult(mentions=[], cursor=dict(cursor))
-        parsed = self.parse(resp)
+        # parsing a big feed takes a while: off the event loop, which may be the GUI's
+        parsed = await asyncio.to_thread(self.parse, resp)
         new_cursor: Cursor = {}
         if resp.headers.get("etag"):
             new_cursor["etag"] = resp.headers["etag"]
