@@ -178,7 +178,20 @@ def test_an_expired_session_is_refreshed(room: dict[str, Any]) -> None:
     fetch(src, {})
     assert src._session is not None
     src._session["access"] = src._session["access"][:-6] + "AAAAAA"  # a token the server rejects
-    assert fetch(src, {}).mentions  # refreshed (or logged in again) and carried on
+    logins: list[int] = []
+    login = src._login
+
+    async def counting_login(c: httpx.AsyncClient) -> dict[str, str]:
+        logins.append(1)
+        return await login(c)
+
+    src._login = counting_login  # type: ignore[method-assign]
+    assert fetch(src, {}).mentions  # refreshed and carried on
+    assert logins == []  # through refreshSession, not a new login (bsky.social limits those)
+    src._session["refresh"] = "not-a-refresh-token"
+    src._session["access"] = "not-an-access-token"
+    assert fetch(src, {}).mentions  # the refresh refused too: logged in again
+    assert logins == [1]
 
 
 def test_a_wrong_app_password_is_an_auth_error(room: dict[str, Any]) -> None:
