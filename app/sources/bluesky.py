@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grapheme
@@ -39,6 +39,10 @@ from app.sources.html import clean_text
 log = logging.getLogger(__name__)
 
 GRAPHEME_LIMIT = 300
+#: how far below the watermark posts are read again (indexing lags; see _read_stream)
+OVERLAP = timedelta(minutes=5)
+#: uris remembered inside that window, per stream
+MAX_RECENT = 1000
 POST = "app.bsky.feed.post"
 _SENSITIVE = {"porn", "sexual", "nudity", "graphic-media", "gore", "sexual-figurative"}
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -269,14 +273,23 @@ class BlueskySource(Source):
     async def _read_stream(
         self, client: httpx.AsyncClient, key: str, state: dict[str, Any]
     ) -> tuple[list[Mention], dict[str, Any], http.Response | None]:
-        """Newest first, page by page, down to the watermark (or a bounded number of pages)."""
+        """Newest first, page by page, down to the watermark (or a bounded number of pages).
+
+        ``indexedAt`` can lag behind: the AppView reports min(createdAt, index time), so a
+        post composed a moment before our last poll may be indexed after it with an older
+        time. Posts within ``OVERLAP`` of the watermark are therefore read again and told
+        apart by the uris remembered for that window.
+        """
         mark = parse_time(state.get("newest"))
-        seen_at_mark = set(state.get("uris", []))
+        recent: dict[str, datetime] = {}
+        for uri, when_text in state.get("recent", []):
+            if (when := parse_time(when_text)) is not None:
+                recent[str(uri)] = when
+        floor = mark - OVERLAP if mark is not None else None
         pages = max(1, self.config.backfill_pages if mark is None else self.config.catch_up_pages)
         page_cursor: str | None = None
         out: list[Mention] = []
         newest: datetime | None = mark
-        newest_uris: set[str] = set(seen_at_mark)
         resp: http.Response | None = None
         for _ in range(pages):
             params: dict[str, Any] = {"limit": self.config.page_size}
@@ -296,13 +309,14 @@ class BlueskySource(Source):
                 uri = str(item.get("uri") or "")
                 if when is None or not uri:
                     continue
-                if mark is not None and (when < mark or (when == mark and uri in seen_at_mark)):
+                if floor is not None and when < floor:
                     reached = True
                     continue
+                if uri in recent:
+                    continue
+                recent[uri] = when
                 if newest is None or when > newest:
-                    newest, newest_uris = when, {uri}
-                elif when == newest:
-                    newest_uris.add(uri)
+                    newest = when
                 mention = self._from_item(item, notification=key == "notifications")
                 if mention is not None:
                     out.append(mention)
@@ -312,7 +326,11 @@ class BlueskySource(Source):
         if mark is None and self.config.backfill_pages == 0:
             out = []  # start from now: the page only told us where "now" is
         if newest is not None:
-            state = {"newest": newest.isoformat(), "uris": sorted(newest_uris)[-50:]}
+            keep = sorted(
+                ((u, w) for u, w in recent.items() if w >= newest - OVERLAP),
+                key=lambda pair: pair[1],
+            )[-MAX_RECENT:]
+            state = {"newest": newest.isoformat(), "recent": [[u, w.isoformat()] for u, w in keep]}
         return out, state, resp
 
     def _from_item(self, item: dict[str, Any], *, notification: bool) -> Mention | None:

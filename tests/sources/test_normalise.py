@@ -133,3 +133,37 @@ def test_no_backfill_starts_from_now() -> None:
     first, second = run(go())
     assert first.mentions == [] and first.cursor["streams"]["tag:lumio"] == {"min_id": "30"}
     assert [m.native_id for m in second.mentions] == ["31"]
+
+
+def test_bluesky_reads_a_late_indexed_post_below_the_watermark_once() -> None:
+    def post(rkey: str, when: str) -> dict[str, Any]:
+        return {"uri": f"at://did:plc:ana/app.bsky.feed.post/{rkey}", "cid": f"c{rkey}",
+                "author": {"handle": "ana.test"}, "indexedAt": when,
+                "record": {"text": f"lumio {rkey}", "createdAt": when}}  # fmt: skip
+
+    a = post("a", "2026-11-24T02:00:10.000Z")
+    late = post("late", "2026-11-24T02:00:08.000Z")  # composed earlier, indexed after our poll
+    old = post("old", "2026-11-24T01:00:00.000Z")
+    pages = [[a, old], [a, late, old], [a, late, old]]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("createSession"):
+            return httpx.Response(200, json={"accessJwt": "ACCESS-JWT-1", "refreshJwt": "REFRESH-JWT-1",
+                                             "did": "did:plc:lumio", "handle": "lumio.test"})  # fmt: skip
+        return httpx.Response(200, json={"posts": pages.pop(0)})
+
+    src = bluesky("https://pds.test", context({"PW": "pw"}), handle="lumio.test",
+                  password_env="PW", notifications=False)  # fmt: skip
+
+    async def go() -> list[list[str]]:
+        cursor: dict[str, Any] = {}
+        seen = []
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as c:
+            for _ in range(3):
+                result = await src.fetch(c, cursor)
+                cursor = result.cursor
+                seen.append([m.text for m in result.mentions])
+        assert "JWT-1" not in str(cursor)  # tokens live in memory only, never in the cursor
+        return seen
+
+    assert run(go()) == [["lumio a", "lumio old"], ["lumio late"], []]
