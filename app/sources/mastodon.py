@@ -38,6 +38,10 @@ from app.sources.html import clean_text, html_to_text
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 500
+#: seconds below the newest id re-read on every poll (late federation; see snowflake_before)
+OVERLAP_S = 300.0
+#: ids remembered inside that window, per stream
+MAX_RECENT = 400
 URL_LENGTH = 23  # Mastodon counts every link as 23 characters
 _URL = re.compile(r"https?://\S+")
 _ENGAGEMENT = ("reblogs_count", "favourites_count", "replies_count", "quotes_count")
@@ -54,6 +58,21 @@ def parse_time(value: Any) -> datetime | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC)
+
+
+def snowflake_before(status_id: str, seconds: float) -> str | None:
+    """The Mastodon id ``seconds`` earlier than ``status_id``, if it is a snowflake.
+
+    Mastodon ids are milliseconds << 16; a remote post gets an id from its own creation
+    time, so one that federates late sorts below posts we already read. Servers with
+    other id schemes (sequential notification ids, ULIDs) get ``None``: no overlap.
+    """
+    if not status_id.isdigit():
+        return None
+    millis = int(status_id) >> 16
+    if not 1_300_000_000_000 < millis < 5_000_000_000_000:  # 2011 … 2128
+        return None
+    return str(max(0, millis - int(seconds * 1000)) << 16)
 
 
 def id_key(status_id: str) -> tuple[int, str]:
@@ -183,17 +202,17 @@ class MastodonSource(Source):
             pages = max(1, self.config.backfill_pages)
             url: str | None = path
             query: dict[str, Any] | None = dict(params)
-            top: str | None = None
+            fetched: list[str] = []
             resp = None
-            for _ in range(pages):
+            truncated = False  # stopped by the page budget, not by the end of the timeline
+            for page in range(pages):
                 assert url is not None
                 resp = await self._get(client, url, query)
                 raw = self._records(resp, key)
-                if not raw:
-                    break
                 ids = [str(r.get("id")) for r in raw if r.get("id") is not None]
-                if top is None or (ids and id_key(max(ids, key=id_key)) > id_key(top)):
-                    top = max(ids, key=id_key)
+                if not ids:
+                    break
+                fetched.extend(ids)
                 items.extend(self._normalise_many(raw, key))
                 if is_search:
                     query = (
@@ -204,17 +223,48 @@ class MastodonSource(Source):
                     url, query = resp.link("next"), None
                 if not url or len(raw) < limit:
                     break
-            state = {"min_id": top or "0"}
+                truncated = page == pages - 1
+            top = max(fetched, key=id_key) if fetched else "0"
+            # never re-read below a truncated backfill: that history was left out on purpose
+            floor = min(fetched, key=id_key) if fetched and truncated else None
+            state = self._state(top, fetched, set(), floor=floor, catching_up=False)
             if self.config.backfill_pages == 0:
                 items = []  # start from now: the page only told us where "now" is
             return items, state, False, resp
-        resp = await self._get(client, path, {**params, "min_id": newest})
+        floor = state.get("floor")
+        ask = newest
+        if not state.get("catching_up"):
+            # re-read a few minutes below the newest id: late-federated posts land there
+            before = snowflake_before(newest, OVERLAP_S)
+            if before is not None:
+                ask = max(before, floor, key=id_key) if floor else before
+        resp = await self._get(client, path, {**params, "min_id": ask})
         raw = self._records(resp, key)
-        ids = [str(r.get("id")) for r in raw if r.get("id") is not None]
-        if ids:
-            state = {"min_id": max([newest, *ids], key=id_key)}
-        items = self._normalise_many(raw, key)
-        return items, state, len(raw) >= limit, resp
+        recent = set(state.get("recent", []))
+        fresh = [r for r in raw if str(r.get("id")) not in recent]
+        full = len(raw) >= limit
+        state = self._state(newest, [str(r.get("id")) for r in raw if r.get("id")], recent,
+                            floor=floor, catching_up=full)  # fmt: skip
+        return self._normalise_many(fresh, key), state, full, resp
+
+    @staticmethod
+    def _state(newest: str, ids: list[str], recent: set[str], *, floor: str | None,
+               catching_up: bool) -> dict[str, Any]:  # fmt: skip
+        """Cursor of one stream: newest id, ids seen inside the overlap window, backfill floor."""
+        top = max([newest, *ids], key=id_key)
+        keep_above = snowflake_before(top, OVERLAP_S)
+        window = sorted(
+            (i for i in recent | set(ids) if keep_above is not None and id_key(i) > id_key(keep_above)),
+            key=id_key,
+        )[-MAX_RECENT:]
+        state: dict[str, Any] = {"min_id": top}
+        if window:
+            state["recent"] = window
+        if floor:
+            state["floor"] = floor
+        if catching_up:
+            state["catching_up"] = True
+        return state
 
     def _records(self, resp: http.Response, key: str) -> list[dict[str, Any]]:
         data = resp.json()

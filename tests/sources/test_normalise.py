@@ -131,7 +131,7 @@ def test_no_backfill_starts_from_now() -> None:
             return first, await src.fetch(c, first.cursor)
 
     first, second = run(go())
-    assert first.mentions == [] and first.cursor["streams"]["tag:lumio"] == {"min_id": "30"}
+    assert first.mentions == [] and first.cursor["streams"]["tag:lumio"]["min_id"] == "30"
     assert [m.native_id for m in second.mentions] == ["31"]
 
 
@@ -167,3 +167,31 @@ def test_bluesky_reads_a_late_indexed_post_below_the_watermark_once() -> None:
         return seen
 
     assert run(go()) == [["lumio a", "lumio old"], ["lumio late"], []]
+
+
+def test_mastodon_rereads_the_last_minutes_for_late_federated_posts() -> None:
+    def snowflake(seconds: float) -> int:
+        return int((1_795_500_000 + seconds) * 1000) << 16
+
+    a, b, late = snowflake(0), snowflake(1), snowflake(-120)  # late: created earlier, seen later
+    server = [[a], [late, a, b], [late, a, b]]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        above = int(request.url.params.get("min_id", 0))
+        ids = sorted(i for i in server[0] if i > above)
+        server.pop(0)
+        return httpx.Response(200, json=[status(i) for i in reversed(ids)])
+
+    src = mastodon("https://m.test")
+
+    async def go() -> list[list[str]]:
+        cursor: dict[str, Any] = {}
+        out = []
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as c:
+            for _ in range(3):
+                result = await src.fetch(c, cursor)
+                cursor = result.cursor
+                out.append(sorted(m.native_id for m in result.mentions))
+        return out
+
+    assert run(go()) == [[str(a)], sorted([str(late), str(b)]), []]
