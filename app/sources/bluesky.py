@@ -177,7 +177,7 @@ class BlueskySource(Source):
             raise AuthError(f"the app password secret {self.config.password_env} is not set")
         resp = await self._raw(
             client, "POST", "com.atproto.server.createSession",
-            body={"identifier": self.config.handle, "password": password}, token=None,
+            body={"identifier": self.config.handle.lstrip("@"), "password": password}, token=None,
         )  # fmt: skip
         if resp.status in (400, 401) and _xrpc_error(resp) in {"AuthenticationRequired", ""}:
             raise AuthError(
