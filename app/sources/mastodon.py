@@ -398,8 +398,11 @@ class MastodonSource(Source):
         http.raise_for_status(resp)
         data = resp.json()
         if isinstance(data, dict):
-            statuses = (data.get("configuration") or {}).get("statuses") or {}
-            limit = _int(statuses.get("max_characters")) or _int(data.get("max_toot_chars"))
+            configuration = data.get("configuration")
+            statuses = configuration.get("statuses") if isinstance(configuration, dict) else None
+            if isinstance(statuses, dict):
+                limit = _int(statuses.get("max_characters"))
+            limit = limit or _int(data.get("max_toot_chars"))  # Pleroma/Akkoma say it this way
         self._limit = limit or DEFAULT_LIMIT
         return self._limit
 
