@@ -340,7 +340,7 @@ class BlueskySource(Source):
                     return None
                 return self.normalise(item, directed_at_us=True)
             return self.normalise(item)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("%s: skipped a post that did not parse: %s", self.name, exc)
             return None
 

@@ -286,7 +286,7 @@ class MastodonSource(Source):
                 directed = True
             try:
                 mention = self.normalise(status, directed_at_us=directed)
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 log.warning("%s: skipped a status that did not parse: %s", self.name, exc)
                 continue
             if mention is not None:

@@ -195,3 +195,22 @@ def test_mastodon_rereads_the_last_minutes_for_late_federated_posts() -> None:
         return out
 
     assert run(go()) == [[str(a)], sorted([str(late), str(b)]), []]
+
+
+def test_odd_shapes_from_a_hostile_server_are_skipped_not_fatal() -> None:
+    odd: list[Any] = [
+        status(40) | {"account": "not-an-object"},
+        status(41) | {"created_at": "yesterday"},
+        status(42) | {"mentions": "nope", "media_attachments": [None], "poll": {"options": [{}]}},
+        "just a string",
+        status(43),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=odd)
+
+    async def go() -> FetchResult:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as c:
+            return await mastodon("https://m.test").fetch(c, {})
+
+    assert sorted(m.native_id for m in run(go()).mentions) == ["42", "43"]
