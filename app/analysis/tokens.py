@@ -115,6 +115,8 @@ def _scan(folded: str) -> tuple[list[str], list[str]]:
         if chunk.isalnum():
             keep(chunk)
             continue
+        if "://" in chunk or "www." in chunk:
+            chunk = _URL.sub(" ", chunk)
         chunk = chunk.strip(_EDGE)
         if chunk.isalnum():
             keep(chunk)
@@ -123,8 +125,6 @@ def _scan(folded: str) -> tuple[list[str], list[str]]:
             keep(chunk)
             special.append(chunk)
             continue
-        if "://" in chunk or "www." in chunk:
-            chunk = _URL.sub(" ", chunk)
         found = _TOKEN.findall(chunk)
         tokens += found
         special += found
