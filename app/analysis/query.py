@@ -325,6 +325,9 @@ def _compile(node: Node) -> Matcher:
             return lambda doc: not keys.isdisjoint(doc.forms)
         if not keys:
             return lambda doc: any(m(doc) for m in rest)
+        if len(rest) == 1:
+            (other,) = rest
+            return lambda doc: not keys.isdisjoint(doc.forms) or other(doc)
         return lambda doc: not keys.isdisjoint(doc.forms) or any(m(doc) for m in rest)
     # And: the common "... NOT a NOT b" tail becomes one disjointness test
     banned = frozenset(

@@ -54,12 +54,20 @@ def _mark_ranges() -> str:
     return "".join(ranges)
 
 
-_W = rf"\w[\w{_mark_ranges()}]*"  # a word starts with a letter/digit, never with a mark
-_TOKEN = re.compile(
-    rf"(?<![\w@])@{_W}(?:[.\-]{_W})*(?:@{_W}(?:[.\-]{_W})+)?"  # @handle, @user@server
-    rf"|(?<![\w#])#{_W}"  # #hashtag
-    rf"|{_W}(?:['\-]{_W})*"  # word, with inner ' and -
-)
+
+
+def _token_pattern(w: str) -> str:
+    return (
+        rf"(?<![\w@])@{w}(?:[.\-]{w})*(?:@{w}(?:[.\-]{w})+)?"  # @handle, @user@server
+        rf"|(?<![\w#])#{w}"  # #hashtag
+        rf"|{w}(?:['\-]{w})*"  # word, with inner ' and -
+    )
+
+
+# a word starts with a letter or digit, never with a mark
+_TOKEN = re.compile(_token_pattern(rf"\w[\w{_mark_ranges()}]*"))
+# the same on ASCII text, where the long class of marks only costs time
+_TOKEN_ASCII = re.compile(_token_pattern(r"\w+"), re.ASCII)
 _URL = re.compile(r"(?:\b[a-z][a-z0-9+.\-]*://|\bwww\.)\S+")
 _INNER = re.compile(r"['\-]")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
@@ -111,6 +119,7 @@ def _scan(folded: str) -> tuple[list[str], list[str]]:
     tokens: list[str] = []
     special: list[str] = []
     keep = tokens.append
+    findall = _TOKEN_ASCII.findall if folded.isascii() else _TOKEN.findall
     for chunk in folded.split():
         if chunk.isalnum():
             keep(chunk)
@@ -121,11 +130,13 @@ def _scan(folded: str) -> tuple[list[str], list[str]]:
         if chunk.isalnum():
             keep(chunk)
             continue
-        if chunk[:1] in ("#", "@") and chunk[1:].isalnum():  # a bare #hashtag or @handle
+        if not chunk:
+            continue
+        if chunk[0] in "#@" and chunk[1:].isalnum():  # a bare #hashtag or @handle
             keep(chunk)
             special.append(chunk)
             continue
-        found = _TOKEN.findall(chunk)
+        found = findall(chunk)
         tokens += found
         special += found
     return tokens, special
@@ -211,8 +222,10 @@ class Doc:
                 add("@" + local)
                 add(local)
                 continue
-            if "'" in t or "-" in t:
-                forms.update(_INNER.split(t))
+            if "'" in t:
+                forms.update(t.replace("'", "-").split("-"))
+            elif "-" in t:
+                forms.update(t.split("-"))
         return cls(folded, tokens, forms)
 
     @property
