@@ -25,8 +25,9 @@ What each term matches (all case-insensitive, after the folding of
   ``@acme@mastodon.example``, ``@acme.bsky.social``); ``@acme@mastodon.example`` or
   ``@acme.bsky.social`` match exactly that account.
 * ``"acme phone"`` — the words one after another (punctuation between them ignored;
-  smart quotes “…” work too). A bare word that folds into several words (``acme.com``)
-  is a phrase too.
+  smart quotes “…” work too); inside a phrase ``#acme`` counts as the word ``acme`` and
+  a handle must match exactly. A bare term that folds into several words (``acme.com``,
+  ``acme-phone``) is a phrase too, as on the big networks.
 * A term in a script written without spaces (Chinese, Japanese, Korean, Thai, Lao,
   Khmer, Myanmar) matches as a substring of the text: there are no word boundaries.
 
