@@ -29,8 +29,10 @@ _LAST = ["k", "_b", ".dev", "88", "_x", "photo", "runs", "writes", "tech", "_", 
 _MEDIA = ["@techdaily", "@mobileinsider", "@gadgetwire", "@thephonebeat", "@marketpulse"]
 
 _PRODUCT = ["Lumio X", "Lumio Air", "the Lumio X Pro", "my Lumio", "the new Lumio"]
-_GOOD = ["camera", "battery life", "screen", "night mode", "design", "speakers", "price"]
-_BAD = ["battery", "update", "charger", "screen", "app", "delivery", "support line"]
+_GOOD = ["camera", "battery life", "screen", "night mode", "design", "sound", "price"]
+_BAD = ["battery", "update", "charger", "screen", "companion app", "delivery", "hotline"]
+_MODEL = ["Lumio X", "Lumio Air", "Lumio X Pro"]
+_PART = ["battery", "charger", "screen", "charging port", "camera"]
 _ISSUE = [
     "keeps crashing since the update", "died after two hours", "won't charge anymore",
     "arrived with a cracked screen", "is stuck on the logo", "drops every call",
@@ -43,19 +45,19 @@ _TEMPLATES: list[tuple[float, str, list[str]]] = [
     # (weight, category, templates)
     (18, "praise", [
         "Loving the {good} on {product}, best phone I have owned {eg}",
-        "{product} {good} is honestly amazing. Great job @lumio {eg}",
-        "Switched from Orbitel to Lumio last month and the {good} alone was worth it {eg}",
+        "The {good} on the {model} is honestly amazing. Great job @lumio {eg}",
+        "Switched from Orbitel to Lumio last month and the {good} alone made it worth it {eg}",
         "Three weeks with {product}: the {good} is superb. #LumioX",
-        "Shoutout to @lumio support, fixed my {bad} problem in ten minutes! {eg}",
+        "Shoutout to @lumio support, fixed my {part} problem in ten minutes! {eg}",
         "Mi Lumio X llegó hoy, ¡me encanta la cámara! 😍",
         "J'adore mon Lumio Air, la batterie tient deux jours 👏",
     ]),
     (14, "complaint", [
-        "{product} {issue}. Really disappointed @lumio {eb}",
-        "Worst experience ever with Lumio {bad}, {issue} {eb}",
+        "My {model} {issue}. Really disappointed @lumio {eb}",
+        "Worst experience ever with Lumio: my phone {issue} {eb}",
         "@lumio my phone {issue} and nobody answers. Terrible service {eb}",
-        "Never buying Lumio again, the {bad} {issue} {eb}",
-        "Lumio's {bad} is a joke. Third replacement and it still {issue}",
+        "Never buying Lumio again, my {model} {issue} {eb}",
+        "Lumio's {bad} is a joke. Third replacement phone and it still {issue}",
         "لا أستطيع شحن هاتف Lumio منذ التحديث 😡",
         "Mein Lumio X {issue_de} – echt enttäuschend @lumio",
     ]),
@@ -64,7 +66,7 @@ _TEMPLATES: list[tuple[float, str, list[str]]] = [
         "@lumio when is the next update coming for {product}?",
         "Hey @lumio, my order has not arrived yet, can you help?",
         "@lumio is there a trade-in offer for my old Orbitel phone?",
-        "Anyone know if Lumio replaces a {bad} under warranty? @lumio",
+        "Anyone know if Lumio replaces a broken {part} under warranty? @lumio",
     ]),
     (12, "chatter", [
         "Picked up {product} today, let's see how it goes",
@@ -201,6 +203,7 @@ class DemoSource(Source):
             template = rng.choice(templates)
         text = template.format(
             product=rng.choice(_PRODUCT), good=rng.choice(_GOOD), bad=rng.choice(_BAD),
+            part=rng.choice(_PART), model=rng.choice(_MODEL),
             issue=rng.choice(_ISSUE), issue_de=rng.choice(_ISSUE_DE),
             eg=rng.choice(_EMOJI_GOOD), eb=rng.choice(_EMOJI_BAD),
         ).strip()  # fmt: skip

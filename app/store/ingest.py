@@ -66,6 +66,20 @@ def unique_new(conn: sqlite3.Connection, mentions: Iterable[Mention]) -> list[Me
     return [m for i, m in by_id.items() if i not in known]
 
 
+_EMPTY_JSON = "[]"
+
+
+def _json_list(items: list[str], cache: dict[tuple[str, ...], str]) -> str:
+    """JSON for a short list of strings; topic lists repeat, so most come from the cache."""
+    if not items:
+        return _EMPTY_JSON
+    key = tuple(items)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = json.dumps(items, ensure_ascii=False)
+    return text
+
+
 def insert_mentions(conn: sqlite3.Connection, mentions: Sequence[Mention], now: float) -> set[str]:
     """Insert analysed, not-yet-stored mentions with everything derived from them.
 
@@ -77,40 +91,52 @@ def insert_mentions(conn: sqlite3.Connection, mentions: Sequence[Mention], now: 
     rows = []
     topic_rows = []
     queue_rows = []
-    rollups: dict[tuple[int, str, int], list[float]] = {}
+    cache: dict[tuple[str, ...], str] = {}
+    # aggregate per minute first; coarser buckets are sums of minutes
+    minutes: dict[tuple[str, int], list[float]] = {}
     dumps = json.dumps
     for offset, m in enumerate(mentions, start=1):
         rowid = top + offset
         ts = m.ts
+        topics = m.topics
         rows.append(
             (
                 rowid, m.id, m.network, m.source, m.url, m.author, m.author_name,
                 m.author_followers, m.title, m.text, ts, now, m.lang, m.content_warning,
                 int(m.sensitive), int(m.directed_at_us), m.in_reply_to,
                 dumps(m.reply_ref) if m.reply_ref is not None else None, m.engagement,
-                m.sentiment, dumps(m.topics), int(m.needs_response), m.priority,
-                dumps(m.reasons),
+                m.sentiment, _json_list(topics, cache), int(m.needs_response), m.priority,
+                _json_list(m.reasons, cache),
             )
         )  # fmt: skip
-        for topic in m.topics:
+        for topic in topics:
             topic_rows.append((topic, ts, rowid))
         if m.needs_response:
-            queue_rows.append((m.id, m.priority, now, now, dumps(m.reasons)))
+            queue_rows.append((m.id, m.priority, now, now, _json_list(m.reasons, cache)))
         s = m.sentiment
         pos, neg = s >= 0.05, s <= -0.05
+        minute = int(ts // 60) * 60
+        for topic in (ALL, *topics):
+            acc = minutes.get((topic, minute))
+            if acc is None:
+                acc = minutes[topic, minute] = [0, 0, 0, 0, 0.0, 0, 0]
+            acc[0] += 1
+            acc[1] += pos
+            acc[2] += not (pos or neg)
+            acc[3] += neg
+            acc[4] += s
+            acc[5] += m.engagement
+            acc[6] += m.needs_response
+    rollups: dict[tuple[int, str, int], list[float]] = {}
+    for (topic, minute), acc in minutes.items():
         for res in ROLLUP_RES:
-            bucket = int(ts // res) * res
-            for topic in (ALL, *m.topics):
-                acc = rollups.get((res, topic, bucket))
-                if acc is None:
-                    acc = rollups[res, topic, bucket] = [0, 0, 0, 0, 0.0, 0, 0]
-                acc[0] += 1
-                acc[1] += pos
-                acc[2] += not (pos or neg)
-                acc[3] += neg
-                acc[4] += s
-                acc[5] += m.engagement
-                acc[6] += m.needs_response
+            key = (res, topic, minute // res * res)
+            total = rollups.get(key)
+            if total is None:
+                rollups[key] = list(acc)
+            else:
+                for i, value in enumerate(acc):
+                    total[i] += value
     conn.executemany(_INSERT_MENTION, rows)
     conn.executemany("INSERT INTO mention_topics (topic, ts, mention) VALUES (?, ?, ?)", topic_rows)
     if queue_rows:
@@ -120,7 +146,7 @@ def insert_mentions(conn: sqlite3.Connection, mentions: Sequence[Mention], now: 
             queue_rows,
         )
     conn.executemany(_UPSERT_ROLLUP, [(*key, *acc) for key, acc in rollups.items()])
-    return {key[1] for key in rollups}
+    return {topic for topic, _ in minutes}
 
 
 def record_source_success(

@@ -151,6 +151,12 @@ class Maintenance:
         span = cfg.baseline_min + cfg.window_min
         first = first_eval - (span - 1) * 60
         size = (newest - first) // 60 + 1
+        # a minute is judged only against a baseline of real history, not the empty time
+        # before the first mention was stored (that would make every start a "spike")
+        row = conn.execute(
+            "SELECT min(bucket) FROM rollups WHERE res = 60 AND topic = ?", (ALL,)
+        ).fetchone()
+        judged_from = (row[0] or newest) + cfg.baseline_min * 60 // 2
         for scope in self.scopes:
             counts = [0] * size
             negs = [0] * size
@@ -163,6 +169,8 @@ class Maintenance:
                 counts[i], negs[i] = n, neg
             for end in range(span, size + 1):
                 minute = first + (end - 1) * 60
+                if minute < judged_from:
+                    continue
                 c, g = counts[end - span : end], negs[end - span : end]
                 found = {
                     "spike": volume_spike(
@@ -184,6 +192,17 @@ class Maintenance:
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('alerts_checked', ?)", (str(newest),)
         )
         return changed
+
+    def rewind_alerts(self, conn: sqlite3.Connection, oldest_ts: float) -> None:
+        """Mentions older than the alert watermark arrived (a backfill): judge those minutes again.
+
+        Re-judging never duplicates an alert: the cooldown finds the one already raised.
+        """
+        conn.execute(
+            "UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'alerts_checked'"
+            " AND CAST(value AS INTEGER) > ?",
+            (int(oldest_ts // 60) * 60 - 60, int(oldest_ts // 60) * 60 - 60),
+        )
 
     def _cooling(self, conn: sqlite3.Connection, kind: str, topic: str, now: float) -> bool:
         row = conn.execute(
@@ -239,7 +258,8 @@ class Maintenance:
             (cutoff,),
         )
         deleted = cur.rowcount
-        conn.execute("DELETE FROM mention_topics WHERE ts < ?", (cutoff,))
+        for scope in self.scopes[1:]:  # by topic, so the primary key bounds each delete
+            conn.execute("DELETE FROM mention_topics WHERE topic = ? AND ts < ?", (scope, cutoff))
         conn.execute(
             "DELETE FROM rollups WHERE res = 60 AND bucket < ?",
             (now - ret.minute_rollups_days * 86400,),

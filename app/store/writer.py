@@ -247,6 +247,8 @@ class StoreWriter:
                 still_new = {m.id for m in ingest.unique_new(conn, everything)}
                 stored = [m for m in everything if m.id in still_new]
                 topics = ingest.insert_mentions(conn, stored, now)
+                if stored and self.maintenance:
+                    self.maintenance.rewind_alerts(conn, min(m.ts for m in stored))
                 for job in jobs:
                     b = job.batch
                     assert b is not None
