@@ -137,6 +137,8 @@ class Alerts(_Model):
     window_min: int = Field(default=5, ge=1, le=120)
     baseline_min: int = Field(default=180, ge=10, le=60 * 24 * 7)
     ewma_alpha: float = Field(default=0.05, gt=0, lt=1)
+    #: a volume spike is also at least this many times the usual rate
+    min_ratio: float = Field(default=2.0, ge=1)
     cooldown_min: int = Field(default=30, ge=0)
     #: negative-surge alerts compare the negative share of the window with its baseline
     negative_z: float = Field(default=3.0, gt=0)

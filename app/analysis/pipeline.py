@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.analysis.query import Query, parse
-from app.analysis.tokens import Doc, trend_terms
-
 from app.analysis.rules import ResponseRules
 from app.analysis.sentiment import Scorer, VaderScorer
+from app.analysis.tokens import Doc, trend_terms
 from app.config import Config
 from app.model import Mention
 

@@ -39,9 +39,19 @@ def ewma(series: Sequence[float], alpha: float) -> tuple[float, float]:
 
 
 def volume_spike(
-    counts: Sequence[int], *, window: int, alpha: float, z_threshold: float, min_count: int
+    counts: Sequence[int],
+    *,
+    window: int,
+    alpha: float,
+    z_threshold: float,
+    min_count: int,
+    min_ratio: float = 2.0,
 ) -> Finding | None:
-    """A finding if the last ``window`` minutes of ``counts`` stand ≥ z above the rest."""
+    """A finding if the last ``window`` minutes of ``counts`` stand ≥ z above the rest.
+
+    ``min_ratio`` keeps a steady daily rise at high volume (significant, but only 1.4× the
+    morning's rate) from waking the room: a spike is at least that many times the usual.
+    """
     if len(counts) <= window:
         return None
     base, recent = counts[:-window], counts[-window:]
@@ -52,7 +62,7 @@ def volume_spike(
     observed = total / window
     spread = math.sqrt(max(var, mean, 1.0) / window)
     z = (observed - mean) / spread
-    if z < z_threshold:
+    if z < z_threshold or observed < mean * min_ratio:
         return None
     return Finding(observed=observed, baseline=mean, z=z, window_count=total)
 

@@ -175,7 +175,7 @@ class Maintenance:
                 found = {
                     "spike": volume_spike(
                         c, window=cfg.window_min, alpha=cfg.ewma_alpha,
-                        z_threshold=cfg.z, min_count=cfg.min_count,
+                        z_threshold=cfg.z, min_count=cfg.min_count, min_ratio=cfg.min_ratio,
                     ),
                     "negative_surge": negative_surge(
                         c, g, window=cfg.window_min, alpha=cfg.ewma_alpha,

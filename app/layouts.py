@@ -1,0 +1,276 @@
+"""Wall layouts: which tiles go on which screen, in which scene (``layouts/*.toml``).
+
+A layout names its screens; each screen has scenes (a grid of tiles) that rotate with
+per-scene durations, and may name a crisis scene shown while a crisis or an active
+alert stands. Screens are matched to the attached monitors by monitor name, then index,
+then left-to-right position; a layout screen with no monitor left over has its scenes
+rotate on a monitor that is there, so nothing is silently dropped.
+
+This module is core (no Qt): tile ids and options are checked against the tile registry
+by :func:`check_tiles`, which is handed the registry's option models.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from app.config import describe_validation_error
+from app.resources import data_dir
+
+
+class LayoutError(Exception):
+    """Problems in a layout file; ``problems`` lists every one found."""
+
+    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
+        self.path = str(path)
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{self.path}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TilePlacement(_Model):
+    """One tile in a scene's grid: ``at = [column, row, column span, row span]``."""
+
+    tile: str = Field(min_length=1)
+    at: list[int] = Field(min_length=2, max_length=4)
+    title: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def cell(self) -> tuple[int, int, int, int]:
+        col, row, *span = self.at
+        cols, rows = [*span, 1, 1][:2]
+        return col, row, cols, rows
+
+
+class Scene(_Model):
+    name: str = Field(min_length=1)
+    duration_s: float = Field(default=60.0, ge=1, le=86400)
+    #: [columns, rows]
+    grid: list[int] = Field(default_factory=lambda: [4, 3], min_length=2, max_length=2)
+    #: shown only as the crisis scene, never in the normal rotation
+    crisis_only: bool = False
+    tiles: list[TilePlacement] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fits(self) -> Scene:
+        cols, rows = self.grid
+        if cols < 1 or rows < 1 or cols > 24 or rows > 24:
+            raise ValueError(f"grid {self.grid} must be 1…24 columns and rows")
+        taken: dict[tuple[int, int], int] = {}
+        for i, t in enumerate(self.tiles):
+            c, r, cs, rs = t.cell
+            if c < 0 or r < 0 or cs < 1 or rs < 1 or c + cs > cols or r + rs > rows:
+                raise ValueError(
+                    f"tiles[{i}] ({t.tile}) at {t.at} does not fit the {cols}×{rows} grid"
+                )
+            for x in range(c, c + cs):
+                for y in range(r, r + rs):
+                    if (x, y) in taken:
+                        raise ValueError(
+                            f"tiles[{i}] ({t.tile}) overlaps tiles[{taken[x, y]}] at column {x}, row {y}"
+                        )
+                    taken[x, y] = i
+        return self
+
+
+class Screen(_Model):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    #: the monitor's name as the system reports it (``HDMI-1``, ``DP-2``); optional
+    match: str | None = None
+    #: the monitor's index (0 = primary order); optional
+    index: int | None = Field(default=None, ge=0)
+    #: the resolution a snapshot renders at (a live wall takes its monitor's)
+    size: list[int] = Field(default_factory=lambda: [1920, 1080], min_length=2, max_length=2)
+    crisis_scene: str | None = None
+    scenes: list[Scene] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _scenes(self) -> Screen:
+        names = [s.name for s in self.scenes]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"scene names used twice: {', '.join(sorted(dupes))}")
+        if self.crisis_scene is not None and self.crisis_scene not in names:
+            raise ValueError(f"crisis_scene {self.crisis_scene!r} is not one of its scenes")
+        if not any(not s.crisis_only for s in self.scenes):
+            raise ValueError("needs at least one scene that is not crisis_only")
+        w, h = self.size
+        if not (320 <= w <= 16384 and 240 <= h <= 16384):
+            raise ValueError(f"size {self.size} is not a plausible screen resolution")
+        return self
+
+    @property
+    def rotation(self) -> list[Scene]:
+        return [s for s in self.scenes if not s.crisis_only]
+
+    def scene(self, name: str) -> Scene | None:
+        return next((s for s in self.scenes if s.name == name), None)
+
+
+class Layout(_Model):
+    title: str = ""
+    screens: list[Screen] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Layout:
+        names = [s.name for s in self.screens]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"screen names used twice: {', '.join(sorted(dupes))}")
+        return self
+
+    def screen(self, name: str) -> Screen | None:
+        return next((s for s in self.screens if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedLayout:
+    name: str
+    path: Path
+    layout: Layout
+
+
+def shipped_layouts() -> list[str]:
+    return sorted(p.stem for p in data_dir("layouts").glob("*.toml"))
+
+
+def layout_file(name_or_path: str) -> Path:
+    """A shipped layout by name, or a ``.toml`` path."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path:
+        return Path(name_or_path)
+    return data_dir("layouts") / f"{name_or_path}.toml"
+
+
+def parse_layout(data: Mapping[str, Any], path: Path | str = "<layout>") -> Layout:
+    try:
+        return Layout.model_validate(data)
+    except ValidationError as exc:
+        raise LayoutError(path, describe_validation_error(exc)) from None
+
+
+def load_layout(name_or_path: str) -> LoadedLayout:
+    """Load and validate a layout; raise :class:`LayoutError` naming the file and key."""
+    path = layout_file(name_or_path)
+    if not path.is_file():
+        known = ", ".join(shipped_layouts())
+        raise LayoutError(path, [f"no such layout (shipped layouts: {known})"])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayoutError(path, [f"cannot read the file: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutError(path, [f"TOML syntax: {exc}"]) from None
+    return LoadedLayout(path.stem, path, parse_layout(data, path))
+
+
+def check_tiles(loaded: LoadedLayout, options: Mapping[str, type[BaseModel]]) -> list[str]:
+    """Check every tile id and its options against the registry's option models."""
+    problems = []
+    for si, screen in enumerate(loaded.layout.screens):
+        for ci, scene in enumerate(screen.scenes):
+            for ti, t in enumerate(scene.tiles):
+                key = f"screens[{si}].scenes[{ci}].tiles[{ti}]"
+                model = options.get(t.tile)
+                if model is None:
+                    problems.append(
+                        f"{key}.tile: unknown tile {t.tile!r} (known: {', '.join(sorted(options))})"
+                    )
+                    continue
+                try:
+                    model.model_validate(t.options)
+                except ValidationError as exc:
+                    problems.extend(
+                        f"{key}.options.{p}" for p in describe_validation_error(exc)
+                    )
+    return problems
+
+
+# -- placing layout screens on the monitors that are attached ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    name: str
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A monitor and the layout screens it shows: its own, then any left without a monitor."""
+
+    monitor: Monitor
+    screens: tuple[Screen, ...]
+
+
+def place_screens(layout: Layout, monitors: Sequence[Monitor]) -> tuple[list[Placement], list[Screen]]:
+    """Assign layout screens to monitors; return the placements and the orphaned screens.
+
+    Orphans (more layout screens than monitors) are appended to the monitors present in
+    turn, so their scenes join that monitor's rotation.
+    """
+    ordered = sorted(monitors, key=lambda m: (m.x, m.y))
+    free = list(ordered)
+    chosen: dict[str, Monitor] = {}
+    for screen in layout.screens:  # by name first
+        hit = next((m for m in free if screen.match and m.name == screen.match), None)
+        if hit:
+            chosen[screen.name] = hit
+            free.remove(hit)
+    for screen in layout.screens:  # then by index
+        if screen.name in chosen or screen.index is None or screen.index >= len(monitors):
+            continue
+        hit = list(monitors)[screen.index]
+        if hit in free:
+            chosen[screen.name] = hit
+            free.remove(hit)
+    for screen in layout.screens:  # then left to right
+        if screen.name not in chosen and free:
+            chosen[screen.name] = free.pop(0)
+    orphans = [s for s in layout.screens if s.name not in chosen]
+    by_monitor: dict[Monitor, list[Screen]] = {}
+    for screen in layout.screens:
+        if screen.name in chosen:
+            by_monitor.setdefault(chosen[screen.name], []).append(screen)
+    placements = [m for m in ordered if m in by_monitor]
+    for i, orphan in enumerate(orphans):
+        if placements:
+            by_monitor[placements[i % len(placements)]].append(orphan)
+    return [Placement(m, tuple(by_monitor[m])) for m in placements], orphans
+
+
+def check_layout_against_screens(loaded: LoadedLayout, screens: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What ``doctor`` says about a layout on the monitors found (``name``, ``x``, ``y``, …)."""
+    monitors = [Monitor(str(s["name"]), int(s["x"]), int(s["y"]), int(s["width"]), int(s["height"]))
+                for s in screens]  # fmt: skip
+    if not monitors:
+        return ["no screens found"]
+    placements, orphans = place_screens(loaded.layout, monitors)
+    problems = []
+    for orphan in orphans:
+        host = next(p.monitor.name for p in placements if orphan in p.screens)
+        problems.append(
+            f"layout {loaded.name!r} names {len(loaded.layout.screens)} screens but "
+            f"{len(monitors)} monitor(s) are attached: the scenes of screen {orphan.name!r} "
+            f"rotate on {host}"
+        )
+    for screen in loaded.layout.screens:
+        if screen.match and not any(m.name == screen.match for m in monitors):
+            problems.append(
+                f"screen {screen.name!r} asks for monitor {screen.match!r}, which is not attached "
+                f"(attached: {', '.join(m.name for m in monitors)})"
+            )
+    return problems

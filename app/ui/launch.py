@@ -1,0 +1,243 @@
+"""The GUI process: one event loop (qasync) for the poller, the walls and the console.
+
+``watchfloor run`` starts all three; ``wall`` only the walls (a display PC, optionally
+polling); ``console`` only the console. A wall window goes on every attached monitor
+and is placed again when monitors come or go; the walls keep running when the console
+closes, and a kiosk wall closes only through the admin key chord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCursor, QFont, QGuiApplication, QScreen
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.config import Config
+from app.layouts import LayoutError, LoadedLayout, Monitor, check_tiles, load_layout, place_screens
+from app.ui import theme
+from app.ui.tilebase import TileSpec, load_registry, option_models
+from app.ui.wall import WallWindow
+from app.ui.walldata import WallHub
+
+log = logging.getLogger(__name__)
+
+
+def apply_theme(app: QApplication, name: str) -> None:
+    font = QFont(theme.FONT_FAMILY)
+    font.setPixelSize(16)
+    app.setFont(font)
+    app.setStyleSheet(theme.style_sheet(name))
+
+
+def monitor_of(screen: QScreen) -> Monitor:
+    g = screen.geometry()
+    return Monitor(screen.name(), g.x(), g.y(), g.width(), g.height())
+
+
+class KioskCursor(QObject):
+    """Hides the pointer after a few idle seconds; any movement brings it back."""
+
+    def __init__(self, app: QApplication, idle_s: float) -> None:
+        super().__init__(app)
+        self.app = app
+        self.hidden = False
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(int(idle_s * 1000))
+        self.timer.timeout.connect(self.hide)
+        app.installEventFilter(self)
+        self.timer.start()
+
+    def hide(self) -> None:
+        if not self.hidden:
+            self.app.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+            self.hidden = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseMove:
+            if self.hidden:
+                self.app.restoreOverrideCursor()
+                self.hidden = False
+            self.timer.start()
+        return False
+
+
+class WallSet(QObject):
+    """A wall window on every monitor, re-placed when monitors are attached or removed."""
+
+    def __init__(self, app: QApplication, hub: WallHub, loaded: LoadedLayout,
+                 registry: dict[str, TileSpec], *, kiosk: bool, admin_chord: str,
+                 on_quit: Callable[[], None]) -> None:  # fmt: skip
+        super().__init__(app)
+        self.app = app
+        self.hub = hub
+        self.loaded = loaded
+        self.registry = registry
+        self.kiosk = kiosk
+        self.admin_chord = admin_chord
+        self.windows: list[WallWindow] = []
+        self.colours: dict[str, str] = {}
+        self.on_quit = on_quit
+        app.screenAdded.connect(self._replace_soon)
+        app.screenRemoved.connect(self._replace_soon)
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(500)  # monitors often come and go in bursts
+        self._pending.timeout.connect(self.place)
+        hub.command.connect(self._on_command)
+
+    def _replace_soon(self, *_: object) -> None:
+        self._pending.start()
+
+    def _on_command(self, cmd: object) -> None:
+        from app.wallcontrol import WallCommand
+
+        if isinstance(cmd, WallCommand) and cmd.command == "reload":
+            try:
+                self.loaded = load_layout(str(self.loaded.path))
+            except LayoutError as exc:
+                log.error("reload: %s", exc)
+                return
+            self.place()
+
+    def place(self) -> None:
+        for window in self.windows:
+            window.shutdown()
+            window.deleteLater()
+        self.windows.clear()
+        qscreens = {s.name(): s for s in QGuiApplication.screens()}
+        placements, orphans = place_screens(self.loaded.layout, [monitor_of(s) for s in qscreens.values()])
+        for orphan in orphans:
+            log.warning("layout screen %r has no monitor: its scenes rotate on another", orphan.name)
+        for placement in placements:
+            m = placement.monitor
+            window = WallWindow(placement.screens, self.hub, self.registry, size=(m.width, m.height),
+                                kiosk=self.kiosk, admin_chord=self.admin_chord, colours=self.colours)  # fmt: skip
+            window.quit_requested.connect(self.on_quit)
+            qscreen = qscreens.get(m.name)
+            if qscreen is not None:
+                window.setScreen(qscreen)
+            window.setGeometry(m.x, m.y, m.width, m.height)
+            if self.kiosk:
+                window.showFullScreen()
+            else:
+                window.show()
+            window.start()
+            self.windows.append(window)
+        log.info("walls: %d window(s) for layout %s", len(self.windows), self.loaded.name)
+
+    def close(self) -> None:
+        for window in self.windows:
+            window.shutdown()
+        self.windows.clear()
+
+
+def run_gui(
+    config: Config,
+    db_path: Path,
+    *,
+    walls: bool,
+    console: bool,
+    poll: bool,
+    layout: str | None,
+    kiosk: bool,
+) -> int:
+    import qasync
+
+    from app.poller import Poller
+    from app.store.writer import StoreWriter
+
+    loaded = None
+    registry: dict[str, TileSpec] = {}
+    if walls:
+        try:
+            loaded = load_layout(layout or config.wall.layout)
+            registry = load_registry()
+            problems = check_tiles(loaded, option_models(registry))
+            if problems:
+                raise LayoutError(loaded.path, problems)
+        except LayoutError as exc:
+            print(f"watchfloor: layout error in {exc}", file=sys.stderr)
+            return 2
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("watchfloor")
+    app.setQuitOnLastWindowClosed(False)  # the walls outlive the console; we decide when to stop
+    apply_theme(app, config.wall.theme)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    done = asyncio.Event()
+
+    def request_quit() -> None:
+        loop.call_soon_threadsafe(done.set)
+
+    writer = StoreWriter(db_path, config, maintenance=poll).start() if (poll or console) else None
+    hub = None
+    wallset = None
+    if walls and loaded is not None:
+        hub = WallHub(db_path, config)
+        if writer is not None:
+            writer.add_listener(hub.writer_listener)
+        wallset = WallSet(app, hub, loaded, registry, kiosk=kiosk,
+                          admin_chord=config.wall.admin_chord, on_quit=request_quit)  # fmt: skip
+        wallset.place()
+        hub.start()
+        if kiosk:
+            KioskCursor(app, config.wall.cursor_idle_s)
+    with contextlib.suppress(ImportError):
+        from app.ui.watchdog import start_watchdog
+
+        start_watchdog(app)
+    console_window: QWidget | None = None
+    if console:
+        assert writer is not None
+        try:
+            from app.ui.console import open_console
+        except ImportError:
+            log.error("the operator console is not part of this build")
+        else:
+            console_window = open_console(config, db_path, writer)
+    if not walls:
+        app.lastWindowClosed.connect(request_quit)
+
+    poller = Poller(config, writer) if (poll and writer is not None) else None
+    # Python runs signal handlers only between bytecodes: a timer lets it look regularly
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: request_quit())
+    heartbeat = QTimer()
+    heartbeat.start(250)
+    heartbeat.timeout.connect(lambda: None)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(poller.run()) if poller else None
+        await done.wait()
+        if poller is not None and task is not None:
+            await poller.stop()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=15)
+
+    try:
+        with loop:
+            loop.run_until_complete(main())
+    finally:
+        heartbeat.stop()
+        if wallset is not None:
+            wallset.close()
+        if hub is not None:
+            if writer is not None:
+                writer.remove_listener(hub.writer_listener)
+            hub.close()
+        if console_window is not None:
+            console_window.close()
+        if writer is not None:
+            writer.close()
+    return 0

@@ -1,0 +1,169 @@
+"""The wall's link to the store: one reader, one change channel, throttled tile refreshes.
+
+Changes arrive two ways: from a store writer in this process (with the tables and topics
+each commit touched), and from other processes through ``PRAGMA data_version`` (which
+says only "something changed"). Tiles are marked dirty when a change concerns them and
+re-read at most once per :attr:`WallHub.throttle_ms`, and only while visible; a hidden
+tile stays dirty and catches up when its scene is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app import wallcontrol
+from app.config import Config
+from app.store.db import data_version, open_reader
+from app.store.writer import Change
+from app.ui.tilebase import Tile
+
+log = logging.getLogger(__name__)
+
+EVERYTHING = Change(frozenset({"*"}))
+
+
+class _Relay(QObject):
+    """Carries a writer-thread change onto the GUI thread (a queued signal)."""
+
+    changed = Signal(object)
+
+
+class WallHub(QObject):
+    crisis_changed = Signal(object)  # wallcontrol.Crisis | None
+    command = Signal(object)  # wallcontrol.WallCommand
+
+    def __init__(
+        self,
+        db_path: Path,
+        config: Config,
+        *,
+        throttle_ms: int = 1000,
+        clock: Callable[[], float] = time.time,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.clock = clock
+        self.conn: sqlite3.Connection = open_reader(db_path)
+        self.throttle_ms = throttle_ms
+        self._tiles: list[Tile] = []
+        self._dirty: set[int] = set()
+        self._last: dict[int, float] = {}
+        self._version = data_version(self.conn)
+        self._local = False
+        self._crisis: wallcontrol.Crisis | None = None
+        self._command_id = wallcontrol.last_command_id(self.conn)
+        self._relay = _Relay()
+        self._relay.changed.connect(self.on_change)
+        self.timer = QTimer(self)
+        self.timer.setInterval(throttle_ms)
+        self.timer.timeout.connect(self.tick)
+        #: seconds of GUI-thread time spent in the last tick's refreshes (the benchmark reads it)
+        self.last_refresh_s = 0.0
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self.read_control()
+        self.timer.start()
+
+    def close(self) -> None:
+        self.timer.stop()
+        self._tiles.clear()
+        self.conn.close()
+
+    # -- tiles ---------------------------------------------------------------------
+
+    def add_tile(self, tile: Tile) -> None:
+        self._tiles.append(tile)
+        self._dirty.add(id(tile))
+
+    def remove_tiles(self, tiles: list[Tile]) -> None:
+        gone = {id(t) for t in tiles}
+        self._tiles = [t for t in self._tiles if id(t) not in gone]
+        self._dirty -= gone
+
+    @property
+    def tiles(self) -> list[Tile]:
+        return list(self._tiles)
+
+    # -- changes -------------------------------------------------------------------
+
+    def writer_listener(self, change: Change) -> None:
+        """Give this to ``StoreWriter.add_listener``: called on the writer thread."""
+        self._relay.changed.emit(change)
+
+    def on_change(self, change: Change) -> None:
+        self._local = True
+        for tile in self._tiles:
+            if id(tile) not in self._dirty and tile.concerns(change):
+                self._dirty.add(id(tile))
+
+    def tick(self) -> None:
+        """Once a throttle interval: notice other processes' commits, refresh what is due."""
+        try:
+            version = data_version(self.conn)
+        except sqlite3.Error:
+            log.exception("reading the database version failed")
+            return
+        if version != self._version:
+            self._version = version
+            if not self._local:  # a commit from another process: we cannot tell what it touched
+                self._dirty.update(id(t) for t in self._tiles)
+            self.read_control()
+        self._local = False
+        self.refresh_due()
+
+    def refresh_due(self, *, force_visible: bool = False) -> int:
+        """Refresh visible tiles that are dirty or past their period; return how many."""
+        now = time.monotonic()
+        t0 = time.perf_counter()
+        done = 0
+        for tile in self._tiles:
+            key = id(tile)
+            if not tile.widget().isVisible():
+                continue
+            stale = tile.period_s > 0 and now - self._last.get(key, 0.0) >= tile.period_s
+            if key in self._dirty or stale or force_visible:
+                try:
+                    tile.refresh()
+                except sqlite3.Error:
+                    log.exception("a tile could not read the database")
+                    continue
+                self._dirty.discard(key)
+                self._last[key] = now
+                done += 1
+        self.last_refresh_s = time.perf_counter() - t0
+        return done
+
+    def refresh_all_visible(self) -> int:
+        return self.refresh_due(force_visible=True)
+
+    # -- wall control ----------------------------------------------------------------
+
+    def read_control(self) -> None:
+        """Crisis state and new commands; both are a few indexed rows."""
+        try:
+            crisis = wallcontrol.crisis_state(self.conn)
+            commands = wallcontrol.commands_since(self.conn, self._command_id)
+        except sqlite3.Error:
+            log.exception("reading wall control failed")
+            return
+        if (crisis is None) != (self._crisis is None) or (
+            crisis and self._crisis and (crisis.crisis_id, crisis.reason) != (self._crisis.crisis_id, self._crisis.reason)
+        ):
+            self._crisis = crisis
+            self.crisis_changed.emit(crisis)
+        for cmd in commands:
+            self._command_id = cmd.id
+            self.command.emit(cmd)
+
+    @property
+    def crisis(self) -> wallcontrol.Crisis | None:
+        return self._crisis

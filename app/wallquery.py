@@ -1,0 +1,329 @@
+"""The reads behind the wall's tiles: every one bounded by rollups, indexes or a LIMIT.
+
+Tiles never scan raw mentions: a refresh costs the same at ten thousand or ten million
+stored mentions (``bench/wall.py`` measures it). Times are UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.store.schema import ALL
+
+#: queue states that still wait for someone (everything but sent and dismissed)
+OPEN_STATES = (
+    "new", "claimed", "draft", "awaiting_approval", "approved", "sending", "failed", "escalated",
+)
+#: counts above this are shown as "10k+": counting further would scan the queue
+COUNT_CAP = 10_000
+
+
+def resolution_for(window_s: float) -> int:
+    """The rollup resolution that draws ``window_s`` in a few hundred points at most."""
+    if window_s <= 6 * 3600:
+        return 60
+    if window_s <= 4 * 86400:
+        return 600
+    return 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Fixed-length, zero-filled buckets: ``starts[i]`` is bucket i's start second."""
+
+    res: int
+    starts: list[int]
+    n: list[int]
+    pos: list[int]
+    neu: list[int]
+    neg: list[int]
+    sent_sum: list[float]
+
+
+def series(conn: sqlite3.Connection, topic: str, start: float, end: float) -> Series:
+    """Per-bucket counts of ``topic`` (``*`` = all) from ``start`` to ``end``."""
+    res = resolution_for(end - start)
+    first = int(start // res) * res
+    last = int(end // res) * res
+    size = (last - first) // res + 1
+    n, pos, neu, neg = [0] * size, [0] * size, [0] * size, [0] * size
+    sums = [0.0] * size
+    for bucket, c, p, u, g, s in conn.execute(
+        "SELECT bucket, n, pos, neu, neg, sent_sum FROM rollups"
+        " WHERE res = ? AND topic = ? AND bucket BETWEEN ? AND ?",
+        (res, topic, first, last),
+    ):
+        i = (bucket - first) // res
+        n[i], pos[i], neu[i], neg[i], sums[i] = c, p, u, g, s
+    return Series(res, [first + i * res for i in range(size)], n, pos, neu, neg, sums)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    n: int = 0
+    pos: int = 0
+    neu: int = 0
+    neg: int = 0
+    sent_sum: float = 0.0
+    engagement: int = 0
+    needs_response: int = 0
+
+    @property
+    def net_sentiment(self) -> float:
+        """Positive minus negative share, −1…1: the figure a room quotes."""
+        return (self.pos - self.neg) / self.n if self.n else 0.0
+
+    @property
+    def mean_sentiment(self) -> float:
+        return self.sent_sum / self.n if self.n else 0.0
+
+
+def totals(conn: sqlite3.Connection, topic: str, start: float, end: float) -> Totals:
+    """Sums over ``[start, end)`` from the finest rollup that keeps the read small."""
+    res = resolution_for(end - start)
+    row = conn.execute(
+        "SELECT count(*), sum(n), sum(pos), sum(neu), sum(neg), sum(sent_sum), sum(engagement),"
+        " sum(needs_response) FROM rollups WHERE res = ? AND topic = ? AND bucket >= ? AND bucket < ?",
+        (res, topic, int(start // res) * res, int(end // res) * res + (res if end % res else 0)),
+    ).fetchone()
+    if not row[0]:
+        return Totals()
+    return Totals(*(v or 0 for v in row[1:]))
+
+
+def share_of_voice(
+    conn: sqlite3.Connection, topics: Sequence[str], start: float, end: float
+) -> dict[str, int]:
+    return {t: totals(conn, t, start, end).n for t in topics}
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    id: str
+    network: str
+    source: str
+    author: str
+    author_name: str
+    author_followers: int | None
+    text: str
+    title: str
+    ts: float
+    sentiment: float
+    topics: list[str]
+    priority: int
+    needs_response: bool
+    content_warning: str
+    sensitive: bool
+    engagement: int
+    url: str
+
+
+_POST_COLS = (
+    "m.id, m.network, m.source, m.author, m.author_name, m.author_followers, m.text, m.title,"
+    " m.ts, m.sentiment, m.topics, m.priority, m.needs_response, m.content_warning, m.sensitive,"
+    " m.engagement, m.url"
+)
+
+
+def _post(row: Sequence[Any]) -> Post:
+    r = list(row)
+    r[10] = json.loads(r[10])
+    r[12], r[14] = bool(r[12]), bool(r[14])
+    return Post(*r)
+
+
+def latest(conn: sqlite3.Connection, topic: str, limit: int = 20) -> list[Post]:
+    """The newest mentions of a topic (``*`` = every mention), newest first."""
+    if topic == ALL:
+        rows = conn.execute(
+            f"SELECT {_POST_COLS} FROM mentions m ORDER BY m.ts DESC LIMIT ?", (limit,)
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            f"SELECT {_POST_COLS} FROM (SELECT mention FROM mention_topics WHERE topic = ?"
+            " ORDER BY ts DESC LIMIT ?) t JOIN mentions m ON m.rowid = t.mention ORDER BY m.ts DESC",
+            (topic, limit),
+        ).fetchall()
+    return [_post(r) for r in rows]
+
+
+def post(conn: sqlite3.Connection, mention_id: str) -> Post | None:
+    row = conn.execute(f"SELECT {_POST_COLS} FROM mentions m WHERE m.id = ?", (mention_id,)).fetchone()
+    return _post(row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    #: waiting items per priority (1…4), capped at COUNT_CAP
+    waiting: dict[int, int] = field(default_factory=dict)
+    #: items past their SLA per priority, capped
+    breached: dict[int, int] = field(default_factory=dict)
+    #: when the oldest waiting item was queued, per priority
+    oldest: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.waiting.values())
+
+    @property
+    def total_breached(self) -> int:
+        return sum(self.breached.values())
+
+
+def queue_summary(conn: sqlite3.Connection, now: float, sla_min: dict[int, int]) -> QueueSummary:
+    """Waiting items by priority, SLA breaches and the oldest wait: a few index probes."""
+    open_states = OPEN_STATES
+    summary = QueueSummary()
+    marks = ",".join("?" * len(open_states))
+    for p in (1, 2, 3, 4):
+        (waiting,) = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM queue WHERE state IN ({marks}) AND priority = ?"
+            " LIMIT ?)",
+            (*open_states, p, COUNT_CAP),
+        ).fetchone()
+        if not waiting:
+            continue
+        summary.waiting[p] = waiting
+        deadline = now - sla_min.get(p, 10**6) * 60
+        (breached,) = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM queue WHERE state IN ({marks}) AND priority = ?"
+            " AND queued_ts < ? LIMIT ?)",
+            (*open_states, p, deadline, COUNT_CAP),
+        ).fetchone()
+        summary.breached[p] = breached
+        oldest = min(
+            row[0]
+            for s in open_states
+            for row in conn.execute(
+                "SELECT min(queued_ts) FROM queue WHERE state = ? AND priority = ?", (s, p)
+            )
+            if row[0] is not None
+        )
+        summary.oldest[p] = oldest
+    return summary
+
+
+def queue_head(conn: sqlite3.Connection, limit: int = 6) -> list[tuple[Post, str, float]]:
+    """The most urgent waiting items (priority, then longest wait): post, state, queued_ts.
+
+    One index probe per state and priority, merged here: an ``IN`` with ``ORDER BY`` would
+    make SQLite sort every waiting item.
+    """
+    out: list[tuple[Post, str, float]] = []
+    for p in (1, 2, 3, 4):
+        if len(out) >= limit:
+            break
+        found: list[tuple[Post, str, float]] = []
+        for state in OPEN_STATES:
+            rows = conn.execute(
+                f"SELECT {_POST_COLS}, q.state, q.queued_ts FROM queue q"
+                " JOIN mentions m ON m.id = q.mention_id"
+                " WHERE q.state = ? AND q.priority = ? ORDER BY q.queued_ts LIMIT ?",
+                (state, p, limit - len(out)),
+            ).fetchall()
+            found.extend((_post(r[:-2]), str(r[-2]), float(r[-1])) for r in rows)
+        found.sort(key=lambda item: item[2])
+        out.extend(found[: limit - len(out)])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    term: str
+    recent: int
+    baseline: float
+    score: float
+
+
+def trending(conn: sqlite3.Connection, scope: str = ALL, limit: int = 10) -> list[TrendRow]:
+    return [
+        TrendRow(term, recent, baseline, score)
+        for term, recent, baseline, score in conn.execute(
+            "SELECT term, recent, baseline, score FROM trending WHERE scope = ? ORDER BY rank LIMIT ?",
+            (scope, limit),
+        )
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    kind: str
+    topic: str
+    ts: float
+    observed: float
+    baseline: float
+    z: float
+    explanation: str
+    terms: list[str]
+    state: str
+
+
+def _alert(row: Sequence[Any]) -> AlertRow:
+    r = list(row)
+    r[8] = json.loads(r[8])
+    return AlertRow(*r)
+
+
+_ALERT_COLS = "id, kind, topic, ts, observed, baseline, z, explanation, terms, state"
+
+
+def active_alerts(conn: sqlite3.Connection, limit: int = 10) -> list[AlertRow]:
+    rows = conn.execute(
+        f"SELECT {_ALERT_COLS} FROM alerts WHERE state = 'active' ORDER BY ts DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [_alert(r) for r in rows]
+
+
+def recent_alerts(conn: sqlite3.Connection, since: float, limit: int = 10) -> list[AlertRow]:
+    """Alerts fired since ``since`` in any state (what a quiet alerts tile still shows)."""
+    rows = conn.execute(
+        f"SELECT {_ALERT_COLS} FROM alerts WHERE ts >= ? ORDER BY ts DESC LIMIT ?", (since, limit)
+    ).fetchall()
+    return [_alert(r) for r in rows]
+
+
+def alert_marks(conn: sqlite3.Connection, topics: Sequence[str], since: float) -> list[AlertRow]:
+    """Alerts of these topics since ``since``, for markers on a volume chart."""
+    out: list[AlertRow] = []
+    for topic in topics:
+        out.extend(
+            _alert(r)
+            for r in conn.execute(
+                f"SELECT {_ALERT_COLS} FROM alerts WHERE topic = ? AND kind IN ('spike', 'negative_surge')"
+                " AND ts >= ? ORDER BY ts DESC LIMIT 20",
+                (topic, since),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    name: str
+    type: str
+    status: str
+    last_success: float | None
+    last_error: str | None
+    last_error_ts: float | None
+    next_poll: float | None
+    failures: int
+    stored_total: int
+
+    @property
+    def healthy(self) -> bool:
+        return self.status in {"ok", "starting"}
+
+
+def sources(conn: sqlite3.Connection) -> list[SourceHealth]:
+    return [
+        SourceHealth(*row)
+        for row in conn.execute(
+            "SELECT name, type, status, last_success, last_error, last_error_ts, next_poll, failures,"
+            " stored_total FROM source_state ORDER BY name"
+        )
+    ]

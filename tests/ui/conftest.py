@@ -1,0 +1,50 @@
+"""Fixtures for the wall: a database filled by the demo source through the real poller."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.config import Config, load_config, parse_config
+from app.poller import Poller
+from app.resources import demo_config_path
+from app.store.writer import StoreWriter
+
+
+def demo_filled(db: Path, config: Config, seconds: float = 4.0) -> Path:
+    """Poll the demo source (history backfill + live) into ``db`` through the real pipeline."""
+
+    async def go() -> None:
+        writer = StoreWriter(db, config).start()
+        try:
+            await Poller(config, writer).run(duration=seconds)
+            await asyncio.to_thread(writer.run_maintenance)
+        finally:
+            await asyncio.to_thread(writer.close)
+
+    asyncio.run(go())
+    return db
+
+
+@pytest.fixture(scope="session")
+def wall_config() -> Config:
+    """The demo config with a shorter history, so the fixture database fills in seconds."""
+    import tomllib
+
+    data = tomllib.loads(demo_config_path().read_text(encoding="utf-8"))
+    data["sources"][0]["backfill_min"] = 240
+    data["sources"][0]["seed"] = 7
+    return parse_config(data, "demo (test)")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory, wall_config: Config) -> Iterator[Path]:
+    yield demo_filled(tmp_path_factory.mktemp("wall") / "demo.db", wall_config)
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config(demo_config_path())

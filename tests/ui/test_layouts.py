@@ -1,0 +1,124 @@
+"""Layouts: every shipped one is valid, errors name the file and key, screens are placed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.layouts import (
+    LayoutError,
+    Monitor,
+    check_layout_against_screens,
+    check_tiles,
+    load_layout,
+    parse_layout,
+    place_screens,
+    shipped_layouts,
+)
+from app.ui.tilebase import load_registry, option_models
+
+
+def test_the_four_promised_layouts_ship_and_are_valid() -> None:
+    assert {"demo", "wall-3", "exec", "workstation"} <= set(shipped_layouts())
+    options = option_models(load_registry())
+    for name in shipped_layouts():
+        loaded = load_layout(name)
+        assert check_tiles(loaded, options) == [], name
+
+
+def test_registry_has_every_tile_with_an_options_schema() -> None:
+    registry = load_registry()
+    assert set(registry) >= {
+        "volume", "sentiment", "share_of_voice", "feed", "queue", "trending", "kpi", "alerts",
+        "sources", "spotlight",
+    }  # fmt: skip
+    for tile_id, spec in registry.items():
+        assert spec.id == tile_id
+        spec.options.model_validate({})  # every option has a default
+
+
+def test_layout_errors_name_file_key_and_expectation(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        """
+[[screens]]
+name = "a"
+crisis_scene = "nope"
+  [[screens.scenes]]
+  name = "s"
+  grid = [2, 2]
+  duration_s = "long"
+  tiles = [ { tile = "kpi", at = [1, 1, 2, 1] } ]
+"""
+    )
+    with pytest.raises(LayoutError) as err:
+        load_layout(str(bad))
+    text = str(err.value)
+    assert str(bad) in text
+    assert "screens[0].scenes[0].duration_s" in text
+
+
+def test_overlapping_and_oversized_tiles_are_refused() -> None:
+    base = {"screens": [{"name": "a", "scenes": [{"name": "s", "grid": [2, 2], "tiles": []}]}]}
+    scene = base["screens"][0]["scenes"][0]  # type: ignore[index]
+    scene["tiles"] = [{"tile": "kpi", "at": [0, 0, 2, 1]}, {"tile": "kpi", "at": [1, 0]}]
+    with pytest.raises(LayoutError, match="overlaps"):
+        parse_layout(base)
+    scene["tiles"] = [{"tile": "kpi", "at": [1, 1, 2, 1]}]
+    with pytest.raises(LayoutError, match="does not fit"):
+        parse_layout(base)
+
+
+def test_unknown_tiles_and_options_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text(
+        '[[screens]]\nname = "a"\n[[screens.scenes]]\nname = "s"\ntiles = ['
+        '{ tile = "kpi", at = [0, 0], options = { metric = "vibes" } },'
+        '{ tile = "weather", at = [1, 0] },'
+        '{ tile = "feed", at = [2, 0], options = { topik = "x" } } ]\n'
+    )
+    problems = check_tiles(load_layout(str(path)), option_models(load_registry()))
+    assert any(p.startswith("screens[0].scenes[0].tiles[0].options.metric") for p in problems)
+    assert any("tiles[1].tile: unknown tile 'weather'" in p for p in problems)
+    assert any("tiles[2].options.topik: unknown key" in p for p in problems)
+
+
+def _monitors(n: int) -> list[Monitor]:
+    return [Monitor(f"m{i}", 1920 * i, 0, 1920, 1080) for i in range(n)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_wall_3_on_any_number_of_monitors_drops_no_scene(n: int) -> None:
+    layout = load_layout("wall-3").layout
+    placements, orphans = place_screens(layout, _monitors(n))
+    assert len(placements) == min(n, 3)
+    shown = [s.name for p in placements for s in p.screens]
+    assert sorted(shown) == sorted(s.name for s in layout.screens)
+    assert len(orphans) == max(0, 3 - n)
+    # left to right: the first layout screen is on the leftmost monitor
+    assert placements[0].monitor.name == "m0" and placements[0].screens[0].name == "overview"
+
+
+def test_screens_are_matched_by_name_then_index_then_position() -> None:
+    layout = parse_layout({"screens": [
+        {"name": "a", "scenes": [{"name": "s"}]},
+        {"name": "b", "match": "HDMI-2", "scenes": [{"name": "s"}]},
+        {"name": "c", "index": 0, "scenes": [{"name": "s"}]},
+    ]})  # fmt: skip
+    monitors = [Monitor("HDMI-1", 0, 0, 1920, 1080), Monitor("HDMI-2", 1920, 0, 1920, 1080),
+                Monitor("DP-1", 3840, 0, 1920, 1080)]  # fmt: skip
+    placements, orphans = place_screens(layout, monitors)
+    where = {p.screens[0].name: p.monitor.name for p in placements}
+    assert where == {"b": "HDMI-2", "c": "HDMI-1", "a": "DP-1"}
+    assert orphans == []
+
+
+def test_doctor_says_when_monitors_are_missing() -> None:
+    loaded = load_layout("wall-3")
+    one = [{"name": "HDMI-1", "x": 0, "y": 0, "width": 1920, "height": 1080}]
+    problems = check_layout_against_screens(loaded, one)
+    assert len(problems) == 2
+    assert all("rotate on HDMI-1" in p for p in problems)
+    three = [dict(one[0], name=f"m{i}", x=1920 * i) for i in range(3)]
+    assert check_layout_against_screens(loaded, three) == []

@@ -1,0 +1,137 @@
+"""``kpi``: one big number with its change against the previous period (and why, if a spike)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter
+
+from app import wallquery
+from app.formatting import compact, delta_pct, signed
+from app.ui import theme
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, wrap_lines
+
+Metric = Literal[
+    "mentions", "net_sentiment", "negative_share", "engagement", "needs_response",
+    "queue_waiting", "sla_breaches",
+]  # fmt: skip
+
+_LABELS: dict[str, str] = {
+    "mentions": "Mentions",
+    "net_sentiment": "Net sentiment",
+    "negative_share": "Negative share",
+    "engagement": "Engagement",
+    "needs_response": "Needing a response",
+    "queue_waiting": "Waiting in queue",
+    "sla_breaches": "Past SLA",
+}
+#: metrics where a rise is bad news (the delta turns red going up)
+_UP_IS_BAD = {"negative_share", "queue_waiting", "sla_breaches", "needs_response"}
+
+
+class KpiOptions(TileOptions):
+    metric: Metric = "mentions"
+    topic: str = "*"
+    period_min: int = Field(default=60, ge=5, le=60 * 24 * 30)
+    #: show the explanation of an active alert on this topic under the number
+    explain: bool = True
+
+
+class KpiTile(TileFrame):
+    tables = frozenset({"rollups", "queue", "alerts"})
+    period_s = 30.0
+
+    def __init__(self, opts: KpiOptions, ctx: TileContext, title: str | None) -> None:
+        label = _LABELS[opts.metric]
+        if opts.topic != "*":
+            label = f"{label} · {ctx.topic_label(opts.topic)}"
+        super().__init__(ctx, title or label)
+        self.opts = opts
+        self.value = "–"
+        self.delta = ""
+        self.delta_colour = theme.MUTED
+        self.explanation = ""
+
+    def _period(self) -> str:
+        m = self.opts.period_min
+        return f"{m // 60} h" if m % 60 == 0 and m >= 60 else f"{m} min"
+
+    def load(self) -> None:
+        now = self.ctx.clock()
+        period = self.opts.period_min * 60
+        metric = self.opts.metric
+        conn = self.ctx.conn
+        self.subtitle = f"last {self._period()}"
+        if metric in {"queue_waiting", "sla_breaches"}:
+            sla = self.ctx.config.sla
+            q = wallquery.queue_summary(conn, now, {1: sla.p1_min, 2: sla.p2_min, 3: sla.p3_min, 4: sla.p4_min})
+            n = q.total if metric == "queue_waiting" else q.total_breached
+            capped = n >= wallquery.COUNT_CAP
+            self.value = compact(n) + ("+" if capped else "")
+            p1 = q.waiting.get(1, 0)
+            self.delta = f"{compact(p1)} urgent (P1)" if metric == "queue_waiting" else "answer the oldest first"
+            self.delta_colour = theme.CRISIS if (metric == "queue_waiting" and p1) or (metric == "sla_breaches" and n) else theme.MUTED
+            self.subtitle = "now"
+        else:
+            cur = wallquery.totals(conn, self.opts.topic, now - period, now)
+            prev = wallquery.totals(conn, self.opts.topic, now - 2 * period, now - period)
+            if metric == "net_sentiment":
+                v, b = cur.net_sentiment, prev.net_sentiment
+                self.value = signed(v)
+                self.delta = f"{signed(v - b)} vs previous {self._period()}"
+                worse = v < b
+            elif metric == "negative_share":
+                v = cur.neg / cur.n if cur.n else 0.0
+                b = prev.neg / prev.n if prev.n else 0.0
+                self.value = f"{v:.0%}"
+                self.delta = f"{'+' if v >= b else '−'}{abs(v - b) * 100:.0f} pts vs previous {self._period()}"
+                worse = v > b
+            else:
+                v = float(getattr(cur, metric if metric != "mentions" else "n"))
+                b = float(getattr(prev, metric if metric != "mentions" else "n"))
+                self.value = compact(v)
+                self.delta = f"{delta_pct(v, b)} vs previous {self._period()}"
+                worse = (v > b) if metric in _UP_IS_BAD else (v < b)
+            arrow = "▲" if v > b else ("▼" if v < b else "■")
+            self.delta = f"{arrow} {self.delta}"
+            self.delta_colour = theme.NEGATIVE if worse else theme.POSITIVE
+            if abs(v - b) < 1e-9:
+                self.delta_colour = theme.MUTED
+        self.explanation = ""
+        if self.opts.explain:
+            for alert in wallquery.active_alerts(conn, 5):
+                if self.opts.topic in {"*", alert.topic}:
+                    self.explanation = alert.explanation
+                    break
+
+    def paint_body(self, p: QPainter, r: QRectF) -> None:
+        s = self.s
+        big = s.big
+        if r.height() < s.px(200):
+            big = s.font(72, bold=True)
+        fm_h = big.pixelSize() * 1.15
+        p.setFont(big)
+        p.setPen(theme.colour(theme.TEXT))
+        top = r.top() + max(0.0, (r.height() - fm_h - s.px(50) - (s.px(80) if self.explanation else 0)) / 2)
+        p.drawText(QRectF(r.left(), top, r.width(), fm_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.value)
+        p.setFont(s.body)
+        p.setPen(theme.colour(self.delta_colour))
+        p.drawText(QRectF(r.left(), top + fm_h, r.width(), s.px(46)), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.delta)
+        if self.explanation:
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.ORANGE))
+            y = top + fm_h + s.px(52)
+            for line in wrap_lines("⚠ " + self.explanation, s.small, r.width(), max(1, int((r.bottom() - y) // s.px(34)))):
+                p.drawText(QRectF(r.left(), y, r.width(), s.px(34)), Qt.AlignmentFlag.AlignLeft, line)
+                y += s.px(34)
+
+
+def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> KpiTile:
+    assert isinstance(opts, KpiOptions)
+    return KpiTile(opts, ctx, title)
+
+
+SPEC = TileSpec("kpi", "Key figure", KpiOptions, _make,
+                "a big number with its change against the previous period")  # fmt: skip

@@ -1,0 +1,122 @@
+"""``queue``: what waits for a response — by priority, the oldest wait, SLA breaches, the head."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetrics, QPainter
+
+from app import wallquery
+from app.formatting import compact, duration
+from app.ui import theme
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+
+
+class QueueOptions(TileOptions):
+    #: how many of the most urgent items to list under the counts
+    show_items: int = Field(default=4, ge=0, le=12)
+
+
+def _count(n: int) -> str:
+    return f"{compact(n)}+" if n >= wallquery.COUNT_CAP else compact(n)
+
+
+class QueueTile(TileFrame):
+    tables = frozenset({"queue"})
+    period_s = 15.0
+
+    def __init__(self, opts: QueueOptions, ctx: TileContext, title: str | None) -> None:
+        super().__init__(ctx, title or "Response queue")
+        self.opts = opts
+        self.summary = wallquery.QueueSummary()
+        self.head: list[tuple[wallquery.Post, str, float]] = []
+
+    def sla(self) -> dict[int, int]:
+        s = self.ctx.config.sla
+        return {1: s.p1_min, 2: s.p2_min, 3: s.p3_min, 4: s.p4_min}
+
+    def load(self) -> None:
+        now = self.ctx.clock()
+        self.summary = wallquery.queue_summary(self.ctx.conn, now, self.sla())
+        self.head = wallquery.queue_head(self.ctx.conn, self.opts.show_items) if self.opts.show_items else []
+        breached = self.summary.total_breached
+        self.subtitle = f"{_count(breached)} past SLA" if breached else "all within SLA"
+        self.empty_text = "" if self.summary.total else "Queue clear — nothing waits for a response"
+
+    def paint_body(self, p: QPainter, r: QRectF) -> None:
+        s = self.s
+        now = self.ctx.clock()
+        narrow = r.width() < s.px(640)
+        cols = 2 if narrow else 4
+        box_w = (r.width() - (cols - 1) * s.gap) / cols
+        box_h = min(s.px(190 if not narrow else 150), r.height() * (0.55 if self.head else 1.0) / (4 // cols))
+        sla = self.sla()
+        for i, prio in enumerate((1, 2, 3, 4)):
+            col, row = i % cols, i // cols
+            box = QRectF(r.left() + col * (box_w + s.gap), r.top() + row * (box_h + s.gap), box_w, box_h)
+            waiting = self.summary.waiting.get(prio, 0)
+            breached = self.summary.breached.get(prio, 0)
+            colour = theme.PRIORITY[prio]
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.colour(colour, 60 if waiting else 20))
+            p.drawRoundedRect(box, 8, 8)
+            p.setBrush(theme.colour(colour))
+            p.drawRect(QRectF(box.left(), box.top(), s.px(8), box.height()))
+            p.setPen(theme.colour(theme.TEXT))
+            p.setFont(s.small)
+            p.drawText(box.adjusted(s.px(20), s.px(6), -s.px(8), 0),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, f"P{prio}")  # fmt: skip
+            number = s.font(64 if not narrow else 56, bold=True)
+            while number.pixelSize() > 20 and QFontMetrics(number).horizontalAdvance(_count(waiting)) > box.width() - s.px(30):
+                number.setPixelSize(number.pixelSize() - 4)
+            p.setFont(number)
+            p.drawText(box.adjusted(s.px(20), 0, -s.px(8), -box.height() * 0.28),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, _count(waiting))  # fmt: skip
+            p.setFont(s.small)
+            oldest = self.summary.oldest.get(prio)
+            if breached:
+                p.setPen(theme.colour(theme.CRISIS if prio <= 2 else theme.WARN))
+                note = f"{_count(breached)} late"
+            elif oldest is not None:
+                p.setPen(theme.colour(theme.MUTED))
+                note = f"oldest {duration(now - oldest)}"
+            else:
+                p.setPen(theme.colour(theme.MUTED))
+                note = f"SLA {duration(sla[prio] * 60)}"
+            p.drawText(box.adjusted(s.px(20), 0, -s.px(8), -s.px(10)),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                       elide(note, s.small, box.width() - s.px(28)))  # fmt: skip
+        y = r.top() + (4 // cols) * (box_h + s.gap) + s.gap * 0.5
+        row_h = s.px(46)
+        for post, state, queued in self.head:
+            if y + row_h > r.bottom():
+                break
+            late = now - queued > sla[post.priority] * 60
+            p.setFont(s.body_bold)
+            p.setPen(theme.colour(theme.PRIORITY[post.priority]))
+            p.drawText(QRectF(r.left(), y, s.px(60), row_h), Qt.AlignmentFlag.AlignVCenter, f"P{post.priority}")
+            wait = duration(now - queued)
+            p.setFont(s.small)
+            wait_w = s.px(150)
+            p.setPen(theme.colour(theme.CRISIS if late else theme.MUTED))
+            p.drawText(QRectF(r.right() - wait_w, y, wait_w, row_h),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       ("late " if late else "") + wait)  # fmt: skip
+            p.setFont(s.body)
+            p.setPen(theme.colour(theme.TEXT))
+            text_w = r.width() - s.px(60) - wait_w - s.gap
+            label = post.text if narrow else f"{post.author}: {post.text}"
+            if state != "new":
+                label = f"[{state}] {label}"
+            p.drawText(QRectF(r.left() + s.px(60), y, text_w, row_h), Qt.AlignmentFlag.AlignVCenter,
+                       elide(label, s.body, text_w))  # fmt: skip
+            y += row_h
+
+
+def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> QueueTile:
+    assert isinstance(opts, QueueOptions)
+    return QueueTile(opts, ctx, title)
+
+
+SPEC = TileSpec("queue", "Response queue", QueueOptions, _make,
+                "waiting items by priority, oldest wait, SLA breaches, the most urgent items")  # fmt: skip

@@ -1,0 +1,133 @@
+"""``sentiment``: net sentiment now (with its change) and the positive/neutral/negative trend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pydantic import Field
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from app import wallquery
+from app.formatting import signed
+from app.ui import theme
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec
+from widgets.plotting import make_plot
+
+
+class SentimentOptions(TileOptions):
+    topic: str = "*"
+    window_min: int = Field(default=360, ge=30, le=60 * 24 * 30)
+    #: the period "now" is measured over, compared with the one before it
+    period_min: int = Field(default=60, ge=5, le=1440)
+
+
+class _Now(QWidget):
+    def __init__(self, tile: SentimentTile) -> None:
+        super().__init__()
+        self.tile = tile
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        t, s = self.tile, self.tile.s
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        value = t.now.net_sentiment
+        p.setPen(theme.colour(theme.sentiment_colour(value)))
+        p.setFont(s.font(96, bold=True))
+        p.drawText(QRectF(0, 0, w, h * 0.5), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                   f"{theme.sentiment_mark(value)}{signed(value)}")  # fmt: skip
+        p.setFont(s.small)
+        p.setPen(theme.colour(theme.MUTED))
+        change = value - t.before.net_sentiment
+        lines = [
+            f"net, last {t.opts.period_min} min",
+            f"{signed(change)} vs the {t.opts.period_min} min before",
+        ]
+        y = h * 0.5 + s.px(8)
+        for line in lines:
+            p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, line)
+            y += s.px(36)
+        shares = t.now
+        if shares.n:
+            y += s.px(6)
+            for label, count, colour in (("pos", shares.pos, theme.POSITIVE),
+                                         ("neu", shares.neu, theme.NEUTRAL),
+                                         ("neg", shares.neg, theme.NEGATIVE)):  # fmt: skip
+                p.setPen(theme.colour(colour))
+                p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft,
+                           f"{label} {count / shares.n:.0%}")  # fmt: skip
+                y += s.px(34)
+        p.end()
+
+
+class SentimentTile(TileFrame):
+    tables = frozenset({"rollups"})
+    period_s = 30.0
+
+    def __init__(self, opts: SentimentOptions, ctx: TileContext, title: str | None) -> None:
+        super().__init__(ctx, title or "Sentiment")
+        self.opts = opts
+        self.now = wallquery.Totals()
+        self.before = wallquery.Totals()
+        lay = QHBoxLayout(self)
+        m = self.s.margin
+        lay.setContentsMargins(m + self.s.px(6), self.header_height(), m, m)
+        lay.setSpacing(self.s.gap)
+        self.number = _Now(self)
+        self.number.setMinimumWidth(self.s.px(300))
+        lay.addWidget(self.number, 2)
+        self.plot = make_plot(self.s)
+        self.plot.setYRange(0, 1, padding=0)
+        self.plot.getPlotItem().getAxis("left").setTicks([[(0, "0"), (0.5, "50%"), (1, "100%")]])
+        lay.addWidget(self.plot, 5)
+        self._bottom = self.plot.plot(pen=None)
+        self._neg = self.plot.plot(pen=pg.mkPen(theme.NEGATIVE, width=1))
+        self._neu = self.plot.plot(pen=pg.mkPen(theme.NEUTRAL, width=1))
+        self._top = self.plot.plot(pen=pg.mkPen(theme.POSITIVE, width=1))
+        for lower, upper, colour in ((self._bottom, self._neg, theme.NEGATIVE),
+                                     (self._neg, self._neu, theme.NEUTRAL),
+                                     (self._neu, self._top, theme.POSITIVE)):  # fmt: skip
+            self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(theme.colour(colour, 150))))
+
+    def load(self) -> None:
+        now = self.ctx.clock()
+        period = self.opts.period_min * 60
+        self.now = wallquery.totals(self.ctx.conn, self.opts.topic, now - period, now)
+        self.before = wallquery.totals(self.ctx.conn, self.opts.topic, now - 2 * period, now - period)
+        start = now - self.opts.window_min * 60
+        s = wallquery.series(self.ctx.conn, self.opts.topic, start, now)
+        # 10-minute steps keep the shares steady enough to read; the open bucket is left out
+        n, neg, neu = (np.asarray(a[:-1], dtype=float) for a in (s.n, s.neg, s.neu))
+        xs = np.asarray(s.starts[:-1], dtype=float)
+        step = max(1, 600 // s.res)
+        k = len(n) // step * step
+        if k:
+            xs = xs[len(n) - k :: step]
+            n, neg, neu = (a[len(a) - k :].reshape(-1, step).sum(axis=1) for a in (n, neg, neu))
+        safe = np.where(n > 0, n, 1)
+        has = n > 0
+        neg_share = np.where(has, neg / safe, np.nan)
+        neu_share = np.where(has, (neg + neu) / safe, np.nan)
+        top = np.where(has, 1.0, np.nan)
+        self._bottom.setData(xs, np.where(has, 0.0, np.nan), connect="finite")
+        self._neg.setData(xs, neg_share, connect="finite")
+        self._neu.setData(xs, neu_share, connect="finite")
+        self._top.setData(xs, top, connect="finite")
+        self.plot.setXRange(start, now, padding=0)
+        label = self.ctx.topic_label(self.opts.topic)
+        self.subtitle = label
+        self.empty_text = "" if self.now.n or n.any() else f"No mentions of {label} yet"
+        self.plot.setVisible(not self.empty_text)
+        self.number.setVisible(not self.empty_text)
+        self.number.update()
+
+
+def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> SentimentTile:
+    assert isinstance(opts, SentimentOptions)
+    return SentimentTile(opts, ctx, title)
+
+
+SPEC = TileSpec("sentiment", "Sentiment", SentimentOptions, _make,
+                "net sentiment now and the positive/neutral/negative trend")  # fmt: skip

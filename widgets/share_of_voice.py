@@ -1,0 +1,86 @@
+"""``share_of_voice``: the brand against its competitors, as shares of all their mentions."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter
+
+from app import wallquery
+from app.formatting import compact
+from app.ui import theme
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+
+
+class ShareOptions(TileOptions):
+    #: topics compared; empty = the brand and competitor topics of the config
+    topics: list[str] = Field(default_factory=list, max_length=8)
+    period_min: int = Field(default=1440, ge=10, le=60 * 24 * 90)
+
+
+class ShareTile(TileFrame):
+    tables = frozenset({"rollups"})
+    period_s = 60.0
+
+    def __init__(self, opts: ShareOptions, ctx: TileContext, title: str | None) -> None:
+        super().__init__(ctx, title or "Share of voice")
+        self.opts = opts
+        self.topics = opts.topics or [
+            t.name for t in ctx.config.topics if t.kind in {"brand", "competitor"}
+        ]
+        self.now: dict[str, int] = {}
+        self.before: dict[str, int] = {}
+
+    def load(self) -> None:
+        now = self.ctx.clock()
+        p = self.opts.period_min * 60
+        self.now = wallquery.share_of_voice(self.ctx.conn, self.topics, now - p, now)
+        self.before = wallquery.share_of_voice(self.ctx.conn, self.topics, now - 2 * p, now - p)
+        hours = self.opts.period_min / 60
+        self.subtitle = f"last {hours:.0f} h" if hours >= 1 else f"last {self.opts.period_min} min"
+        self.empty_text = "" if sum(self.now.values()) else "No brand or competitor mentions yet"
+
+    def paint_body(self, p: QPainter, r: QRectF) -> None:
+        total = sum(self.now.values()) or 1
+        total_before = sum(self.before.values())
+        rows = sorted(self.now.items(), key=lambda kv: -kv[1])
+        s = self.s
+        row_h = min(r.height() / max(len(rows), 1), s.px(110))
+        label_w = r.width() * 0.30
+        value_w = r.width() * 0.22
+        bar_w = r.width() - label_w - value_w - 2 * s.gap
+        for i, (topic, n) in enumerate(rows):
+            y = r.top() + i * row_h
+            share = n / total
+            colour = theme.colour(self.ctx.colour_of(topic))
+            p.setFont(s.body_bold)
+            p.setPen(theme.colour(theme.TEXT))
+            p.drawText(QRectF(r.left(), y, label_w, row_h), Qt.AlignmentFlag.AlignVCenter,
+                       elide(self.ctx.topic_label(topic), s.body_bold, label_w))  # fmt: skip
+            bar = QRectF(r.left() + label_w + s.gap, y + row_h * 0.22, bar_w, row_h * 0.56)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.colour(theme.SURFACE_HI))
+            p.drawRoundedRect(bar, 6, 6)
+            p.setBrush(colour)
+            p.drawRoundedRect(QRectF(bar.left(), bar.top(), max(bar.width() * share, 4), bar.height()), 6, 6)
+            p.setPen(theme.colour(theme.TEXT))
+            p.setFont(s.font(40, bold=True))
+            value = QRectF(r.right() - value_w, y, value_w, row_h * 0.62)
+            p.drawText(value, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, f"{share:.0%}")
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.MUTED))
+            pts = f"{compact(n)} mentions"
+            if total_before:  # a change only against a period that had mentions
+                change = (share - self.before.get(topic, 0) / total_before) * 100
+                pts = f"{'+' if change >= 0 else '−'}{abs(change):.0f} pts · {compact(n)}"
+            p.drawText(QRectF(r.right() - value_w - s.px(40), y + row_h * 0.6, value_w + s.px(40), row_h * 0.4),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, pts)  # fmt: skip
+
+
+def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> ShareTile:
+    assert isinstance(opts, ShareOptions)
+    return ShareTile(opts, ctx, title)
+
+
+SPEC = TileSpec("share_of_voice", "Share of voice", ShareOptions, _make,
+                "the brand against competitors, with the change in points")  # fmt: skip

@@ -1,0 +1,81 @@
+"""``sources``: the health of each source — "stale since …" with the reason when one fails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter
+
+from app import wallquery
+from app.formatting import age, compact
+from app.ui import theme
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+
+
+class SourcesOptions(TileOptions):
+    pass
+
+
+def _clock(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
+class SourcesTile(TileFrame):
+    tables = frozenset({"source_state"})
+    period_s = 10.0
+
+    def __init__(self, opts: SourcesOptions, ctx: TileContext, title: str | None) -> None:
+        super().__init__(ctx, title or "Sources")
+        self.rows: list[wallquery.SourceHealth] = []
+
+    def load(self) -> None:
+        configured = {s.name for s in self.ctx.config.sources if s.enabled}
+        self.rows = [r for r in wallquery.sources(self.ctx.conn) if r.name in configured]
+        bad = sum(not r.healthy for r in self.rows)
+        self.subtitle = f"{bad} unhealthy" if bad else "all healthy"
+        self.empty_text = "" if self.rows else "No source has reported yet"
+
+    def paint_body(self, p: QPainter, r: QRectF) -> None:
+        s = self.s
+        now = self.ctx.clock()
+        row_h = min(s.px(86), r.height() / max(len(self.rows), 1))
+        for i, src in enumerate(self.rows):
+            y = r.top() + i * row_h
+            if y + s.px(40) > r.bottom() + 1:
+                break
+            colour = theme.OK if src.healthy else (theme.WARN if src.status == "backoff" else theme.CRISIS)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.colour(colour))
+            d = s.px(18)
+            p.drawEllipse(QRectF(r.left(), y + s.px(12), d, d))
+            p.setFont(s.body_bold)
+            p.setPen(theme.colour(theme.TEXT))
+            name_w = r.width() * 0.45
+            p.drawText(QRectF(r.left() + d + s.px(12), y, name_w, s.px(42)), Qt.AlignmentFlag.AlignVCenter,
+                       elide(f"{src.name}", s.body_bold, name_w))  # fmt: skip
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.MUTED))
+            right = f"{src.type} · {compact(src.stored_total)} stored"
+            p.drawText(QRectF(r.left(), y, r.width(), s.px(42)),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)  # fmt: skip
+            if src.healthy:
+                detail = f"ok · updated {age(now - src.last_success)} ago" if src.last_success else "starting"
+                p.setPen(theme.colour(theme.MUTED))
+            else:
+                since = f"stale since {_clock(src.last_success)}" if src.last_success else "never reached"
+                detail = f"{since} — {src.last_error or src.status}"
+                if src.status == "backoff" and src.next_poll:
+                    detail += f" · retry in {age(src.next_poll - now) if src.next_poll > now + 10 else 'a moment'}"
+                p.setPen(theme.colour(colour))
+            p.drawText(QRectF(r.left() + d + s.px(12), y + s.px(40), r.width() - d - s.px(12), s.px(36)),
+                       Qt.AlignmentFlag.AlignVCenter, elide(detail, s.small, r.width() - d - s.px(12)))  # fmt: skip
+
+
+def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> SourcesTile:
+    assert isinstance(opts, SourcesOptions)
+    return SourcesTile(opts, ctx, title)
+
+
+SPEC = TileSpec("sources", "Sources", SourcesOptions, _make,
+                "health of each source, stale since when and why")  # fmt: skip

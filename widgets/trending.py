@@ -1,0 +1,73 @@
+"""``trending``: the terms rising most against their own recent history."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter
+
+from app import wallquery
+from app.formatting import compact
+from app.ui import theme
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+
+
+class TrendingOptions(TileOptions):
+    #: a topic name, or "*" for every mention
+    topic: str = "*"
+    limit: int = Field(default=8, ge=1, le=15)
+
+
+class TrendingTile(TileFrame):
+    tables = frozenset({"trending"})
+    period_s = 60.0
+
+    def __init__(self, opts: TrendingOptions, ctx: TileContext, title: str | None) -> None:
+        super().__init__(ctx, title or "Trending terms")
+        self.opts = opts
+        self.rows: list[wallquery.TrendRow] = []
+
+    def load(self) -> None:
+        self.rows = wallquery.trending(self.ctx.conn, self.opts.topic, self.opts.limit)
+        self.subtitle = f"{self.ctx.topic_label(self.opts.topic)} · last 20 min"
+        self.empty_text = "" if self.rows else "Nothing rising right now"
+
+    def paint_body(self, p: QPainter, r: QRectF) -> None:
+        s = self.s
+        row_h = min(s.px(64), r.height() / max(len(self.rows), 1))
+        top = max((t.recent / max(t.baseline, 0.5) for t in self.rows), default=1.0)
+        for i, t in enumerate(self.rows):
+            y = r.top() + i * row_h
+            if y + row_h > r.bottom() + 1:
+                break
+            rise = t.recent / max(t.baseline, 0.5)
+            bar_w = r.width() * 0.28 * min(1.0, rise / top)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.colour(theme.ORANGE, 70))
+            p.drawRoundedRect(QRectF(r.right() - r.width() * 0.28, y + row_h * 0.2, bar_w, row_h * 0.6), 5, 5)
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.MUTED))
+            p.drawText(QRectF(r.left(), y, s.px(44), row_h), Qt.AlignmentFlag.AlignVCenter, f"{i + 1}")
+            p.setFont(s.body_bold)
+            p.setPen(theme.colour(theme.TEXT))
+            term_w = r.width() * 0.72 - s.px(44) - s.px(150)
+            p.drawText(QRectF(r.left() + s.px(44), y, term_w, row_h), Qt.AlignmentFlag.AlignVCenter,
+                       elide(t.term, s.body_bold, term_w))  # fmt: skip
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.MUTED))
+            p.drawText(QRectF(r.left() + s.px(44) + term_w, y, s.px(150), row_h),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, compact(t.recent))  # fmt: skip
+            label = "new" if t.baseline < 0.5 else f"×{rise:.1f}"
+            p.setPen(theme.colour(theme.TEXT))
+            p.setFont(s.body_bold)
+            p.drawText(QRectF(r.right() - r.width() * 0.28, y, r.width() * 0.28 - s.px(8), row_h),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)  # fmt: skip
+
+
+def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> TrendingTile:
+    assert isinstance(opts, TrendingOptions)
+    return TrendingTile(opts, ctx, title)
+
+
+SPEC = TileSpec("trending", "Trending terms", TrendingOptions, _make,
+                "terms that rose most against their own baseline")  # fmt: skip

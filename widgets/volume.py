@@ -1,0 +1,115 @@
+"""``volume``: mentions per minute for several topics, with alert markers and a live legend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pydantic import Field
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app import wallquery
+from app.formatting import compact
+from app.ui import theme
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+from widgets.plotting import make_plot
+
+
+class VolumeOptions(TileOptions):
+    #: topic names; empty = the brand and competitor topics of the config
+    topics: list[str] = Field(default_factory=list, max_length=7)
+    window_min: int = Field(default=180, ge=10, le=60 * 24 * 30)
+
+
+class _Legend(QWidget):
+    def __init__(self, tile: VolumeTile) -> None:
+        super().__init__()
+        self.tile = tile
+        self.setFixedHeight(tile.s.px(46))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = self.tile.s
+        x = 0.0
+        p.setFont(s.small)
+        for topic, rate in self.tile.rates.items():
+            colour = theme.colour(self.tile.ctx.colour_of(topic))
+            p.setBrush(colour)
+            p.setPen(Qt.PenStyle.NoPen)
+            h = self.height()
+            p.drawRoundedRect(QRectF(x, h / 2 - s.px(5), s.px(26), s.px(10)), 3, 3)
+            x += s.px(34)
+            p.setPen(theme.colour(theme.TEXT))
+            label = f"{self.tile.ctx.topic_label(topic)} {compact(rate)}/min"
+            w = min(p.fontMetrics().horizontalAdvance(label), self.width() - x)
+            if w <= 0:
+                break
+            p.drawText(QRectF(x, 0, w, h), Qt.AlignmentFlag.AlignVCenter, elide(label, s.small, w))
+            x += w + s.px(28)
+        p.end()
+
+
+class VolumeTile(TileFrame):
+    tables = frozenset({"rollups", "alerts"})
+    period_s = 30.0
+
+    def __init__(self, opts: VolumeOptions, ctx: TileContext, title: str | None) -> None:
+        super().__init__(ctx, title or "Mentions per minute")
+        self.opts = opts
+        self.topics = opts.topics or [
+            t.name for t in ctx.config.topics if t.kind in {"brand", "competitor"}
+        ] or ["*"]  # fmt: skip
+        self.rates: dict[str, float] = {t: 0.0 for t in self.topics}
+        lay = QVBoxLayout(self)
+        m = self.s.margin
+        lay.setContentsMargins(m, self.header_height(), m, m)
+        lay.setSpacing(self.s.px(4))
+        self.legend = _Legend(self)
+        lay.addWidget(self.legend)
+        self.plot = make_plot(self.s)
+        lay.addWidget(self.plot, 1)
+        self.curves = {
+            t: self.plot.plot(pen=pg.mkPen(ctx.colour_of(t), width=self.s.px(3))) for t in self.topics
+        }
+        self.marks = pg.ScatterPlotItem(
+            symbol="t", size=self.s.px(22), brush=pg.mkBrush(theme.CRISIS), pen=pg.mkPen(theme.TEXT)
+        )
+        self.plot.addItem(self.marks)
+
+    def load(self) -> None:
+        now = self.ctx.clock()
+        start = now - self.opts.window_min * 60
+        peak = 0.0
+        any_data = False
+        for topic in self.topics:
+            s = wallquery.series(self.ctx.conn, topic, start, now)
+            per_min = np.asarray(s.n, dtype=float) * (60.0 / s.res)
+            # the current bucket is still filling: leave it out so the line does not dive
+            xs, ys = np.asarray(s.starts[:-1], dtype=float), per_min[:-1]
+            self.curves[topic].setData(xs, ys)
+            if len(ys):
+                self.rates[topic] = float(ys[-5:].mean())
+                peak = max(peak, float(ys.max()))
+            any_data = any_data or bool(per_min.any())
+        marks = wallquery.alert_marks(self.ctx.conn, self.topics, start)
+        self.marks.setData(
+            x=[a.ts for a in marks], y=[peak * 1.04 for _ in marks], data=[a.id for a in marks]
+        )
+        self.plot.setXRange(start, now, padding=0)
+        self.plot.setYRange(0, max(peak * 1.1, 5), padding=0)
+        self.empty_text = "" if any_data else f"No mentions in the last {self.opts.window_min // 60 or 1} h"
+        self.plot.setVisible(any_data)
+        self.legend.setVisible(any_data)
+        self.subtitle = f"last {self.opts.window_min // 60} h" if self.opts.window_min >= 120 else f"last {self.opts.window_min} min"
+        self.legend.update()
+
+
+def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> VolumeTile:
+    assert isinstance(opts, VolumeOptions)
+    return VolumeTile(opts, ctx, title)
+
+
+SPEC = TileSpec("volume", "Mentions per minute", VolumeOptions, _make,
+                "per-minute lines for several topics, with alert markers")  # fmt: skip
