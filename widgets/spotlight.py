@@ -56,7 +56,8 @@ class SpotlightTile(TileFrame):
                    Qt.AlignmentFlag.AlignVCenter, elide(name, s.medium, r.width() - s.px(60)))  # fmt: skip
         p.setFont(s.small)
         p.setPen(theme.colour(theme.MUTED))
-        meta = f"{post.author} · {post.network} · {age(self.ctx.clock() - post.ts)} ago"
+        when = age(self.ctx.clock() - post.ts)
+        meta = f"{post.author} · {post.network} · {'just now' if when == 'now' else when + ' ago'}"
         if post.author_followers:
             meta += f" · {compact(post.author_followers)} followers"
         if post.engagement:

@@ -77,13 +77,14 @@ def test_sigkill_loses_nothing_and_resumes(tmp_path: Path) -> None:
             if int(m.group(1)) >= 6:
                 break
     proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    proc.communicate(timeout=10)  # reaps it and closes its pipes
     assert acknowledged > 0
     count, cursor = check_consistent(db)
     assert count >= acknowledged
 
     again = poll(tmp_path, "--once")
-    assert again.wait(120) == 0, again.stderr.read() if again.stderr else ""
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
     count2, cursor2 = check_consistent(db)
     assert count2 > count
     assert cursor2["seed"] == cursor["seed"] == 7
