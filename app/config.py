@@ -70,6 +70,8 @@ class DemoSourceConfig(_SourceBase):
     #: minutes between simulated crises (0 = never); the first comes after one interval
     crisis_every_min: float = Field(default=45.0, ge=0)
     crisis_length_min: float = Field(default=8.0, gt=0)
+    #: a daily rhythm (quiet nights, busy evenings); off, the rate is flat
+    rhythm: bool = True
     #: minutes of history written on first start so the wall has a past
     backfill_min: int = Field(default=180, ge=0, le=60 * 24 * 30)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app import wallquery
 from app.store.db import open_reader, open_writer
 
 TOPICS = ["lumio", "orbitel", "nexa", "industry", "lumiox-launch"]
@@ -71,21 +72,8 @@ def build(path: Path, n: int, now: float) -> None:
 
 
 def volume_query(conn, now: float) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
-    try:
-        from app.store.queries import volume_series  # the tile's own query, once it exists
-    except ImportError:
-        volume_series = None
-    if volume_series is not None:
-        return volume_series(conn, TOPICS, since=now - 86400, until=now, res=600)  # type: ignore[no-any-return]
-    since = int((now - 86400) // 600) * 600
-    out = {t: [0] * 145 for t in TOPICS}
-    marks = ",".join("?" * len(TOPICS))
-    for topic, bucket, n in conn.execute(
-        f"SELECT topic, bucket, n FROM rollups WHERE res = 600 AND topic IN ({marks}) AND bucket >= ?",
-        (*TOPICS, since),
-    ):
-        out[topic][(bucket - since) // 600] = n
-    return out
+    """What the volume tile reads: every topic's last 24 hours (10-minute rollups)."""
+    return {t: wallquery.series(conn, t, now - 86400, now).n for t in TOPICS}
 
 
 def measure(path: Path, now: float, repeats: int) -> float:

@@ -9,6 +9,7 @@ to explain. The demo brand is Lumio (phones); its competitors are Orbitel and Ne
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
@@ -145,7 +146,7 @@ class DemoSource(Source):
 
     def __init__(self, config: DemoSourceConfig, context: SourceContext) -> None:
         super().__init__(config, context)
-        self.rhythm = True
+        self.rhythm = config.rhythm
 
     def crisis_active(self, ts: float) -> bool:
         every = self.config.crisis_every_min
@@ -171,7 +172,8 @@ class DemoSource(Source):
         peak = self.config.rate_per_minute / 60 * 3  # upper bound incl. rhythm and crises
         more = span * peak > PAGE_MAX
         end = start + PAGE_MAX / peak if more else now
-        mentions = self.generate(start, end, seed=seed, counter=counter)
+        # simulating thousands of posts is CPU work: keep it off the event loop (the GUI's)
+        mentions = await asyncio.to_thread(self.generate, start, end, seed=seed, counter=counter)
         return FetchResult(
             mentions=mentions,
             cursor={"seed": seed, "until": end, "n": counter + len(mentions)},

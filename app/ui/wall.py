@@ -225,11 +225,12 @@ class WallWindow(QWidget):
 
     # -- scenes ----------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, offset_s: float = 0.0) -> None:
+        """Show the first scene; ``offset_s`` lengthens it, so screens flip at different moments."""
         self.clock_timer.start()
         self.on_crisis(self.hub.crisis)
         if self.hub.crisis is None or self.crisis_ref is None:
-            self.show_scene(self.rotation[0])
+            self.show_scene(self.rotation[0], hold_s=self.rotation[0].scene.duration_s + offset_s)
 
     def show_scene(self, ref: SceneRef, *, hold_s: float | None = None) -> None:
         self.current = ref

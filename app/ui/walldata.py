@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,7 +65,15 @@ class WallHub(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(throttle_ms)
         self.timer.timeout.connect(self.tick)
-        #: seconds of GUI-thread time spent in the last tick's refreshes (the benchmark reads it)
+        #: GUI time one refresh slice may take before the event loop runs again
+        self.slice_ms = 6.0
+        self._pending: deque[Tile] = deque()
+        self._pending_keys: set[int] = set()
+        self._slice = QTimer(self)
+        self._slice.setSingleShot(True)
+        self._slice.setInterval(0)
+        self._slice.timeout.connect(self._refresh_slice)
+        #: seconds of GUI-thread time spent in the last refresh slice
         self.last_refresh_s = 0.0
 
     # -- lifecycle -----------------------------------------------------------------
@@ -75,6 +84,9 @@ class WallHub(QObject):
 
     def close(self) -> None:
         self.timer.stop()
+        self._slice.stop()
+        self._pending.clear()
+        self._pending_keys.clear()
         self._tiles.clear()
         self.conn.close()
 
@@ -88,6 +100,8 @@ class WallHub(QObject):
         gone = {id(t) for t in tiles}
         self._tiles = [t for t in self._tiles if id(t) not in gone]
         self._dirty -= gone
+        self._pending = deque(t for t in self._pending if id(t) not in gone)
+        self._pending_keys -= gone
 
     @property
     def tiles(self) -> list[Tile]:
@@ -121,29 +135,65 @@ class WallHub(QObject):
         self.refresh_due()
 
     def refresh_due(self, *, force_visible: bool = False) -> int:
-        """Refresh visible tiles that are dirty or past their period; return how many."""
+        """Queue visible tiles that are dirty or past their period; return how many.
+
+        They are refreshed a slice at a time (:attr:`slice_ms` of GUI time, then the event
+        loop runs again), so a scene change or a burst of changes never freezes the wall
+        for the sum of all its tiles.
+        """
         now = time.monotonic()
-        t0 = time.perf_counter()
-        done = 0
+        queued = 0
         for tile in self._tiles:
             key = id(tile)
-            if not tile.widget().isVisible():
+            if not tile.widget().isVisible() or key in self._pending_keys:
                 continue
             stale = tile.period_s > 0 and now - self._last.get(key, 0.0) >= tile.period_s
             if key in self._dirty or stale or force_visible:
-                try:
-                    tile.refresh()
-                except sqlite3.Error:
-                    log.exception("a tile could not read the database")
-                    continue
-                self._dirty.discard(key)
-                self._last[key] = now
-                done += 1
+                self._pending.append(tile)
+                self._pending_keys.add(key)
+                queued += 1
+        if self._pending and not self._slice.isActive():
+            self._slice.start()
+        return queued
+
+    def _refresh_slice(self) -> None:
+        t0 = time.perf_counter()
+        deadline = t0 + self.slice_ms / 1000
+        while self._pending:
+            tile = self._pending.popleft()
+            key = id(tile)
+            self._pending_keys.discard(key)
+            if not tile.widget().isVisible():
+                continue  # hidden meanwhile: it stays dirty and waits for its scene
+            try:
+                tile.refresh()
+            except sqlite3.Error:
+                log.exception("a tile could not read the database")
+                continue
+            self._dirty.discard(key)
+            self._last[key] = time.monotonic()
+            if time.perf_counter() >= deadline:
+                break
         self.last_refresh_s = time.perf_counter() - t0
+        if self._pending:
+            self._slice.start()
+
+    def refresh_now(self) -> int:
+        """Refresh every visible tile at once (snapshots, tests): no slicing."""
+        self.refresh_due(force_visible=True)
+        done = 0
+        while self._pending:
+            tile = self._pending.popleft()
+            self._pending_keys.discard(id(tile))
+            if tile.widget().isVisible():
+                tile.refresh()
+                self._dirty.discard(id(tile))
+                self._last[id(tile)] = time.monotonic()
+                done += 1
         return done
 
     def refresh_all_visible(self) -> int:
-        return self.refresh_due(force_visible=True)
+        return self.refresh_now()
 
     # -- wall control ----------------------------------------------------------------
 

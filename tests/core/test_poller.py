@@ -13,7 +13,15 @@ import httpx
 from app.config import Config
 from app.model import Mention
 from app.poller import Poller, backoff_delay
-from app.sources.base import AuthError, Cursor, FetchResult, RateLimited, Source, SourceContext, TransientError
+from app.sources.base import (
+    AuthError,
+    Cursor,
+    FetchResult,
+    RateLimited,
+    Source,
+    SourceContext,
+    TransientError,
+)
 from app.store.writer import StoreWriter
 
 
