@@ -13,7 +13,7 @@ from app.formatting import age
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
 
-_KIND = {"spike": "Volume spike", "negative_surge": "Negative surge"}
+_KIND = {"spike": "spike", "negative_surge": "negative surge"}
 
 
 class AlertsOptions(TileOptions):
@@ -59,7 +59,7 @@ class AlertsTile(TileFrame):
             p.setPen(theme.colour(head_colour))
             when = datetime.fromtimestamp(a.ts).strftime("%H:%M")
             label = self.ctx.topic_label(a.topic)
-            head = f"{'● ' if live else ''}{_KIND.get(a.kind, a.kind)} · {label}"
+            head = f"{'● ' if live else ''}{label} · {_KIND.get(a.kind, a.kind)}"
             state = "" if live else f" · {a.state}"
             when_text = f"{when} ({age(now - a.ts)}){state}"
             p.setFont(s.small)

@@ -100,7 +100,7 @@ class KpiTile(TileFrame):
             if abs(v - b) < 1e-9:
                 self.delta_colour = theme.MUTED
         self.explanation = ""
-        if self.opts.explain:
+        if self.opts.explain and metric not in {"queue_waiting", "sla_breaches"}:
             for alert in wallquery.active_alerts(conn, 5):
                 if self.opts.topic in {"*", alert.topic}:
                     self.explanation = alert.explanation

@@ -36,31 +36,35 @@ class TrendingTile(TileFrame):
         s = self.s
         row_h = min(s.px(64), r.height() / max(len(self.rows), 1))
         top = max((t.recent / max(t.baseline, 0.5) for t in self.rows), default=1.0)
+        wide = r.width() >= s.px(560)
+        rank_w = s.px(44)
+        count_w = s.px(130) if wide else 0.0
+        rise_w = r.width() * (0.28 if wide else 0.30)
+        term_w = r.width() - rank_w - count_w - rise_w - s.gap
         for i, t in enumerate(self.rows):
             y = r.top() + i * row_h
             if y + row_h > r.bottom() + 1:
                 break
             rise = t.recent / max(t.baseline, 0.5)
-            bar_w = r.width() * 0.28 * min(1.0, rise / top)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(theme.colour(theme.ORANGE, 70))
-            p.drawRoundedRect(QRectF(r.right() - r.width() * 0.28, y + row_h * 0.2, bar_w, row_h * 0.6), 5, 5)
+            p.drawRoundedRect(QRectF(r.right() - rise_w, y + row_h * 0.2, rise_w * min(1.0, rise / top), row_h * 0.6), 5, 5)
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
-            p.drawText(QRectF(r.left(), y, s.px(44), row_h), Qt.AlignmentFlag.AlignVCenter, f"{i + 1}")
+            p.drawText(QRectF(r.left(), y, rank_w, row_h), Qt.AlignmentFlag.AlignVCenter, f"{i + 1}")
             p.setFont(s.body_bold)
             p.setPen(theme.colour(theme.TEXT))
-            term_w = r.width() * 0.72 - s.px(44) - s.px(150)
-            p.drawText(QRectF(r.left() + s.px(44), y, term_w, row_h), Qt.AlignmentFlag.AlignVCenter,
+            p.drawText(QRectF(r.left() + rank_w, y, term_w, row_h), Qt.AlignmentFlag.AlignVCenter,
                        elide(t.term, s.body_bold, term_w))  # fmt: skip
-            p.setFont(s.small)
-            p.setPen(theme.colour(theme.MUTED))
-            p.drawText(QRectF(r.left() + s.px(44) + term_w, y, s.px(150), row_h),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, compact(t.recent))  # fmt: skip
+            if wide:
+                p.setFont(s.small)
+                p.setPen(theme.colour(theme.MUTED))
+                p.drawText(QRectF(r.left() + rank_w + term_w, y, count_w, row_h),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, compact(t.recent))  # fmt: skip
             label = "new" if t.baseline < 0.5 else f"×{rise:.1f}"
             p.setPen(theme.colour(theme.TEXT))
             p.setFont(s.body_bold)
-            p.drawText(QRectF(r.right() - r.width() * 0.28, y, r.width() * 0.28 - s.px(8), row_h),
+            p.drawText(QRectF(r.right() - rise_w, y, rise_w - s.px(8), row_h),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)  # fmt: skip
 
 

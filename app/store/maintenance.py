@@ -243,7 +243,7 @@ class Maintenance:
             (kind, topic, now, last - (window - 1) * 60, f.observed, f.baseline, f.z, text,
              json.dumps(drivers), "active" if live else "resolved"),
         )  # fmt: skip
-        log.warning("alert: %s", text)
+        (log.warning if live else log.info)("alert: %s", text)
 
     # -- retention ----------------------------------------------------------------
 
