@@ -90,17 +90,26 @@ def check_database(report: Report, db_path: Path) -> None:
 
 
 def check_layout(report: Report, config: Config) -> Any:
-    try:
-        from app.layouts import LayoutError, load_layout
-    except ImportError:
-        report.note("layouts: the wall is not installed in this build")
-        return None
+    from app.layouts import LayoutError, check_tiles, load_layout
+
     try:
         layout = load_layout(config.wall.layout)
-    except (LayoutError, FileNotFoundError) as exc:
-        report.bad(f"layout {config.wall.layout!r}: {exc}")
+    except LayoutError as exc:
+        for problem in exc.problems:
+            report.bad(f"layout {exc.path}: {problem}")
         return None
-    report.ok(f"layout {config.wall.layout!r}")
+    try:
+        from app.ui.tilebase import load_registry, option_models
+
+        problems = check_tiles(layout, option_models(load_registry()))
+    except ImportError as exc:  # a hub without Qt: the tiles cannot be checked here
+        report.note(f"layout {config.wall.layout!r}: tiles not checked ({exc})")
+        problems = []
+    for problem in problems:
+        report.bad(f"layout {layout.path}: {problem}")
+    if not problems:
+        scenes = sum(len(s.scenes) for s in layout.layout.screens)
+        report.ok(f"layout {config.wall.layout!r}: {len(layout.layout.screens)} screen(s), {scenes} scene(s)")
     return layout
 
 
@@ -195,9 +204,10 @@ def check_display(report: Report, layout: Any) -> None:
               + ", ".join(f"{s['name']} {s['width']}x{s['height']}" for s in screens))  # fmt: skip
     if layout is None:
         return
-    try:
-        from app.layouts import check_layout_against_screens
-    except ImportError:
-        return
-    for problem in check_layout_against_screens(layout, screens):
+    from app.layouts import check_layout_against_screens
+
+    problems, notes = check_layout_against_screens(layout, screens)
+    for problem in problems:
         report.bad(f"layout: {problem}")
+    for note in notes:
+        report.note(f"layout: {note}")

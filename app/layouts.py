@@ -252,25 +252,31 @@ def place_screens(layout: Layout, monitors: Sequence[Monitor]) -> tuple[list[Pla
     return [Placement(m, tuple(by_monitor[m])) for m in placements], orphans
 
 
-def check_layout_against_screens(loaded: LoadedLayout, screens: Sequence[Mapping[str, Any]]) -> list[str]:
-    """What ``doctor`` says about a layout on the monitors found (``name``, ``x``, ``y``, …)."""
+def check_layout_against_screens(
+    loaded: LoadedLayout, screens: Sequence[Mapping[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """What ``doctor`` says of a layout on the monitors found: (problems, notes).
+
+    Fewer monitors than screens is a note (their scenes rotate elsewhere, nothing is
+    lost); a screen pinned to a monitor that is not attached is a problem.
+    """
     monitors = [Monitor(str(s["name"]), int(s["x"]), int(s["y"]), int(s["width"]), int(s["height"]))
                 for s in screens]  # fmt: skip
     if not monitors:
-        return ["no screens found"]
+        return ["no screens found"], []
     placements, orphans = place_screens(loaded.layout, monitors)
-    problems = []
+    notes = []
     for orphan in orphans:
         host = next(p.monitor.name for p in placements if orphan in p.screens)
-        problems.append(
+        notes.append(
             f"layout {loaded.name!r} names {len(loaded.layout.screens)} screens but "
             f"{len(monitors)} monitor(s) are attached: the scenes of screen {orphan.name!r} "
             f"rotate on {host}"
         )
-    for screen in loaded.layout.screens:
-        if screen.match and not any(m.name == screen.match for m in monitors):
-            problems.append(
-                f"screen {screen.name!r} asks for monitor {screen.match!r}, which is not attached "
-                f"(attached: {', '.join(m.name for m in monitors)})"
-            )
-    return problems
+    problems = [
+        f"screen {screen.name!r} asks for monitor {screen.match!r}, which is not attached "
+        f"(attached: {', '.join(m.name for m in monitors)})"
+        for screen in loaded.layout.screens
+        if screen.match and not any(m.name == screen.match for m in monitors)
+    ]
+    return problems, notes

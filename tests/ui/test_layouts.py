@@ -8,6 +8,7 @@ import pytest
 
 from app.layouts import (
     LayoutError,
+    LoadedLayout,
     Monitor,
     check_layout_against_screens,
     check_tiles,
@@ -117,8 +118,11 @@ def test_screens_are_matched_by_name_then_index_then_position() -> None:
 def test_doctor_says_when_monitors_are_missing() -> None:
     loaded = load_layout("wall-3")
     one = [{"name": "HDMI-1", "x": 0, "y": 0, "width": 1920, "height": 1080}]
-    problems = check_layout_against_screens(loaded, one)
-    assert len(problems) == 2
-    assert all("rotate on HDMI-1" in p for p in problems)
+    problems, notes = check_layout_against_screens(loaded, one)
+    assert problems == [] and len(notes) == 2
+    assert all("rotate on HDMI-1" in n for n in notes)
     three = [dict(one[0], name=f"m{i}", x=1920 * i) for i in range(3)]
-    assert check_layout_against_screens(loaded, three) == []
+    assert check_layout_against_screens(loaded, three) == ([], [])
+    pinned = parse_layout({"screens": [{"name": "a", "match": "DP-9", "scenes": [{"name": "s"}]}]})
+    problems, _ = check_layout_against_screens(LoadedLayout("p", Path("p.toml"), pinned), one)
+    assert problems and "'DP-9', which is not attached" in problems[0]
