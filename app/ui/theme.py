@@ -44,6 +44,9 @@ PRIORITY = {1: VERMILLION, 2: ORANGE, 3: YELLOW, 4: SKY}
 FONT_FAMILY = "Noto Sans"
 
 
+_FONTS: dict[tuple[str, int, bool], QFont] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Scale:
     """Pixel sizes for one screen: every size is its 1080p value times ``factor``."""
@@ -62,11 +65,19 @@ class Scale:
         return self.px(12)
 
     def font(self, base_px: float, *, bold: bool = False, family: str = FONT_FAMILY) -> QFont:
-        f = QFont(family)
-        f.setPixelSize(self.px(base_px))
-        f.setBold(bold)
-        f.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
-        return f
+        """A font of ``base_px`` (1080p pixels); made once per size, as tiles repaint often.
+
+        A copy is returned, so a caller that changes it changes only its own.
+        """
+        key = (family, self.px(base_px), bold)
+        cached = _FONTS.get(key)
+        if cached is None:
+            cached = QFont(family)
+            cached.setPixelSize(key[1])
+            cached.setBold(bold)
+            cached.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+            _FONTS[key] = cached
+        return QFont(cached)
 
     # type ramp (1080p pixels)
     @property
