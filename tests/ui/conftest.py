@@ -48,3 +48,28 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, wall_config: Config) -> It
 @pytest.fixture
 def config() -> Config:
     return load_config(demo_config_path())
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A wall runs for weeks: a test that leaves a window open or a thread running fails."""
+    import threading
+
+    threads = set(threading.enumerate())
+    yield
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        leaked_windows: list[str] = []
+    else:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        app.processEvents()
+        leaked_windows = [
+            type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()
+        ]
+    leaked_threads = [
+        t.name for t in threading.enumerate() if t not in threads and t.is_alive()
+    ]
+    assert not leaked_windows, f"windows left open: {leaked_windows}"
+    assert not leaked_threads, f"threads left running: {leaked_threads}"
