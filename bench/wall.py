@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -112,7 +113,8 @@ def measure_refresh(app: QApplication, db: Path, config: Config, repeats: int) -
     windows = make_walls(hub)
     for w in windows:
         w.rotate_timer.stop()
-    refresh_ms(app, windows, every_scene=True)  # warm caches, as a running wall has them
+    for _ in range(3):  # warm caches, as a running wall has them
+        refresh_ms(app, windows, every_scene=True)
     shown = statistics.median(refresh_ms(app, windows, every_scene=False) for _ in range(repeats))
     every = statistics.median(refresh_ms(app, windows, every_scene=True) for _ in range(repeats))
     for w in windows:
@@ -144,6 +146,19 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
     settle_heap()
     lateness: list[float] = []
     last = [time.perf_counter()]
+
+    gc_pauses: list[float] = []
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if not probe_timer.isActive():
+            return
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_pauses.append((time.perf_counter() - gc_start[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
 
     def probe() -> None:
         t = time.perf_counter()
@@ -206,6 +221,8 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
     writer.remove_listener(hub.writer_listener)
     hub.close()
     writer.close()
+    gc.callbacks.remove(on_gc)
+    result["gc_max_ms"] = max(gc_pauses, default=0.0)
     ordered = sorted(lateness)
     result["stall_p99_ms"] = ordered[int(len(ordered) * 0.99)] if ordered else 0.0
     result["stall_max_ms"] = ordered[-1] if ordered else 0.0
@@ -256,7 +273,8 @@ def main() -> None:
         live = run_live(app, Path(tmp) / "live.db", args.stall_seconds, args.minutes, args.speed)
     growth = (live["rss_mb_end"] - live["rss_mb_after_warmup"]) / live["rss_mb_after_warmup"] * 100
     print(f"ingest during the stall probe: {live['ingested_per_s']:.0f} mentions/s; "
-          f"{live['probes']:.0f} probes, p99 late {live['stall_p99_ms']:.2f} ms, max {live['stall_max_ms']:.2f} ms")  # fmt: skip
+          f"{live['probes']:.0f} probes, p99 late {live['stall_p99_ms']:.2f} ms, max {live['stall_max_ms']:.2f} ms; "
+          f"longest garbage collection {live['gc_max_ms']:.2f} ms")  # fmt: skip
     print(f"memory: {live['rss_mb_after_warmup']:.1f} MB after warm-up, {live['rss_mb_end']:.1f} MB after "
           f"{live['scene_changes']:.0f} scene changes ({args.minutes:.0f} min at one per 5 s)")  # fmt: skip
     print(json.dumps({
