@@ -18,8 +18,8 @@ from app.store.schema import ALL
 OPEN_STATES = (
     "new", "claimed", "draft", "awaiting_approval", "approved", "sending", "failed", "escalated",
 )
-#: counts above this are shown as "10k+": counting further would scan the queue
-COUNT_CAP = 10_000
+#: late items are counted up to this ("1k+"): counting further would scan the queue
+LATE_CAP = 1_000
 
 
 def resolution_for(window_s: float) -> int:
@@ -158,9 +158,9 @@ def post(conn: sqlite3.Connection, mention_id: str) -> Post | None:
 
 @dataclass(frozen=True, slots=True)
 class QueueSummary:
-    #: waiting items per priority (1…4), capped at COUNT_CAP
+    #: waiting items per priority (1…4)
     waiting: dict[int, int] = field(default_factory=dict)
-    #: items past their SLA per priority, capped
+    #: items past their SLA per priority, counted up to LATE_CAP
     breached: dict[int, int] = field(default_factory=dict)
     #: when the oldest waiting item was queued, per priority
     oldest: dict[int, float] = field(default_factory=dict)
@@ -175,35 +175,36 @@ class QueueSummary:
 
 
 def queue_summary(conn: sqlite3.Connection, now: float, sla_min: dict[int, int]) -> QueueSummary:
-    """Waiting items by priority, SLA breaches and the oldest wait: a few index probes."""
-    open_states = OPEN_STATES
+    """Waiting items by priority (exact, from the trigger-kept counts), SLA breaches
+    (counted up to :data:`LATE_CAP`) and the oldest wait: a handful of index probes."""
+    marks = ",".join("?" * len(OPEN_STATES))
     summary = QueueSummary()
-    marks = ",".join("?" * len(open_states))
-    for p in (1, 2, 3, 4):
-        (waiting,) = conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM queue WHERE state IN ({marks}) AND priority = ?"
-            " LIMIT ?)",
-            (*open_states, p, COUNT_CAP),
-        ).fetchone()
-        if not waiting:
-            continue
-        summary.waiting[p] = waiting
+    present: dict[int, list[str]] = {}
+    for state, priority, n in conn.execute(
+        f"SELECT state, priority, n FROM queue_counts WHERE state IN ({marks}) AND n > 0", OPEN_STATES
+    ):
+        summary.waiting[priority] = summary.waiting.get(priority, 0) + n
+        present.setdefault(priority, []).append(state)
+    for p, states in present.items():
         deadline = now - sla_min.get(p, 10**6) * 60
-        (breached,) = conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM queue WHERE state IN ({marks}) AND priority = ?"
-            " AND queued_ts < ? LIMIT ?)",
-            (*open_states, p, deadline, COUNT_CAP),
-        ).fetchone()
+        oldest = None
+        breached = 0
+        for state in states:
+            (first,) = conn.execute(
+                "SELECT min(queued_ts) FROM queue WHERE state = ? AND priority = ?", (state, p)
+            ).fetchone()
+            if first is not None:
+                oldest = first if oldest is None else min(oldest, first)
+            if first is not None and first < deadline and breached < LATE_CAP:
+                (late,) = conn.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM queue WHERE state = ? AND priority = ?"
+                    " AND queued_ts < ? LIMIT ?)",
+                    (state, p, deadline, LATE_CAP - breached),
+                ).fetchone()
+                breached += late
         summary.breached[p] = breached
-        oldest = min(
-            row[0]
-            for s in open_states
-            for row in conn.execute(
-                "SELECT min(queued_ts) FROM queue WHERE state = ? AND priority = ?", (s, p)
-            )
-            if row[0] is not None
-        )
-        summary.oldest[p] = oldest
+        if oldest is not None:
+            summary.oldest[p] = oldest
     return summary
 
 

@@ -265,6 +265,7 @@ def main() -> None:
                 build(path, n, now)
                 add_workflow_rows(path, now)
                 print(f"built {path.name}: {n:,} mentions in {time.perf_counter() - t:.1f} s")
+            open_writer(path).close()  # a kept database from an older schema is migrated first
             shown, every = measure_refresh(app, path, config, args.repeats)
             figures[f"refresh_ms_{label}"] = shown
             figures[f"every_scene_ms_{label}"] = every

@@ -68,7 +68,7 @@ class KpiTile(TileFrame):
             sla = self.ctx.config.sla
             q = wallquery.queue_summary(conn, now, {1: sla.p1_min, 2: sla.p2_min, 3: sla.p3_min, 4: sla.p4_min})
             n = q.total if metric == "queue_waiting" else q.total_breached
-            capped = n >= wallquery.COUNT_CAP
+            capped = metric == "sla_breaches" and n >= wallquery.LATE_CAP
             self.value = compact(n) + ("+" if capped else "")
             p1 = q.waiting.get(1, 0)
             self.delta = f"{compact(p1)} urgent (P1)" if metric == "queue_waiting" else "answer the oldest first"

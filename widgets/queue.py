@@ -17,8 +17,9 @@ class QueueOptions(TileOptions):
     show_items: int = Field(default=4, ge=0, le=12)
 
 
-def _count(n: int) -> str:
-    return f"{compact(n)}+" if n >= wallquery.COUNT_CAP else compact(n)
+def _late(n: int) -> str:
+    """Late items are counted up to a cap: past it, say so."""
+    return f"{compact(n)}+" if n >= wallquery.LATE_CAP else compact(n)
 
 
 class QueueTile(TileFrame):
@@ -40,7 +41,7 @@ class QueueTile(TileFrame):
         self.summary = wallquery.queue_summary(self.ctx.conn, now, self.sla())
         self.head = wallquery.queue_head(self.ctx.conn, self.opts.show_items) if self.opts.show_items else []
         breached = self.summary.total_breached
-        self.subtitle = f"{_count(breached)} past SLA" if breached else "all within SLA"
+        self.subtitle = f"{_late(breached)} past SLA" if breached else "all within SLA"
         self.empty_text = "" if self.summary.total else "Queue clear — nothing waits for a response"
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:
@@ -67,16 +68,16 @@ class QueueTile(TileFrame):
             p.drawText(box.adjusted(s.px(20), s.px(6), -s.px(8), 0),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, f"P{prio}")  # fmt: skip
             number = s.font(64 if not narrow else 56, bold=True)
-            while number.pixelSize() > 20 and QFontMetrics(number).horizontalAdvance(_count(waiting)) > box.width() - s.px(30):
+            while number.pixelSize() > 20 and QFontMetrics(number).horizontalAdvance(compact(waiting)) > box.width() - s.px(30):
                 number.setPixelSize(number.pixelSize() - 4)
             p.setFont(number)
             p.drawText(box.adjusted(s.px(20), 0, -s.px(8), -box.height() * 0.28),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, _count(waiting))  # fmt: skip
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, compact(waiting))  # fmt: skip
             p.setFont(s.small)
             oldest = self.summary.oldest.get(prio)
             if breached:
                 p.setPen(theme.colour(theme.CRISIS if prio <= 2 else theme.WARN))
-                note = f"{_count(breached)} late"
+                note = f"{_late(breached)} late"
             elif oldest is not None:
                 p.setPen(theme.colour(theme.MUTED))
                 note = f"oldest {duration(now - oldest)}"

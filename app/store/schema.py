@@ -156,9 +156,34 @@ CREATE TABLE wall_commands (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# how many items wait in each state and priority, kept by triggers in the same transaction
+# as every queue change: the wall's queue figures cost one read however long the queue is
+_V3_QUEUE_COUNTS = """
+CREATE TABLE queue_counts (
+    state TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (state, priority)
+) WITHOUT ROWID;
+INSERT INTO queue_counts (state, priority, n) SELECT state, priority, count(*) FROM queue GROUP BY 1, 2;
+CREATE TRIGGER queue_counts_insert AFTER INSERT ON queue BEGIN
+    INSERT INTO queue_counts (state, priority, n) VALUES (NEW.state, NEW.priority, 1)
+    ON CONFLICT (state, priority) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER queue_counts_delete AFTER DELETE ON queue BEGIN
+    UPDATE queue_counts SET n = n - 1 WHERE state = OLD.state AND priority = OLD.priority;
+END;
+CREATE TRIGGER queue_counts_update AFTER UPDATE OF state, priority ON queue
+WHEN OLD.state IS NOT NEW.state OR OLD.priority IS NOT NEW.priority BEGIN
+    UPDATE queue_counts SET n = n - 1 WHERE state = OLD.state AND priority = OLD.priority;
+    INSERT INTO queue_counts (state, priority, n) VALUES (NEW.state, NEW.priority, 1)
+    ON CONFLICT (state, priority) DO UPDATE SET n = n + 1;
+END;
+"""
+
 from app.store.schema_workflow import WORKFLOW_V2  # noqa: E402 - the queue workflow's tables
 
-MIGRATIONS: list[str] = [_V1, WORKFLOW_V2]
+MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -126,3 +126,35 @@ def test_doctor_says_when_monitors_are_missing() -> None:
     pinned = parse_layout({"screens": [{"name": "a", "match": "DP-9", "scenes": [{"name": "s"}]}]})
     problems, _ = check_layout_against_screens(LoadedLayout("p", Path("p.toml"), pinned), one)
     assert problems and "'DP-9', which is not attached" in problems[0]
+
+
+def test_queue_counts_follow_every_queue_change(tmp_path: Path) -> None:
+    """The wall's queue figures come from trigger-kept counts: they must match the queue."""
+    import time
+
+    from app import wallquery
+    from app.store.db import open_writer, transaction
+
+    conn = open_writer(tmp_path / "q.db")
+    now = time.time()
+    with transaction(conn):
+        for i in range(30):
+            conn.execute(
+                "INSERT INTO queue (mention_id, priority, state, queued_ts, updated_ts) VALUES (?, ?, 'new', ?, ?)",
+                (f"m{i}", 1 + i % 4, now - i * 600, now),
+            )
+        conn.execute("UPDATE queue SET state = 'claimed' WHERE mention_id IN ('m0', 'm1')")
+        conn.execute("UPDATE queue SET state = 'sent' WHERE mention_id IN ('m2', 'm3', 'm4')")
+        conn.execute("UPDATE queue SET priority = 1 WHERE mention_id = 'm5'")
+        conn.execute("DELETE FROM queue WHERE mention_id = 'm6'")
+    summary = wallquery.queue_summary(conn, now, {1: 15, 2: 60, 3: 240, 4: 1440})
+    truth = dict(conn.execute(
+        "SELECT priority, count(*) FROM queue WHERE state NOT IN ('sent', 'dismissed') GROUP BY 1"
+    ).fetchall())  # fmt: skip
+    assert summary.waiting == truth and summary.total == 30 - 3 - 1
+    late_p1 = conn.execute(
+        "SELECT count(*) FROM queue WHERE priority = 1 AND state NOT IN ('sent', 'dismissed') AND queued_ts < ?",
+        (now - 15 * 60,),
+    ).fetchone()[0]
+    assert summary.breached[1] == late_p1 > 0
+    conn.close()
