@@ -29,12 +29,13 @@ TOPICS = ["lumio", "orbitel", "nexa", "industry", "lumiox-launch"]
 WEEK = 7 * 86400
 
 
-def build(path: Path, n: int, now: float) -> None:
+def build(path: Path, n: int, now: float, span: float = WEEK) -> None:
+    """``n`` mentions spread evenly over the ``span`` seconds before ``now``."""
     conn = open_writer(path)
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA journal_mode = OFF")
-    start = now - WEEK
-    step = WEEK / n
+    start = now - span
+    step = span / n
     conn.execute("BEGIN")
     conn.execute(
         f"""
