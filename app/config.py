@@ -18,14 +18,18 @@ TopicKind = Literal["brand", "competitor", "industry", "campaign"]
 _QUEUED_KINDS: tuple[TopicKind, ...] = ("brand", "campaign")
 
 
-class ConfigError(Exception):
-    """One or more problems in a config file; ``problems`` lists them all."""
+class FileProblems(Exception):
+    """One or more problems in a file a person edits; ``problems`` lists them all."""
 
     def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
         self.path = str(path)
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{self.path}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class ConfigError(FileProblems):
+    """Problems in a config file."""
 
 
 class _Model(BaseModel):

@@ -20,18 +20,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from app.config import describe_validation_error
+from app.config import FileProblems, describe_validation_error
 from app.resources import data_dir
 
 
-class LayoutError(Exception):
+class LayoutError(FileProblems):
     """Problems in a layout file; ``problems`` lists every one found."""
-
-    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
-        self.path = str(path)
-        self.problems = list(problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{self.path}: {len(self.problems)} problem(s)\n{lines}")
 
 
 class _Model(BaseModel):

@@ -89,10 +89,6 @@ class AlertsTile(TileFrame):
             y += s.px(14)
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> AlertsTile:
-    assert isinstance(opts, AlertsOptions)
-    return AlertsTile(opts, ctx, title)
 
-
-SPEC = TileSpec("alerts", "Alerts", AlertsOptions, _make,
+SPEC = TileSpec("alerts", "Alerts", AlertsOptions, AlertsTile,
                 "active alerts with their explanation")  # fmt: skip

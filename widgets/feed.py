@@ -89,10 +89,6 @@ class FeedTile(TileFrame):
             p.drawLine(int(r.left()), int(y - s.px(7)), int(r.right()), int(y - s.px(7)))
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> FeedTile:
-    assert isinstance(opts, FeedOptions)
-    return FeedTile(opts, ctx, title)
 
-
-SPEC = TileSpec("feed", "Latest mentions", FeedOptions, _make,
+SPEC = TileSpec("feed", "Latest mentions", FeedOptions, FeedTile,
                 "the newest mentions of a topic: author, age, sentiment mark, text")  # fmt: skip

@@ -128,10 +128,6 @@ class KpiTile(TileFrame):
                 y += s.px(34)
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> KpiTile:
-    assert isinstance(opts, KpiOptions)
-    return KpiTile(opts, ctx, title)
 
-
-SPEC = TileSpec("kpi", "Key figure", KpiOptions, _make,
+SPEC = TileSpec("kpi", "Key figure", KpiOptions, KpiTile,
                 "a big number with its change against the previous period")  # fmt: skip

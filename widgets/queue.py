@@ -114,10 +114,6 @@ class QueueTile(TileFrame):
             y += row_h
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> QueueTile:
-    assert isinstance(opts, QueueOptions)
-    return QueueTile(opts, ctx, title)
 
-
-SPEC = TileSpec("queue", "Response queue", QueueOptions, _make,
+SPEC = TileSpec("queue", "Response queue", QueueOptions, QueueTile,
                 "waiting items by priority, oldest wait, SLA breaches, the most urgent items")  # fmt: skip

@@ -124,10 +124,6 @@ class SentimentTile(TileFrame):
         self.number.update()
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> SentimentTile:
-    assert isinstance(opts, SentimentOptions)
-    return SentimentTile(opts, ctx, title)
 
-
-SPEC = TileSpec("sentiment", "Sentiment", SentimentOptions, _make,
+SPEC = TileSpec("sentiment", "Sentiment", SentimentOptions, SentimentTile,
                 "net sentiment now and the positive/neutral/negative trend")  # fmt: skip

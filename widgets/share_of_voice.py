@@ -77,10 +77,6 @@ class ShareTile(TileFrame):
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, pts)  # fmt: skip
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> ShareTile:
-    assert isinstance(opts, ShareOptions)
-    return ShareTile(opts, ctx, title)
 
-
-SPEC = TileSpec("share_of_voice", "Share of voice", ShareOptions, _make,
+SPEC = TileSpec("share_of_voice", "Share of voice", ShareOptions, ShareTile,
                 "the brand against competitors, with the change in points")  # fmt: skip

@@ -72,10 +72,6 @@ class SourcesTile(TileFrame):
                        Qt.AlignmentFlag.AlignVCenter, elide(detail, s.small, r.width() - d - s.px(12)))  # fmt: skip
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> SourcesTile:
-    assert isinstance(opts, SourcesOptions)
-    return SourcesTile(opts, ctx, title)
 
-
-SPEC = TileSpec("sources", "Sources", SourcesOptions, _make,
+SPEC = TileSpec("sources", "Sources", SourcesOptions, SourcesTile,
                 "health of each source, stale since when and why")  # fmt: skip

@@ -76,10 +76,6 @@ class SpotlightTile(TileFrame):
             y += line_h
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> SpotlightTile:
-    assert isinstance(opts, SpotlightOptions)
-    return SpotlightTile(opts, ctx, title)
 
-
-SPEC = TileSpec("spotlight", "Spotlight", SpotlightOptions, _make,
+SPEC = TileSpec("spotlight", "Spotlight", SpotlightOptions, SpotlightTile,
                 "one post, big, chosen from the console")  # fmt: skip

@@ -68,10 +68,6 @@ class TrendingTile(TileFrame):
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)  # fmt: skip
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> TrendingTile:
-    assert isinstance(opts, TrendingOptions)
-    return TrendingTile(opts, ctx, title)
 
-
-SPEC = TileSpec("trending", "Trending terms", TrendingOptions, _make,
+SPEC = TileSpec("trending", "Trending terms", TrendingOptions, TrendingTile,
                 "terms that rose most against their own baseline")  # fmt: skip

@@ -106,10 +106,6 @@ class VolumeTile(TileFrame):
         self.legend.update()
 
 
-def _make(opts: TileOptions, ctx: TileContext, title: str | None) -> VolumeTile:
-    assert isinstance(opts, VolumeOptions)
-    return VolumeTile(opts, ctx, title)
 
-
-SPEC = TileSpec("volume", "Mentions per minute", VolumeOptions, _make,
+SPEC = TileSpec("volume", "Mentions per minute", VolumeOptions, VolumeTile,
                 "per-minute lines for several topics, with alert markers")  # fmt: skip

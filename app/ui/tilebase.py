@@ -79,7 +79,8 @@ class TileSpec:
     id: str
     title: str
     options: type[TileOptions]
-    make: Callable[[TileOptions, TileContext, str | None], Tile]
+    #: called as ``make(options, context, title)``, the options validated by ``options``
+    make: Callable[..., Tile]
     description: str = ""
 
 
