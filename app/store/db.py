@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from app.store.schema import migrate
+from app.store.schema import MIGRATIONS, migrate
 
 
 class StoreError(Exception):
@@ -52,6 +52,12 @@ def open_reader(path: Path | str) -> sqlite3.Connection:
             open_writer(path).close()
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         _configure(conn)
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version < len(MIGRATIONS):  # a newer program reading an older file: migrate it first
+            conn.close()
+            open_writer(path).close()
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            _configure(conn)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"cannot open the database {path} for reading: {exc}") from exc
     return conn
