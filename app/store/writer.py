@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,6 +74,20 @@ class _Call(_Job):
 
 
 _STOP = object()
+
+
+def _settle(fut: Future[Any], result: Any = None, *, error: BaseException | None = None) -> None:
+    """Hand a result to whoever waits; one who stopped waiting (a cancelled poll) is skipped.
+
+    The commit stands either way; an exception here would kill the writer thread.
+    """
+    try:
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(result)
+    except InvalidStateError:
+        log.debug("a caller stopped waiting for a write that was committed")
 
 
 class StoreWriter:
@@ -232,7 +246,7 @@ class StoreWriter:
             elif isinstance(item, tuple) and item[0] == "maintenance":
                 if self.maintenance:
                     self._notify(self.maintenance.run_due(conn, force=True), frozenset())
-                item[1].set_result(None)
+                _settle(item[1], None)
 
     def _ingest(self, conn: sqlite3.Connection, jobs: list[_Ingest]) -> None:
         now = time.time()
@@ -260,14 +274,15 @@ class StoreWriter:
         except Exception as exc:
             log.exception("storing a batch failed")
             for job in jobs:
-                job.fut.set_exception(exc)
+                _settle(job.fut, error=exc)
             return
         for m in stored:
             self.terms.add(("*", *m.topics), m.ts, m.terms)
         for job in jobs:
             b = job.batch
             assert b is not None
-            job.fut.set_result(
+            _settle(
+                job.fut,
                 IngestReport(
                     fetched=len(b.mentions),
                     stored=sum(1 for m in fresh[id(job)] if m.id in still_new),
@@ -286,9 +301,9 @@ class StoreWriter:
             with transaction(conn):
                 result = job.fn(conn)
         except BaseException as exc:  # handed to the caller, who knows what it means
-            job.fut.set_exception(exc)
+            _settle(job.fut, error=exc)
             return
-        job.fut.set_result(result)
+        _settle(job.fut, result)
         self._notify(set(job.tables), frozenset())
 
     def _notify(self, tables: set[str], topics: frozenset[str]) -> None:

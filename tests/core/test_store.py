@@ -134,3 +134,13 @@ def test_failed_call_rolls_back_and_reports(writer: StoreWriter, db_path: Path) 
         ).result(10)
         == 0
     )
+
+
+def test_a_caller_that_stops_waiting_does_not_kill_the_writer(writer: StoreWriter, db_path: Path) -> None:
+    """A poll cancelled mid-commit (shutdown) cancels its future; the writer must go on."""
+    fut = writer.submit(IngestBatch("s", "test", [mention(i) for i in range(2000)], {"page": 1}))
+    fut.cancel()
+    writer.flush()
+    assert writer.running
+    after = writer.submit(IngestBatch("s", "test", [mention(5000)], {"page": 2})).result(30)
+    assert after.stored == 1
