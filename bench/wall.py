@@ -42,7 +42,7 @@ from app.config import Config, load_config, parse_config
 from app.layouts import load_layout
 from app.resources import demo_config_path
 from app.store.db import open_writer
-from app.ui.launch import apply_theme, settle_heap
+from app.ui.launch import apply_theme, tune_for_gui
 from app.ui.tilebase import load_registry
 from app.ui.wall import WallWindow
 from app.ui.walldata import WallHub
@@ -146,7 +146,7 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
     writer.add_listener(hub.writer_listener)
     windows = make_walls(hub)
     hub.start()
-    settle_heap()
+    tune_for_gui()
     lateness: list[float] = []
     last = [time.perf_counter()]
 

@@ -38,15 +38,19 @@ def apply_theme(app: QApplication, name: str) -> None:
     app.setStyleSheet(theme.style_sheet(name))
 
 
-def settle_heap() -> None:
-    """Move everything built at start-up out of the garbage collector's sight.
+def tune_for_gui() -> None:
+    """Keep the GUI thread responsive beside the writer thread's CPU work.
 
-    Qt, pyqtgraph, the tiles and the sentiment lexicon live as long as the program; a
-    full collection that walks them all stalls the wall (tens of milliseconds). Frozen,
-    later collections only walk what was made since.
+    - Everything built at start-up (Qt, pyqtgraph, tiles, the sentiment lexicon) lives as
+      long as the program: frozen, a full garbage collection no longer walks it (that
+      walk stalled the wall for tens of milliseconds).
+    - The writer thread scores sentiment in Python; threads share one interpreter lock,
+      which by default changes hands every 5 ms. Every millisecond shortens the wait of
+      a GUI thread that wants it (bench/wall.py: p99 lateness about halved).
     """
     gc.collect()
     gc.freeze()
+    sys.setswitchinterval(0.001)
 
 
 def monitor_of(screen: QScreen) -> Monitor:
@@ -222,7 +226,7 @@ def run_gui(
         app.lastWindowClosed.connect(request_quit)
 
     poller = Poller(config, writer) if (poll and writer is not None) else None
-    settle_heap()
+    tune_for_gui()
     # Python runs signal handlers only between bytecodes: a timer lets it look regularly
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: request_quit())
