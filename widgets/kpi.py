@@ -77,6 +77,12 @@ class KpiTile(TileFrame):
         else:
             cur = wallquery.totals(conn, self.opts.topic, now - period, now)
             prev = wallquery.totals(conn, self.opts.topic, now - 2 * period, now - period)
+            if not cur.n and metric != "mentions":  # a share of nothing is not 0 %
+                self.value = "–"
+                self.delta = f"no mentions in the last {self._period()}"
+                self.delta_colour = theme.MUTED
+                self.explanation = ""
+                return
             if metric == "net_sentiment":
                 v, b = cur.net_sentiment, prev.net_sentiment
                 self.value = signed(v)
@@ -98,6 +104,9 @@ class KpiTile(TileFrame):
             self.delta = f"{arrow} {self.delta}"
             self.delta_colour = theme.NEGATIVE if worse else theme.POSITIVE
             if abs(v - b) < 1e-9:
+                self.delta_colour = theme.MUTED
+            if not prev.n:  # a young database: there is no previous period to compare with
+                self.delta = f"no earlier {self._period()} to compare with"
                 self.delta_colour = theme.MUTED
         self.explanation = ""
         if self.opts.explain and metric not in {"queue_waiting", "sla_breaches"}:

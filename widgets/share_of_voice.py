@@ -55,9 +55,9 @@ class ShareTile(TileFrame):
             colour = theme.colour(self.ctx.colour_of(topic))
             p.setFont(s.body_bold)
             p.setPen(theme.colour(theme.TEXT))
-            p.drawText(QRectF(r.left(), y, label_w, row_h), Qt.AlignmentFlag.AlignVCenter,
+            p.drawText(QRectF(r.left(), y + row_h * 0.12, label_w, row_h * 0.45), Qt.AlignmentFlag.AlignVCenter,
                        elide(self.ctx.topic_label(topic), s.body_bold, label_w))  # fmt: skip
-            bar = QRectF(r.left() + label_w + s.gap, y + row_h * 0.22, bar_w, row_h * 0.56)
+            bar = QRectF(r.left() + label_w + s.gap, y + row_h * 0.12, bar_w, row_h * 0.45)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(theme.colour(theme.SURFACE_HI))
             p.drawRoundedRect(bar, 6, 6)
@@ -65,17 +65,16 @@ class ShareTile(TileFrame):
             p.drawRoundedRect(QRectF(bar.left(), bar.top(), max(bar.width() * share, 4), bar.height()), 6, 6)
             p.setPen(theme.colour(theme.TEXT))
             p.setFont(s.font(40, bold=True))
-            value = QRectF(r.right() - value_w, y, value_w, row_h * 0.62)
-            p.drawText(value, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, f"{share:.0%}")
+            value = QRectF(r.right() - value_w, bar.top(), value_w, bar.height())
+            p.drawText(value, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{share:.0%}")
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
-            pts = f"{compact(n)} mentions"
+            detail = f"{compact(n)} mentions"
             if total_before:  # a change only against a period that had mentions
                 change = (share - self.before.get(topic, 0) / total_before) * 100
-                pts = f"{'+' if change >= 0 else '−'}{abs(change):.0f} pts · {compact(n)}"
-            p.drawText(QRectF(r.right() - value_w - s.px(40), y + row_h * 0.6, value_w + s.px(40), row_h * 0.4),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, pts)  # fmt: skip
-
+                detail += f" · {'+' if change >= 0 else '−'}{abs(change):.0f} pts"
+            below = QRectF(bar.left(), bar.bottom() + s.px(2), bar.width() + value_w + s.gap, row_h * 0.3)
+            p.drawText(below, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, elide(detail, s.small, below.width()))
 
 
 SPEC = TileSpec("share_of_voice", "Share of voice", ShareOptions, ShareTile,

@@ -77,6 +77,10 @@ class VolumeTile(TileFrame):
             symbol="t", size=self.s.px(22), brush=pg.mkBrush(theme.CRISIS), pen=pg.mkPen(theme.TEXT)
         )
         self.plot.addItem(self.marks)
+        # the newest alert in view says why, next to its marker (plain text: terms come from posts)
+        self.why = pg.TextItem(color=theme.TEXT, anchor=(1.0, 0.5), fill=pg.mkBrush(theme.colour(theme.SURFACE_HI, 230)))
+        self.why.setFont(self.s.small)
+        self.plot.addItem(self.why)
 
     def load(self) -> None:
         now = self.ctx.clock()
@@ -97,6 +101,14 @@ class VolumeTile(TileFrame):
         self.marks.setData(
             x=[a.ts for a in marks], y=[peak * 1.04 for _ in marks], data=[a.id for a in marks]
         )
+        newest = max(marks, key=lambda a: a.ts, default=None)
+        if newest is not None and newest.terms:
+            kind = "spike" if newest.kind == "spike" else "negative"
+            self.why.setText(f"{kind}: {', '.join(newest.terms[:3])}")
+            self.why.setPos(newest.ts - (now - start) * 0.01, peak * 0.97)
+            self.why.setVisible(True)
+        else:
+            self.why.setVisible(False)
         self.plot.setXRange(start, now, padding=0)
         self.plot.setYRange(0, max(peak * 1.1, 5), padding=0)
         self.empty_text = "" if any_data else f"No mentions in the last {self.opts.window_min // 60 or 1} h"
