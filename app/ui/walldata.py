@@ -100,6 +100,8 @@ class WallHub(QObject):
         gone = {id(t) for t in tiles}
         self._tiles = [t for t in self._tiles if id(t) not in gone]
         self._dirty -= gone
+        for key in gone:
+            self._last.pop(key, None)
         self._pending = deque(t for t in self._pending if id(t) not in gone)
         self._pending_keys -= gone
 
