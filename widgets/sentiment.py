@@ -6,13 +6,13 @@ import numpy as np
 import pyqtgraph as pg
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app import wallquery
 from app.formatting import signed
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
 from widgets.plotting import make_plot
 
 
@@ -35,19 +35,21 @@ class _Now(QWidget):
         w, h = self.width(), self.height()
         value = t.now.net_sentiment
         p.setPen(theme.colour(theme.sentiment_colour(value)))
-        p.setFont(s.font(96, bold=True))
-        p.drawText(QRectF(0, 0, w, h * 0.5), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-                   f"{theme.sentiment_mark(value)}{signed(value)}")  # fmt: skip
+        text = f"{theme.sentiment_mark(value)}{signed(value)}"
+        big = s.font(96, bold=True)
+        while big.pixelSize() > 24 and QFontMetrics(big).horizontalAdvance(text) > w - s.px(8):
+            big.setPixelSize(big.pixelSize() - 4)
+        p.setFont(big)
+        p.drawText(QRectF(0, 0, w, h * 0.5), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, text)
         p.setFont(s.small)
         p.setPen(theme.colour(theme.MUTED))
         change = value - t.before.net_sentiment
-        lines = [
-            f"net, last {t.opts.period_min} min",
-            f"{signed(change)} vs the {t.opts.period_min} min before",
-        ]
+        lines = [f"net, last {t.opts.period_min} min"]
+        if t.before.n:
+            lines.append(f"{signed(change)} vs the {t.opts.period_min} before")
         y = h * 0.5 + s.px(8)
         for line in lines:
-            p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, line)
+            p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, elide(line, s.small, w))
             y += s.px(36)
         shares = t.now
         if shares.n:
@@ -82,7 +84,7 @@ class SentimentTile(TileFrame):
         self.plot.setYRange(0, 1, padding=0)
         self.plot.getPlotItem().getAxis("left").setTicks([[(0, "0"), (0.5, "50%"), (1, "100%")]])
         lay.addWidget(self.plot, 5)
-        self._bottom = self.plot.plot(pen=None)
+        self._bottom = self.plot.plot(pen=pg.mkPen(theme.colour(theme.NEGATIVE, 0)))
         self._neg = self.plot.plot(pen=pg.mkPen(theme.NEGATIVE, width=1))
         self._neu = self.plot.plot(pen=pg.mkPen(theme.NEUTRAL, width=1))
         self._top = self.plot.plot(pen=pg.mkPen(theme.POSITIVE, width=1))
