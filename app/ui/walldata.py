@@ -69,6 +69,7 @@ class WallHub(QObject):
         self.slice_ms = 6.0
         self._pending: deque[Tile] = deque()
         self._pending_keys: set[int] = set()
+        self._failing: set[int] = set()
         self._slice = QTimer(self)
         self._slice.setSingleShot(True)
         self._slice.setInterval(0)
@@ -167,13 +168,8 @@ class WallHub(QObject):
             self._pending_keys.discard(key)
             if not tile.widget().isVisible():
                 continue  # hidden meanwhile: it stays dirty and waits for its scene
-            try:
-                tile.refresh()
-            except sqlite3.Error:
-                log.exception("a tile could not read the database")
+            if not self._refresh_one(tile):
                 continue
-            self._dirty.discard(key)
-            self._last[key] = time.monotonic()
             if time.perf_counter() >= deadline:
                 break
         self.last_refresh_s = time.perf_counter() - t0
@@ -187,12 +183,25 @@ class WallHub(QObject):
         while self._pending:
             tile = self._pending.popleft()
             self._pending_keys.discard(id(tile))
-            if tile.widget().isVisible():
-                tile.refresh()
-                self._dirty.discard(id(tile))
-                self._last[id(tile)] = time.monotonic()
+            if tile.widget().isVisible() and self._refresh_one(tile):
                 done += 1
         return done
+
+    def _refresh_one(self, tile: Tile) -> bool:
+        """Refresh one tile; a failing tile is logged (once until it recovers), never fatal:
+        a wall runs unattended, and one broken tile must not stop the others."""
+        key = id(tile)
+        self._last[key] = time.monotonic()  # a failing tile waits its turn like the others
+        try:
+            tile.refresh()
+        except Exception:
+            if key not in self._failing:
+                log.exception("tile %s failed to refresh", type(tile).__name__)
+                self._failing.add(key)
+            return False
+        self._failing.discard(key)
+        self._dirty.discard(key)
+        return True
 
     def refresh_all_visible(self) -> int:
         return self.refresh_now()

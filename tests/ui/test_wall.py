@@ -181,3 +181,23 @@ def _png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_a_failing_tile_does_not_stop_the_others(window: WallWindow, hub: WallHub, qtbot: QtBot,
+                                                 caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    tiles = window.views[window.current.key].tiles
+    broken, healthy = tiles[0], tiles[1]
+    window.rotate_timer.stop()
+
+    def boom() -> None:
+        raise ValueError("a bug in one tile")
+
+    broken.refresh = boom  # type: ignore[method-assign]
+    refreshed: list[int] = []
+    original = healthy.refresh
+    healthy.refresh = lambda: (refreshed.append(1), original())  # type: ignore[method-assign, func-returns-value]
+    with caplog.at_level("ERROR"):
+        hub.refresh_all_visible()
+        hub.refresh_all_visible()
+    assert refreshed == [1, 1]
+    assert sum("failed to refresh" in r.message for r in caplog.records) == 1  # logged once, not every second
