@@ -172,6 +172,10 @@ class Wall(_Model):
     theme: str = "dark"
     admin_chord: str = "Ctrl+Alt+Shift+Q"
     cursor_idle_s: float = 3.0
+    #: burn-in care for panels that show the same title bar for weeks: the whole picture
+    #: moves by this many pixels every ``pixel_shift_min`` minutes (0 = never)
+    pixel_shift_px: int = Field(default=2, ge=0, le=16)
+    pixel_shift_min: float = Field(default=10.0, ge=0)
 
 
 class Config(_Model):

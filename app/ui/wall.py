@@ -173,7 +173,8 @@ class WallWindow(QWidget):
         self.title = TitleBar(self.s, hub.config.brand.name)
         self.stack = QStackedWidget()
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
+        d = hub.config.wall.pixel_shift_px
+        lay.setContentsMargins(0, 0, d, d)  # the picture moves within this border
         lay.setSpacing(0)
         lay.addWidget(self.title)
         lay.addWidget(self.stack, 1)
@@ -204,6 +205,12 @@ class WallWindow(QWidget):
             self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
             self.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)
             self.setCursor(Qt.CursorShape.BlankCursor)
+        self.shift_px = hub.config.wall.pixel_shift_px
+        self.shift_step = 0
+        self.shift_timer = QTimer(self)
+        self.shift_timer.timeout.connect(self.shift_pixels)
+        if self.shift_px and hub.config.wall.pixel_shift_min:
+            self.shift_timer.start(int(hub.config.wall.pixel_shift_min * 60_000))
         self.chord = QShortcut(QKeySequence(admin_chord), self)
         self.chord.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.chord.activated.connect(self.quit_requested.emit)
@@ -287,6 +294,15 @@ class WallWindow(QWidget):
                 if ref is not None:
                     self.show_scene(ref)
 
+    def shift_pixels(self) -> None:
+        """Move the whole picture a few pixels around a square (burn-in care)."""
+        self.shift_step = (self.shift_step + 1) % 4
+        dx, dy = ((0, 0), (1, 0), (1, 1), (0, 1))[self.shift_step]
+        d = self.shift_px
+        layout = self.layout()
+        assert layout is not None
+        layout.setContentsMargins(dx * d, dy * d, (1 - dx) * d, (1 - dy) * d)
+
     # -- kiosk -------------------------------------------------------------------------
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
@@ -299,6 +315,7 @@ class WallWindow(QWidget):
             return
         self.rotate_timer.stop()
         self.clock_timer.stop()
+        self.shift_timer.stop()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
@@ -306,5 +323,6 @@ class WallWindow(QWidget):
         self._allow_close = True
         self.rotate_timer.stop()
         self.clock_timer.stop()
+        self.shift_timer.stop()
         self.hub.remove_tiles(self.all_tiles)
         self.close()

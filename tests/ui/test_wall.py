@@ -201,3 +201,13 @@ def test_a_failing_tile_does_not_stop_the_others(window: WallWindow, hub: WallHu
         hub.refresh_all_visible()
     assert refreshed == [1, 1]
     assert sum("failed to refresh" in r.message for r in caplog.records) == 1  # logged once, not every second
+
+
+def test_the_picture_moves_a_few_pixels_for_burn_in_care(window: WallWindow) -> None:
+    title_at = []
+    for _ in range(4):
+        window.shift_pixels()
+        window.layout().activate()  # type: ignore[union-attr]
+        title_at.append(window.title.mapTo(window, window.title.rect().topLeft()).toTuple())
+    d = window.shift_px
+    assert d > 0 and sorted(title_at) == sorted([(d, 0), (d, d), (0, d), (0, 0)])
