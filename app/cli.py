@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(add, top=False)
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["operator", "approver", "admin", "viewer"])
+    add.add_argument("--send-without-approval", action="store_true",
+                     help="their free-text replies go out without a second person's sign-off")
+    add.add_argument("--spokesperson", action="store_true",
+                     help="may approve replies during a crisis")
+    lst = users.add_parser("list", help="list the console users and their roles")
+    _common(lst, top=False)
 
     sp = cmd("audit", "the audit trail")
     audit = sp.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -143,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(command: str, args: argparse.Namespace, config: Config, config_path: Path,
               db_path: Path) -> int:  # fmt: skip
     if command == "poll":
-        return poll(config, db_path, once=args.once, seconds=args.seconds)
+        return poll(config, db_path, once=args.once, seconds=args.seconds,
+                    config_dir=config_path.parent)
     if command in {"run", "wall", "console"}:
         from app.ui.launch import run_gui
 
@@ -170,21 +177,33 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
         from app.doctor import run_doctor
 
         return run_doctor(config, config_path=config_path, db_path=db_path, args=args)
+    if command == "users" and args.users_command == "list":
+        return users_list(db_path)
     if command == "users":
-        return users_add(db_path, args.name, args.role)
+        return users_add(db_path, args.name, args.role, send_unapproved=args.send_without_approval,
+                         spokesperson=args.spokesperson)  # fmt: skip
     if command == "audit":
         return audit_verify(db_path)
     raise AssertionError(command)
 
 
-def poll(config: Config, db_path: Path, *, once: bool, seconds: float | None) -> int:
-    """Headless polling on plain asyncio; SIGTERM/SIGINT stop it cleanly."""
+def poll(config: Config, db_path: Path, *, once: bool, seconds: float | None,
+         config_dir: Path | None = None) -> int:  # fmt: skip
+    """Headless polling (and the outbox) on plain asyncio; SIGTERM/SIGINT stop it cleanly."""
     from app.poller import Poller
     from app.store.writer import StoreWriter
+    from app.workflow.setup import build_workflow
+    from app.workflow.templates import TemplateError
+
+    try:
+        workflow = build_workflow(config, config_dir)
+    except TemplateError as exc:
+        print(f"watchfloor: template error in {exc}", file=sys.stderr)
+        return 2
 
     async def go() -> None:
         writer = StoreWriter(db_path, config).start()
-        poller = Poller(config, writer)
+        poller = Poller(config, writer, workflow=workflow)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -229,7 +248,8 @@ def _read_password() -> str:
     return first
 
 
-def users_add(db_path: Path, name: str, role: str) -> int:
+def users_add(db_path: Path, name: str, role: str, *, send_unapproved: bool = False,
+              spokesperson: bool = False) -> int:  # fmt: skip
     from app.store.db import open_writer, transaction
     from app.workflow.users import add_user
 
@@ -237,13 +257,29 @@ def users_add(db_path: Path, name: str, role: str) -> int:
     conn = open_writer(db_path)
     try:
         with transaction(conn):
-            add_user(conn, name, role, password)
+            add_user(conn, name, role, password, send_unapproved=send_unapproved,
+                     spokesperson=spokesperson)  # fmt: skip
     except ValueError as exc:
         print(f"watchfloor: {exc}", file=sys.stderr)
         return 1
     finally:
         conn.close()
     print(f"user {name} added as {role}")
+    return 0
+
+
+def users_list(db_path: Path) -> int:
+    from app.store.db import open_reader
+    from app.workflow.users import list_users
+
+    conn = open_reader(db_path)
+    try:
+        for user in list_users(conn):
+            rights = [r for r, on in (("send without approval", user.send_unapproved),
+                                      ("spokesperson", user.spokesperson)) if on]  # fmt: skip
+            print(f"{user.name}\t{user.role}" + (f"\t{', '.join(rights)}" if rights else ""))
+    finally:
+        conn.close()
     return 0
 
 
@@ -257,7 +293,7 @@ def audit_verify(db_path: Path) -> int:
     finally:
         conn.close()
     if result.ok:
-        print("audit trail intact")
+        print(f"audit trail intact ({result.rows} rows)")
         return 0
     print(f"audit trail broken at row {result.first_bad_id}: {result.reason}", file=sys.stderr)
     return 1

@@ -178,6 +178,23 @@ class Wall(_Model):
     pixel_shift_min: float = Field(default=10.0, ge=0)
 
 
+class Console(_Model):
+    """The operator console and the queue workflow."""
+
+    #: a claim nobody touches for this long is released, so nothing stays stuck
+    claim_idle_min: float = Field(default=15, gt=0)
+    #: tries of one reply before it waits for a person (same idempotency key every time)
+    max_send_attempts: int = Field(default=5, ge=1, le=50)
+    #: the templates file; empty: the shipped ``config/templates.toml``
+    templates: str = ""
+    #: desktop notifications for new P1 items and spikes
+    notify: bool = True
+    #: a sound file (WAV) played with them; empty: silent
+    sound: str = ""
+    #: priorities that raise a notification
+    notify_priorities: list[int] = Field(default_factory=lambda: [1])
+
+
 class Config(_Model):
     brand: Brand
     topics: list[Topic] = Field(default_factory=list)
@@ -187,8 +204,7 @@ class Config(_Model):
     retention: Retention = Retention()
     sla: Sla = Sla()
     wall: Wall = Wall()
-    #: extra keys other parts of the program own (console, notifications) live in their tables
-    console: dict[str, Any] = Field(default_factory=dict)
+    console: Console = Console()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -60,24 +60,9 @@ def alerts(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
 
 
 def queue(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    try:
-        from app.workflow.export import queue_rows
-    except ImportError:
-        queue_rows = None
-    if queue_rows is not None:
-        yield from queue_rows(conn)
-        return
-    for r in _rows(
-        conn,
-        "SELECT q.*, m.network, m.author, m.text, m.url FROM queue q"
-        " LEFT JOIN mentions m ON m.id = q.mention_id ORDER BY q.queued_ts",
-    ):
-        yield {
-            "mention_id": r["mention_id"], "priority": r["priority"], "state": r["state"],
-            "queued_at": iso_utc(r["queued_ts"]), "updated_at": iso_utc(r["updated_ts"]),
-            "assignee": r["assignee"], "reasons": json.loads(r["reasons"]),
-            "network": r["network"], "author": r["author"], "text": r["text"], "url": r["url"],
-        }  # fmt: skip
+    from app.workflow.export import queue_rows
+
+    yield from queue_rows(conn)
 
 
 def audit(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:

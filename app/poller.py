@@ -27,6 +27,8 @@ from app.sources.registry import build_source
 from app.store.db import open_reader
 from app.store.ingest import load_cursors
 from app.store.writer import IngestBatch, StoreWriter
+from app.workflow.outbox import Outbox
+from app.workflow.service import QueueWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,11 @@ class Poller:
         *,
         sources: Sequence[Source] | None = None,
         client: httpx.AsyncClient | None = None,
+        workflow: QueueWorkflow | None = None,
+        fetch: bool = True,
     ) -> None:
+        """``workflow`` also runs the outbox (approved replies go out through these sources);
+        ``fetch=False`` runs only the outbox (a console-only process)."""
         self.config = config
         self.writer = writer
         if sources is None:
@@ -98,6 +104,8 @@ class Poller:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.runners: dict[str, _Runner] = {}
+        self.workflow = workflow
+        self.fetch = fetch
 
     async def run(self, *, once: bool = False, duration: float | None = None) -> None:
         """Poll until :meth:`stop`, for ``duration`` seconds, or one round (``once``)."""
@@ -109,10 +117,17 @@ class Poller:
                 follow_redirects=True,
                 limits=httpx.Limits(max_connections=20),
             )
-        for source in self.sources:
+        for source in self.sources if self.fetch else ():
             runner = _Runner(source=source, cursor=cursors.get(source.name, {}))
             self.runners[source.name] = runner
             self._tasks.append(asyncio.create_task(self._loop(runner, once), name=source.name))
+        if self.workflow is not None:
+            outbox = Outbox(self.writer, self.workflow, {s.name: s for s in self.sources},
+                            self._client)  # fmt: skip
+            if once:
+                await outbox.send_due()
+            else:
+                self._tasks.append(asyncio.create_task(outbox.run(self._stop), name="outbox"))
         try:
             if once:
                 await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,44 @@
+"""Export rows of the queue (with its latest reply) and of the audit trail."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from app.model import iso_utc
+from app.workflow import audit
+
+
+def _iso(ts: float | None) -> str | None:
+    return iso_utc(ts) if ts else None
+
+
+def queue_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    cur = conn.execute(
+        "SELECT q.mention_id, q.priority, q.state, q.queued_ts, q.updated_ts, q.assignee,"
+        " q.reasons, q.note, q.crisis_id, m.network, m.author, m.text, m.url,"
+        " r.id, r.state, r.text, r.author, r.approved_by, r.template, r.sent_native_id, r.sent_url,"
+        " r.sent_ts, r.attempts, r.last_error"
+        " FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id"
+        " LEFT JOIN replies r ON r.id = (SELECT max(id) FROM replies WHERE mention_id = q.mention_id"
+        " AND state != 'withdrawn') ORDER BY q.queued_ts, q.mention_id"
+    )
+    while chunk := cur.fetchmany(2000):
+        for r in chunk:
+            yield {
+                "mention_id": r[0], "priority": r[1], "state": r[2], "queued_at": _iso(r[3]),
+                "updated_at": _iso(r[4]), "assignee": r[5], "reasons": json.loads(r[6]),
+                "note": r[7], "crisis_id": r[8], "network": r[9], "author": r[10], "text": r[11],
+                "url": r[12], "reply_id": r[13], "reply_state": r[14], "reply_text": r[15],
+                "reply_author": r[16], "approved_by": r[17], "template": r[18],
+                "reply_native_id": r[19], "reply_url": r[20], "replied_at": _iso(r[21]),
+                "attempts": r[22], "last_error": r[23],
+            }  # fmt: skip
+
+
+def audit_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    for row in audit.rows(conn):
+        row["at"] = iso_utc(row.pop("ts"))
+        yield row

@@ -1,0 +1,107 @@
+"""The outbox: approved replies go out through the source that fetched the post.
+
+A reply is marked ``sending`` in the store before the network call and carries an
+idempotency key the network honours, so a retry after a timeout, a crash or a second
+sender never posts twice. Transient failures back off and try again by themselves; a
+refusal (too long, no thread to answer in) fails at once and waits for a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+
+import httpx
+
+from app.sources.base import (
+    AuthError,
+    BadResponse,
+    RateLimited,
+    Source,
+    SourceError,
+    TransientError,
+)
+from app.store.writer import StoreWriter
+from app.workflow.service import OutboxItem, QueueWorkflow
+
+log = logging.getLogger(__name__)
+
+TABLES = ("queue", "replies", "audit", "crisis_events")
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, AuthError):
+        return False
+    return isinstance(exc, TransientError | RateLimited | BadResponse | httpx.HTTPError | TimeoutError)
+
+
+class Outbox:
+    def __init__(self, writer: StoreWriter, workflow: QueueWorkflow, sources: Mapping[str, Source],
+                 client: httpx.AsyncClient) -> None:  # fmt: skip
+        self.writer = writer
+        self.workflow = workflow
+        self.sources = dict(sources)
+        self.client = client
+
+    async def send_due(self) -> int:
+        """Send every reply that is due now; return how many went out."""
+        items = await asyncio.wrap_future(
+            self.writer.call(lambda conn: self.workflow.take_due(conn), tables=TABLES)
+        )
+        sent = 0
+        for item in items:
+            sent += await self._send(item)
+        return sent
+
+    async def _send(self, item: OutboxItem) -> int:
+        source = self.sources.get(item.source)
+        if source is None:
+            await self._failed(item, f"the source {item.source!r} is not configured here", False)
+            return 0
+        try:
+            result = await asyncio.wait_for(
+                source.reply(self.client, item.reply_ref, item.text, item.idempotency_key),
+                timeout=max(source.config.timeout_s * 2, 30.0),
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reason = exc.reason if isinstance(exc, SourceError) else (
+                "timed out" if isinstance(exc, TimeoutError | httpx.TimeoutException)
+                else f"{type(exc).__name__}: {exc}"
+            )  # fmt: skip
+            if not isinstance(exc, SourceError | httpx.HTTPError | TimeoutError):
+                log.exception("reply %d: unexpected failure", item.reply_id)
+            await self._failed(item, reason, _retryable(exc))
+            return 0
+        await asyncio.wrap_future(self.writer.call(
+            lambda conn: self.workflow.mark_sent(conn, item.reply_id, result.native_id, result.url),
+            tables=TABLES,
+        ))  # fmt: skip
+        log.info("reply %d to %s sent as %s", item.reply_id, item.mention_id, result.native_id)
+        return 1
+
+    async def _failed(self, item: OutboxItem, reason: str, retryable: bool) -> None:
+        again = await asyncio.wrap_future(self.writer.call(
+            lambda conn: self.workflow.mark_failed(conn, item.reply_id, reason, retryable=retryable),
+            tables=TABLES,
+        ))  # fmt: skip
+        log.warning("reply %d to %s failed (%s)%s", item.reply_id, item.mention_id, reason,
+                    "; will retry" if again else "")  # fmt: skip
+
+    async def run(self, stop: asyncio.Event, every_s: float = 2.0) -> None:
+        """Send what is due every few seconds until ``stop`` is set; one failure never ends it."""
+        while not stop.is_set():
+            try:
+                await self.send_due()
+                await asyncio.wrap_future(self.writer.call(
+                    lambda conn: self.workflow.expire_claims(conn), tables=TABLES
+                ))  # fmt: skip
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_s)
