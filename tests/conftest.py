@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,8 @@ os.environ.setdefault("QT_QUICK_BACKEND", "software")
 # never read the developer's own config or database by accident
 os.environ.pop("WATCHFLOOR_CONFIG", None)
 os.environ.pop("WATCHFLOOR_DB", None)
+
+from tests.peers import bluesky as bluesky_net
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,3 +33,20 @@ def demo_config():  # type: ignore[no-untyped-def]
     from app.resources import demo_config_path
 
     return load_config(demo_config_path())
+
+
+@pytest.fixture(scope="session")
+def bluesky_peer() -> Iterator[bluesky_net.Network]:
+    """One live PDS + AppView for the whole session (it takes seconds, not minutes)."""
+    why = bluesky_net.missing()
+    if why:
+        pytest.skip(f"Bluesky peer unavailable: {why}")
+    workdir = Path(tempfile.mkdtemp(prefix="watchfloor-bsky-"))
+    t0 = time.monotonic()
+    try:
+        with bluesky_net.network(workdir) as net:
+            print(f"\nbluesky peer: up in {time.monotonic() - t0:.1f} s "
+                  f"(postgres+redis {net.services_s:.1f} s)")  # fmt: skip
+            yield net
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

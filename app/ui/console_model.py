@@ -1,0 +1,216 @@
+"""The console's queue as a Qt model, and the worker that reads it off the GUI thread.
+
+The model holds finished rows only; the view asks for the few it shows. A reload
+(filters changed, a commit touched the queue) runs on one worker thread with its own
+read connection and hands the rows back through a queued signal, so the GUI thread
+never waits on SQLite however long the queue is.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont
+
+from app.config import Sla
+from app.formatting import age, duration
+from app.store.db import open_reader
+from app.ui import theme
+from app.workflow.queries import QueueRow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+COLUMNS = ("", "P", "SLA", "State", "Network", "Topics", "Author", "Post", "Assignee", "Waiting")
+SORT_KEYS = (None, "priority", "sla", "state", "network", None, "author", None, "assignee", "age")
+STATE_LABEL = {
+    "new": "new", "claimed": "claimed", "draft": "draft", "awaiting_approval": "awaiting approval",
+    "approved": "approved", "sending": "sending", "sent": "sent", "failed": "FAILED",
+    "dismissed": "dismissed", "escalated": "ESCALATED",
+}  # fmt: skip
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def sla_seconds(sla: Sla, priority: int) -> float:
+    minutes = {1: sla.p1_min, 2: sla.p2_min, 3: sla.p3_min}.get(priority, sla.p4_min)
+    return float(minutes * 60)
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """A post on one table row: line breaks folded, elided at ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class QueueModel(QAbstractTableModel):
+    def __init__(self, sla: Sla, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.sla = sla
+        self.rows: list[QueueRow] = []
+        self.seen: set[str] = set()
+        self._first_load = True
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._colours = {p: QColor(c) for p, c in theme.PRIORITY.items()}
+        self._red = QColor(theme.CRISIS)
+        self._muted = QColor(theme.MUTED)
+
+    # -- data -----------------------------------------------------------------------
+
+    def set_rows(self, rows: list[QueueRow]) -> None:
+        """Swap in a fresh result (one reset: cheaper than diffing 100,000 rows)."""
+        self.beginResetModel()
+        self.rows = rows
+        if self._first_load:  # what is there at start is not "new"
+            self.seen = {r.mention_id for r in rows}
+            self._first_load = False
+        self.endResetModel()
+
+    def mark_seen(self, mention_id: str) -> None:
+        self.seen.add(mention_id)
+
+    def row_of(self, mention_id: str) -> int:
+        for i, r in enumerate(self.rows):
+            if r.mention_id == mention_id:
+                return i
+        return -1
+
+    def tick(self) -> None:
+        """The SLA and waiting columns count down: repaint just those."""
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 2), self.index(len(self.rows) - 1, 2))
+            self.dataChanged.emit(self.index(0, 9), self.index(len(self.rows) - 1, 9))
+
+    # -- QAbstractTableModel -----------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # fmt: skip
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(r, col)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 1:
+                return self._colours.get(r.priority)
+            if col == 2 and r.state not in {"sent", "dismissed"}:
+                left = sla_seconds(self.sla, r.priority) - (time.time() - r.queued_ts)
+                return self._red if left < 0 else None
+            if col == 3 and r.state in {"failed", "escalated"}:
+                return self._red
+            if col == 8 and not r.assignee:
+                return self._muted
+            return None
+        if role == Qt.ItemDataRole.FontRole and r.mention_id not in self.seen:
+            return self._bold
+        if role == Qt.ItemDataRole.ToolTipRole and col == 7:
+            return r.text[:2000]
+        if role == Qt.ItemDataRole.UserRole:
+            return r.mention_id
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._text(r, col)
+        return None
+
+    def _text(self, r: QueueRow, col: int) -> str:
+        if col == 0:
+            return "●" if r.mention_id not in self.seen else ""
+        if col == 1:
+            return f"P{r.priority}"
+        if col == 2:
+            if r.state in {"sent", "dismissed"}:
+                return "–"
+            left = sla_seconds(self.sla, r.priority) - (time.time() - r.queued_ts)
+            return f"{duration(left)} left" if left >= 0 else f"late {duration(-left)}"
+        if col == 3:
+            return STATE_LABEL.get(r.state, r.state)
+        if col == 4:
+            return r.network
+        if col == 5:
+            return ", ".join(r.topics)
+        if col == 6:
+            return r.author
+        if col == 7:
+            return one_line(r.text)
+        if col == 8:
+            return r.assignee or "unclaimed"
+        if col == 9:
+            return age(time.time() - r.queued_ts)
+        return ""
+
+
+class Reader(QObject):
+    """One worker thread with its own read connection; results come back on the GUI thread."""
+
+    done = Signal(object, object)  # callback, result (or exception)
+
+    def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-reader")
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._closed = False
+        self.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = open_reader(self.db_path)
+            self._conns.append(conn)
+        return conn
+
+    def read(self, fn: Callable[[sqlite3.Connection], T],
+             callback: Callable[[T | BaseException], None]) -> Future[None] | None:  # fmt: skip
+        if self._closed:
+            return None
+
+        def work() -> None:
+            try:
+                result: Any = fn(self._conn())
+            except Exception as exc:
+                log.exception("console read failed")
+                result = exc
+            self.done.emit(callback, result)
+
+        return self._pool.submit(work)
+
+    def _deliver(self, callback: Callable[[Any], None], result: Any) -> None:
+        if not self._closed:
+            callback(result)
+
+    def close(self) -> None:
+        self._closed = True
+        def shut() -> None:
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                conn.close()
+
+        self._pool.submit(shut)
+        self._pool.shutdown(wait=True, cancel_futures=True)

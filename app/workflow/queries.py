@@ -1,0 +1,223 @@
+"""What the console reads: the queue with its filters, and one item's whole story.
+
+These can scan many rows (a queue of 100,000), so the console runs them on a worker
+thread with its own connection; the GUI thread only receives the finished rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from app.workflow.states import OPEN
+
+SortKey = Literal["priority", "age", "sla", "author", "network", "state", "assignee"]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """The console's filter bar. Empty fields filter nothing."""
+
+    states: frozenset[str] = OPEN
+    priorities: frozenset[int] = frozenset()
+    network: str = ""
+    topic: str = ""
+    assignee: str = ""  # a name, "-" for unclaimed
+    max_age_min: float | None = None
+    text: str = ""
+    sort: SortKey = "priority"
+    descending: bool = False
+    limit: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    mention_id: str
+    priority: int
+    state: str
+    queued_ts: float
+    assignee: str | None
+    claim_expires: float | None
+    network: str
+    author: str
+    text: str
+    topics: tuple[str, ...]
+    sentiment: float
+    crisis_id: int | None
+
+
+_ORDER: dict[str, str] = {
+    "priority": "q.priority {d}, q.queued_ts",
+    "sla": "q.priority {d}, q.queued_ts",
+    "age": "q.queued_ts {d}",
+    "author": "m.author {d}, q.priority, q.queued_ts",
+    "network": "m.network {d}, q.priority, q.queued_ts",
+    "state": "q.state {d}, q.priority, q.queued_ts",
+    "assignee": "q.assignee {d}, q.priority, q.queued_ts",
+}
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def fetch_queue(conn: sqlite3.Connection, f: QueueFilter, now: float | None = None) -> list[QueueRow]:
+    """The queue rows that pass the filter, in the asked order."""
+    now = time.time() if now is None else now
+    where: list[str] = []
+    params: list[Any] = []
+    if f.states:
+        where.append(f"q.state IN ({', '.join('?' * len(f.states))})")
+        params += sorted(f.states)
+    if f.priorities:
+        where.append(f"q.priority IN ({', '.join('?' * len(f.priorities))})")
+        params += sorted(f.priorities)
+    if f.network:
+        where.append("m.network = ?")
+        params.append(f.network)
+    if f.topic:
+        where.append("EXISTS (SELECT 1 FROM json_each(m.topics) WHERE json_each.value = ?)")
+        params.append(f.topic)
+    if f.assignee == "-":
+        where.append("q.assignee IS NULL")
+    elif f.assignee:
+        where.append("q.assignee = ?")
+        params.append(f.assignee)
+    if f.max_age_min is not None:
+        where.append("q.queued_ts >= ?")
+        params.append(now - f.max_age_min * 60)
+    if f.text:
+        where.append("(m.text LIKE ? ESCAPE '\\' OR m.author LIKE ? ESCAPE '\\')")
+        params += [_like(f.text), _like(f.text)]
+    sql = (
+        "SELECT q.mention_id, q.priority, q.state, q.queued_ts, q.assignee, q.claim_expires,"
+        " coalesce(m.network, ''), coalesce(m.author, ''), coalesce(m.text, ''),"
+        " coalesce(m.topics, '[]'), coalesce(m.sentiment, 0), q.crisis_id"
+        " FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY " + _ORDER[f.sort].format(d="DESC" if f.descending else "ASC")
+        + " LIMIT ?"
+    )  # fmt: skip
+    params.append(f.limit)
+    topics_cache: dict[str, tuple[str, ...]] = {}
+    out = []
+    for r in conn.execute(sql, params):
+        topics = topics_cache.get(r[9])
+        if topics is None:
+            topics = topics_cache[r[9]] = tuple(json.loads(r[9]))
+        out.append(QueueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], topics, r[10], r[11]))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    id: int
+    author: str
+    text: str
+    template: str | None
+    state: str
+    approved_by: str | None
+    review_note: str
+    attempts: int
+    last_error: str | None
+    sent_url: str
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """Everything the detail pane shows about one item (all of it plain text)."""
+
+    mention: dict[str, Any]
+    state: str
+    assignee: str | None
+    claim_expires: float | None
+    queued_ts: float
+    note: str
+    reasons: list[str]
+    parent: dict[str, Any] | None
+    earlier: list[dict[str, Any]] = field(default_factory=list)
+    replies_to_author: int = 0
+    notes: list[tuple[str, float, str]] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    history: list[tuple[float, str, str]] = field(default_factory=list)
+
+
+_MENTION_COLS = ("id", "network", "source", "url", "author", "author_name", "author_followers",
+                 "title", "text", "ts", "content_warning", "sensitive", "sentiment", "topics",
+                 "engagement", "in_reply_to", "priority")  # fmt: skip
+
+
+def _mention(conn: sqlite3.Connection, where: str, value: str) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT {', '.join(_MENTION_COLS)} FROM mentions WHERE {where} = ?",
+                       (value,)).fetchone()  # fmt: skip
+    if row is None:
+        return None
+    out = dict(zip(_MENTION_COLS, row, strict=True))
+    out["topics"] = json.loads(out["topics"])
+    return out
+
+
+def item_detail(conn: sqlite3.Connection, mention_id: str) -> Detail | None:
+    q = conn.execute(
+        "SELECT state, assignee, claim_expires, queued_ts, note, reasons FROM queue WHERE mention_id = ?",
+        (mention_id,),
+    ).fetchone()
+    mention = _mention(conn, "id", mention_id)
+    if q is None or mention is None:
+        return None
+    parent = None
+    if mention["in_reply_to"]:
+        parent = _mention(conn, "id", f"{mention['network']}:{mention['in_reply_to']}") or _mention(
+            conn, "id", str(mention["in_reply_to"]))
+    earlier = [
+        dict(zip(("id", "ts", "text", "sentiment"), r, strict=True))
+        for r in conn.execute(
+            "SELECT id, ts, text, sentiment FROM mentions WHERE network = ? AND author = ? AND id != ?"
+            " ORDER BY ts DESC LIMIT 10",
+            (mention["network"], mention["author"], mention_id),
+        )
+    ]
+    (answered,) = conn.execute(
+        "SELECT count(*) FROM replies r JOIN mentions m ON m.id = r.mention_id"
+        " WHERE m.network = ? AND m.author = ? AND r.state = 'sent'",
+        (mention["network"], mention["author"]),
+    ).fetchone()
+    notes = [(r[0], r[1], r[2]) for r in conn.execute(
+        "SELECT author, ts, text FROM notes WHERE mention_id = ? ORDER BY ts", (mention_id,))]  # fmt: skip
+    replies = [Reply(*r) for r in conn.execute(
+        "SELECT id, author, text, template, state, approved_by, review_note, attempts, last_error,"
+        " sent_url, updated_ts FROM replies WHERE mention_id = ? ORDER BY id", (mention_id,))]  # fmt: skip
+    history = [(r[0], r[1], r[2]) for r in conn.execute(
+        "SELECT ts, actor, action FROM audit WHERE target = ? ORDER BY id", (mention_id,))]  # fmt: skip
+    return Detail(mention, q[0], q[1], q[2], q[3], q[4], json.loads(q[5]), parent, earlier,
+                  int(answered), notes, replies, history)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    reply_id: int
+    mention_id: str
+    author: str
+    text: str
+    ts: float
+    post_author: str
+    post_text: str
+    network: str
+
+
+def awaiting_approval(conn: sqlite3.Connection, limit: int = 500) -> list[Pending]:
+    return [Pending(*r) for r in conn.execute(
+        "SELECT r.id, r.mention_id, r.author, r.text, r.updated_ts, coalesce(m.author, ''),"
+        " coalesce(m.text, ''), coalesce(m.network, '') FROM replies r"
+        " LEFT JOIN mentions m ON m.id = r.mention_id WHERE r.state = 'awaiting_approval'"
+        " ORDER BY r.updated_ts LIMIT ?", (limit,))]  # fmt: skip
+
+
+def crisis_timeline(conn: sqlite3.Connection, crisis_id: int) -> list[tuple[float, str, str, str]]:
+    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(
+        "SELECT ts, actor, kind, text FROM crisis_events WHERE crisis_id = ? ORDER BY id",
+        (crisis_id,))]  # fmt: skip

@@ -1,0 +1,285 @@
+"""The operator console driven end to end, the way an operator uses it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.config import Config, parse_config
+from app.poller import Poller
+from app.resources import demo_config_path
+from app.store.db import open_reader
+from app.store.writer import StoreWriter
+from app.ui.console import ConsoleWindow
+from app.workflow import audit
+from app.workflow.setup import build_workflow
+from app.workflow.users import add_user, get_user
+from tests.workflow.conftest import PASSWORD, queue_items
+
+WAIT = 15_000
+
+
+@pytest.fixture
+def writer(db_path: Path, config: Config) -> Iterator[StoreWriter]:
+    w = StoreWriter(db_path, config, maintenance=False).start()
+    w.call(lambda c: [add_user(c, *u, PASSWORD, **kw) for u, kw in (
+        (("olga", "operator"), {}), (("omar", "operator"), {}), (("ada", "approver"), {}),
+        (("vic", "viewer"), {}))]).result(30)  # fmt: skip
+    yield w
+    w.close()
+
+
+def open_console(qtbot: QtBot, config: Config, db: Path, writer: StoreWriter,
+                 name: str | None) -> ConsoleWindow:  # fmt: skip
+    window = ConsoleWindow(config, db, writer, poll_ms=200)
+    qtbot.addWidget(window)
+    window.show()
+    if name is not None:
+        conn = open_reader(db)
+        user = get_user(conn, name)
+        conn.close()
+        window.sign_in(user)
+        qtbot.waitUntil(lambda: window.loads >= 1, timeout=WAIT)
+    return window
+
+
+def done(qtbot: QtBot, fut: Any) -> Any:
+    """Wait for an action and for the console to show its outcome."""
+    assert fut is not None
+    qtbot.waitUntil(fut.done, timeout=WAIT)
+    qtbot.wait(50)
+    return fut.result()
+
+
+def shown(qtbot: QtBot, window: ConsoleWindow, mention_id: str, state: str) -> None:
+    def check() -> None:
+        row = window.model.row_of(mention_id)
+        assert row >= 0 and window.model.rows[row].state == state
+
+    qtbot.waitUntil(check, timeout=WAIT)
+
+
+def send_outbox(config: Config, writer: StoreWriter) -> None:
+    """The outbox as `watchfloor poll` runs it, one round, without fetching."""
+    asyncio.run(Poller(config, writer, workflow=build_workflow(config), fetch=False).run(once=True))
+
+
+def test_sign_in_page_refuses_a_wrong_password(qtbot: QtBot, config: Config, db_path: Path,
+                                               writer: StoreWriter) -> None:  # fmt: skip
+    window = open_console(qtbot, config, db_path, writer, None)
+    assert not window.login.first_admin
+    window.login.name.setText("olga")
+    window.login.password.setText("not the password")
+    window.login.submit()
+    assert window.user is None and "Could not sign in" in window.login.message.text()
+    window.login.password.setText(PASSWORD)
+    window.login.submit()
+    assert window.user is not None and window.user.role == "operator"
+    window.close()
+
+
+def test_an_empty_database_asks_for_the_first_administrator(qtbot: QtBot, config: Config,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    db = tmp_path / "fresh.db"
+    with StoreWriter(db, config, maintenance=False) as w:
+        window = open_console(qtbot, config, db, w, None)
+        assert window.login.first_admin and window.login.again.isVisible()
+        window.login.name.setText("root")
+        window.login.password.setText(PASSWORD)
+        window.login.again.setText(PASSWORD)
+        window.login.submit()
+        assert window.user is not None and window.user.role == "admin"
+        window.close()
+
+
+def test_claim_then_template_reply_is_sent(qtbot: QtBot, config: Config, db_path: Path,
+                                           writer: StoreWriter) -> None:  # fmt: skip
+    conn = open_reader(db_path)
+    mid = queue_items(sqlite3.connect(db_path), 3)[0]
+    window = open_console(qtbot, config, db_path, writer, "olga")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=WAIT)
+    assert window.select(mid)
+    qtbot.waitUntil(lambda: window.detail is not None, timeout=WAIT)
+    qtbot.keyClick(window.table, "C")  # the keyboard, as an operator would
+    shown(qtbot, window, mid, "claimed")
+    qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT)
+    i = window.template_box.findData("dm-details")
+    window.template_box.setCurrentIndex(i)
+    assert "User 0" in window.template_preview.text()
+    done(qtbot, window.send_template())
+    shown(qtbot, window, mid, "approved")
+    send_outbox(config, writer)
+    window.state_box.setCurrentIndex(7)  # "Sent"
+    shown(qtbot, window, mid, "sent")
+    text, state = conn.execute("SELECT text, state FROM replies WHERE mention_id = ?", (mid,)).fetchone()
+    assert state == "sent" and text.startswith("Sorry to hear that, User 0.")
+    conn.close()
+    window.close()
+
+
+def test_free_text_is_approved_by_a_second_person_then_sent(qtbot: QtBot, config: Config,
+                                                           db_path: Path, writer: StoreWriter) -> None:  # fmt: skip
+    (mid,) = queue_items(sqlite3.connect(db_path), 1)
+    olga = open_console(qtbot, config, db_path, writer, "olga")
+    ada = open_console(qtbot, config, db_path, writer, "ada")
+    olga.select(mid)
+    done(qtbot, olga.claim())
+    olga.reply.setPlainText("So sorry — a replacement is on its way today.")
+    assert olga.counter.text() == "45 / 500"
+    assert not olga.send_button.isVisible()  # no right to send without approval
+    done(qtbot, olga.submit())
+    qtbot.waitUntil(lambda: len(ada.pending) == 1, timeout=WAIT)
+    assert "Approvals (1)" in ada.tabs.tabText(1)
+    assert not olga.approve_button.isEnabled()
+    done(qtbot, ada.approve())
+    shown(qtbot, olga, mid, "approved")
+    send_outbox(config, writer)
+    conn = open_reader(db_path)
+    assert conn.execute("SELECT state, approved_by FROM replies WHERE mention_id = ?", (mid,)).fetchone() == (
+        "sent", "ada")
+    actions = [r["action"] for r in audit.rows(conn, mid)]
+    assert actions == ["item.claim", "item.submit", "item.approve", "item.send", "item.sent"]
+    conn.close()
+    olga.close()
+    ada.close()
+
+
+def test_a_viewer_sees_but_cannot_act(qtbot: QtBot, config: Config, db_path: Path,
+                                      writer: StoreWriter) -> None:  # fmt: skip
+    (mid,) = queue_items(sqlite3.connect(db_path), 1)
+    window = open_console(qtbot, config, db_path, writer, "vic")
+    assert not window.claim_button.isEnabled() and not window.approve_button.isEnabled()
+    window.select(mid)
+    with pytest.raises(Exception, match="role may not claim"):
+        done(qtbot, window.claim())
+    assert "refused" in window.error_bar.text()
+    window.close()
+
+
+def test_two_consoles_race_for_a_thousand_items_and_each_is_claimed_once(
+    qtbot: QtBot, config: Config, db_path: Path, writer: StoreWriter
+) -> None:
+    queue_items(sqlite3.connect(db_path), 1000)
+    with StoreWriter(db_path, config, maintenance=False) as other:  # a second station's writer
+        olga = open_console(qtbot, config, db_path, writer, "olga")
+        omar = open_console(qtbot, config, db_path, other, "omar")
+        futures = []
+        for _ in range(1000):
+            futures += [olga.claim_next(), omar.claim_next()]
+        qtbot.waitUntil(lambda: all(f.done() for f in futures), timeout=120_000)
+        won = [f.result() for f in futures]
+        claimed = [item.mention_id for item in won if item is not None]
+        assert len(claimed) == 1000 and len(set(claimed)) == 1000
+        conn = open_reader(db_path)
+        by = dict(conn.execute("SELECT assignee, count(*) FROM queue GROUP BY assignee").fetchall())
+        assert by["olga"] + by["omar"] == 1000 and by["olga"] > 0 and by["omar"] > 0
+        (claims,) = conn.execute("SELECT count(*) FROM audit WHERE action = 'item.claim'").fetchone()
+        assert claims == 1000
+        assert audit.verify(conn).ok
+        conn.close()
+        olga.close()
+        omar.close()
+
+
+def test_escalation_turns_the_console_to_crisis_mode(qtbot: QtBot, config: Config, db_path: Path,
+                                                    writer: StoreWriter) -> None:  # fmt: skip
+    first, second = queue_items(sqlite3.connect(db_path), 2)
+    olga = open_console(qtbot, config, db_path, writer, "olga")
+    ada = open_console(qtbot, config, db_path, writer, "ada")
+    olga.select(first)
+    done(qtbot, olga.escalate("reports of phones catching fire"))
+    qtbot.waitUntil(lambda: olga.banner.isVisible(), timeout=WAIT)
+    assert "CRISIS" in olga.banner.text() and "lumio" in olga.banner.text()
+    assert olga.topic_box.currentData() == "lumio"  # the queue focuses on the crisis topic
+    qtbot.waitUntil(lambda: olga.timeline.count() >= 2, timeout=WAIT)
+    olga.select(second)
+    done(qtbot, olga.claim())
+    qtbot.waitUntil(lambda: olga.template_box.count() == 2, timeout=WAIT)
+    names = {olga.template_box.itemData(i) for i in range(olga.template_box.count())}
+    assert names == {"crisis-holding", "crisis-support"}
+    assert not olga.end_crisis_button.isEnabled()
+    qtbot.waitUntil(lambda: ada.crisis is not None, timeout=WAIT)
+    done(qtbot, ada.end_crisis("a faulty charger batch; statement published"))
+    qtbot.waitUntil(lambda: not olga.banner.isVisible(), timeout=WAIT)
+    conn = open_reader(db_path)
+    assert conn.execute("SELECT ended_by FROM crises").fetchone() == ("ada",)
+    conn.close()
+    olga.close()
+    ada.close()
+
+
+def test_hostile_post_text_is_shown_literally(qtbot: QtBot, config: Config, db_path: Path,
+                                              writer: StoreWriter) -> None:  # fmt: skip
+    hostile = '<b>bold</b> <img src="http://127.0.0.1:9/x.png"> <a href="x">link</a> &amp; שלום 👍'
+    conn = sqlite3.connect(db_path)
+    (mid,) = queue_items(conn, 1)
+    conn.execute("UPDATE mentions SET text = ?, author_name = '<i>Eve</i>' WHERE id = ?", (hostile, mid))
+    conn.commit()
+    window = open_console(qtbot, config, db_path, writer, "olga")
+    window.select(mid)
+    qtbot.waitUntil(lambda: window.detail is not None, timeout=WAIT)
+    assert window.post.toPlainText() == hostile
+    assert window.item_head.text().startswith("P1 · <i>Eve</i>")
+    from PySide6.QtCore import Qt
+
+    assert window.item_head.textFormat() == Qt.TextFormat.PlainText
+    assert window.model.rows[0].text == hostile
+    window.close()
+
+
+@pytest.mark.peer
+def test_template_reply_lands_on_a_live_bluesky_pds_in_the_right_thread(
+    qtbot: QtBot, db_path: Path, bluesky_peer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.sources.test_bluesky_pds import account, post, span, xrpc
+
+    net = bluesky_peer
+    desk, cara = account(net, "lumiodesk"), account(net, "cara")
+    text = "@lumiodesk.test my lumio screen cracked after a day, what can I do?"
+    asked = post(net, cara, text, [{"index": span(text, "@lumiodesk.test"), "features": [
+        {"$type": "app.bsky.richtext.facet#mention", "did": desk.did}]}])  # fmt: skip
+    net.process_all()
+    monkeypatch.setenv("WATCHFLOOR_TEST_DESK_PW", desk.app_password)
+    import tomllib
+
+    data = tomllib.loads(demo_config_path().read_text(encoding="utf-8"))
+    data["brand"]["accounts"] = [desk.handle]
+    data["sources"] = [{"name": "bluesky", "type": "bluesky", "base_url": net.pds, "queries": [],
+                        "handle": desk.handle, "password_env": "WATCHFLOOR_TEST_DESK_PW",
+                        "timeout_s": 10}]  # fmt: skip
+    config = parse_config(data, "bluesky (test)")
+    with StoreWriter(db_path, config, maintenance=False) as writer:
+        writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD)).result(30)
+        asyncio.run(Poller(config, writer).run(once=True))
+        mid = f"bluesky:{asked['uri']}"
+        window = open_console(qtbot, config, db_path, writer, "olga")
+        qtbot.waitUntil(lambda: window.model.row_of(mid) >= 0, timeout=WAIT)
+        window.select(mid)
+        qtbot.keyClick(window.table, "C")
+        shown(qtbot, window, mid, "claimed")
+        qtbot.waitUntil(lambda: window.template_box.findData("dm-details") >= 0, timeout=WAIT)
+        window.template_box.setCurrentIndex(window.template_box.findData("dm-details"))
+        qtbot.keyClick(window.table, "T")
+        shown(qtbot, window, mid, "approved")
+        asyncio.run(Poller(config, writer, workflow=build_workflow(config), fetch=False).run(once=True))
+        window.state_box.setCurrentIndex(7)  # "Sent"
+        shown(qtbot, window, mid, "sent")
+        window.close()
+    records = httpx.get(f"{net.pds}/xrpc/com.atproto.repo.listRecords", timeout=30, params={
+        "repo": desk.did, "collection": "app.bsky.feed.post"}).json()["records"]  # fmt: skip
+    assert len(records) == 1
+    value = records[0]["value"]
+    assert value["reply"]["parent"] == asked and value["reply"]["root"] == asked
+    assert value["text"].startswith("Sorry to hear that, ") and "Lumio support" in value["text"]
+    conn = open_reader(db_path)
+    sent = conn.execute("SELECT sent_native_id FROM replies WHERE mention_id = ?", (mid,)).fetchone()
+    assert sent == (records[0]["uri"],)
+    conn.close()
+    assert xrpc  # the same helpers as the source tests
