@@ -605,8 +605,8 @@ class ConsoleWindow(QMainWindow):
             self._again = True
             return
         self._loading = True
-        f = self.filter
-        self.reader.read(lambda conn: _snapshot(conn, f), self._loaded)
+        f, priorities = self.filter, list(self.config.console.notify_priorities)
+        self.reader.read(lambda conn: _snapshot(conn, f, priorities), self._loaded)
 
     def _loaded(self, result: object) -> None:
         self._loading = False
@@ -669,19 +669,20 @@ class ConsoleWindow(QMainWindow):
                 self.topic_box.setCurrentIndex(i)
 
     def _notify(self, snap: _Snapshot) -> None:
-        urgent = [r for r in snap.rows if r.state == "new"
-                  and r.priority in self.config.console.notify_priorities]  # fmt: skip
-        fresh = [r for r in urgent if r.mention_id not in self._notified]
-        first = not self._notified and self.loads == 1
-        self._notified.update(r.mention_id for r in urgent)
+        """A desktop notice (and a sound) for new top-priority items and new spike alerts."""
+        first = self._alerts_seen is None
+        fresh = [u for u in snap.urgent if u[0] not in self._notified]
+        self._notified.update(u[0] for u in snap.urgent)
         alerts = {a[0] for a in snap.alerts}
-        new_alerts = [a for a in snap.alerts if self._alerts_seen is not None and a[0] not in self._alerts_seen]
-        self._alerts_seen = alerts if self._alerts_seen is None else self._alerts_seen | alerts
+        new_alerts = [] if first else [a for a in snap.alerts if a[0] not in (self._alerts_seen or set())]
+        self._alerts_seen = alerts | (self._alerts_seen or set())
+        if first:  # what waits at sign-in is on screen already
+            return
         messages = [f"Spike: {text}" for _, _, text in new_alerts]
-        if fresh and not first:
-            r = fresh[0]
+        if fresh:
+            _, priority, author, text = fresh[0]
             more = f" (+{len(fresh) - 1} more)" if len(fresh) > 1 else ""
-            messages.append(f"P{r.priority} from {r.author}: {' '.join(r.text.split())[:120]}{more}")
+            messages.append(f"P{priority} from {author}: {' '.join(text.split())[:120]}{more}")
         for message in messages:
             self.notifications.append(message)
             if not self.config.console.notify:
@@ -1111,9 +1112,11 @@ class _Snapshot:
     alerts: list[tuple[int, float, str]]
     crisis: tuple[int, str | None, str] | None
     timeline: list[tuple[float, str, str, str]]
+    #: unclaimed items of the priorities that notify: id, priority, author, text
+    urgent: list[tuple[str, int, str, str]]
 
 
-def _snapshot(conn: sqlite3.Connection, f: QueueFilter) -> _Snapshot:
+def _snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int]) -> _Snapshot:
     """Everything the console shows, read in one go on the worker thread."""
     conn.execute("BEGIN")
     try:
@@ -1125,9 +1128,14 @@ def _snapshot(conn: sqlite3.Connection, f: QueueFilter) -> _Snapshot:
                            " ORDER BY started_ts DESC LIMIT 1").fetchone()  # fmt: skip
         crisis = (int(row[0]), row[1], str(row[2])) if row else None
         timeline = queries.crisis_timeline(conn, crisis[0]) if crisis else []
+        urgent = [(str(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in conn.execute(
+            f"SELECT q.mention_id, q.priority, coalesce(m.author, ''), coalesce(m.text, '')"
+            f" FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id WHERE q.state = 'new'"
+            f" AND q.priority IN ({', '.join('?' * len(priorities))})"
+            f" ORDER BY q.queued_ts DESC LIMIT 500", priorities)] if priorities else []  # fmt: skip
     finally:
         conn.execute("COMMIT")
-    return _Snapshot(rows, pending, alerts, crisis, timeline)
+    return _Snapshot(rows, pending, alerts, crisis, timeline, urgent)
 
 
 def build_rules_without_templates(config: Config) -> Any:

@@ -62,8 +62,9 @@ class QueueModel(QAbstractTableModel):
         super().__init__(parent)
         self.sla = sla
         self.rows: list[QueueRow] = []
+        #: items queued after the console opened are "new" until someone looks at them
+        self.since = time.time()
         self.seen: set[str] = set()
-        self._first_load = True
         self._bold = QFont()
         self._bold.setBold(True)
         self._colours = {p: QColor(c) for p, c in theme.PRIORITY.items()}
@@ -76,13 +77,13 @@ class QueueModel(QAbstractTableModel):
         """Swap in a fresh result (one reset: cheaper than diffing 100,000 rows)."""
         self.beginResetModel()
         self.rows = rows
-        if self._first_load:  # what is there at start is not "new"
-            self.seen = {r.mention_id for r in rows}
-            self._first_load = False
         self.endResetModel()
 
     def mark_seen(self, mention_id: str) -> None:
         self.seen.add(mention_id)
+
+    def is_new(self, r: QueueRow) -> bool:
+        return r.queued_ts > self.since and r.mention_id not in self.seen
 
     def row_of(self, mention_id: str) -> int:
         for i, r in enumerate(self.rows):
@@ -128,7 +129,7 @@ class QueueModel(QAbstractTableModel):
             if col == 8 and not r.assignee:
                 return self._muted
             return None
-        if role == Qt.ItemDataRole.FontRole and r.mention_id not in self.seen:
+        if role == Qt.ItemDataRole.FontRole and self.is_new(r):
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole and col == 7:
             return r.text[:2000]
@@ -140,7 +141,7 @@ class QueueModel(QAbstractTableModel):
 
     def _text(self, r: QueueRow, col: int) -> str:
         if col == 0:
-            return "●" if r.mention_id not in self.seen else ""
+            return "●" if self.is_new(r) else ""
         if col == 1:
             return f"P{r.priority}"
         if col == 2:
