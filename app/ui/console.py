@@ -281,7 +281,7 @@ class ConsoleWindow(QMainWindow):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([900, 600])
+        split.setSizes([1000, 560])
         outer.addWidget(split, 1)
         self.status = _label("", role="muted", wrap=False)
         self.statusBar().addPermanentWidget(self.status)
@@ -341,7 +341,7 @@ class ConsoleWindow(QMainWindow):
         hh.setSectionsClickable(True)
         hh.setSortIndicatorShown(True)
         hh.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((22, 36, 105, 95, 70, 90, 140, 0, 85, 64)):
+        for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60)):
             if width:
                 view.setColumnWidth(col, width)
         hh.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)

@@ -225,7 +225,20 @@ def run_gui(
     if not walls:
         app.lastWindowClosed.connect(request_quit)
 
-    poller = Poller(config, writer) if (poll and writer is not None) else None
+    # the outbox sends approved replies wherever a console or a poller runs
+    workflow = None
+    if console or poll:
+        from app.workflow.setup import build_workflow
+        from app.workflow.templates import TemplateError
+
+        try:
+            workflow = build_workflow(config)
+        except TemplateError as exc:
+            log.error("template error in %s: replies wait until it is fixed", exc)
+    poller = (
+        Poller(config, writer, workflow=workflow, fetch=poll)
+        if writer is not None and (poll or workflow is not None) else None
+    )  # fmt: skip
     tune_for_gui()
     # Python runs signal handlers only between bytecodes: a timer lets it look regularly
     for sig in (signal.SIGINT, signal.SIGTERM):
