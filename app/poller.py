@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from app import __version__
 from app.config import Config
+from app.model import Mention
 from app.sources.base import AuthError, Cursor, RateLimited, Source, SourceContext, SourceError
 from app.sources.registry import build_source
 from app.store.db import open_reader
@@ -136,6 +139,25 @@ class Poller:
                     await asyncio.wait_for(self._stop.wait(), timeout=duration)
         finally:
             await self._shutdown()
+
+    async def thread_context(self, mention_id: str) -> list[Mention]:
+        """The posts above a stored mention in its thread, read through its source now."""
+
+        def look() -> tuple[str, dict[str, Any]] | None:
+            conn = open_reader(self.writer.db_path)
+            try:
+                row = conn.execute("SELECT source, reply_ref FROM mentions WHERE id = ?",
+                                   (mention_id,)).fetchone()  # fmt: skip
+            finally:
+                conn.close()
+            return (str(row[0]), json.loads(row[1] or "{}")) if row else None
+
+        found = await asyncio.to_thread(look)
+        source = next((s for s in self.sources if found and s.name == found[0]), None)
+        if found is None or source is None or self._client is None:
+            return []
+        return await asyncio.wait_for(source.thread(self._client, found[1]),
+                                      timeout=max(source.config.timeout_s, 10.0))  # fmt: skip
 
     async def stop(self) -> None:
         self._stop.set()

@@ -107,6 +107,10 @@ class Source(abc.ABC):
         """Post ``text`` as a reply in the thread ``reply_ref`` names."""
         raise SourceError(f"{self.type} sources cannot reply")
 
+    async def thread(self, client: httpx.AsyncClient, reply_ref: dict[str, Any]) -> list[Mention]:
+        """The posts above this one in its thread, oldest first (the console's context)."""
+        return []
+
     def reply_limit(self) -> int | None:
         """The network's length limit for a reply (characters or graphemes), if known."""
         return None

@@ -447,6 +447,24 @@ class BlueskySource(Source):
     def reply_limit(self) -> int | None:
         return GRAPHEME_LIMIT
 
+    async def thread(self, client: httpx.AsyncClient, reply_ref: dict[str, Any]) -> list[Mention]:
+        """The parents of a post (``app.bsky.feed.getPostThread``), oldest first."""
+        uri = str(reply_ref.get("uri") or "")
+        if not uri.startswith("at://"):
+            return []
+        resp = await self._xrpc(client, "GET", "app.bsky.feed.getPostThread",
+                                params={"uri": uri, "depth": 0, "parentHeight": 20})  # fmt: skip
+        data = resp.json()
+        node = data.get("thread") if isinstance(data, dict) else None
+        out: list[Mention] = []
+        node = node.get("parent") if isinstance(node, dict) else None
+        while isinstance(node, dict) and isinstance(node.get("post"), dict):
+            mention = self._from_item(node["post"], notification=False)
+            if mention is not None:
+                out.append(mention)
+            node = node.get("parent")
+        return out[::-1]
+
     async def reply(
         self, client: httpx.AsyncClient, reply_ref: dict[str, Any], text: str, idempotency_key: str
     ) -> ReplyResult:

@@ -383,6 +383,18 @@ class MastodonSource(Source):
             problems.append("no token_env: mentions of the brand (notifications) cannot be read")
         return problems
 
+    # ── thread context ──────────────────────────────────────────────────────────────
+    async def thread(self, client: httpx.AsyncClient, reply_ref: dict[str, Any]) -> list[Mention]:
+        """The ancestors of a status (``/api/v1/statuses/:id/context``), oldest first."""
+        status_id = str(reply_ref.get("status_id") or "")
+        if not status_id.isdigit():
+            return []
+        resp = await self._get(client, f"/api/v1/statuses/{status_id}/context")
+        data = resp.json()
+        if not isinstance(data, dict) or not isinstance(data.get("ancestors"), list):
+            raise BadResponse(f"{resp.where} did not describe a thread")
+        return self._normalise_many([a for a in data["ancestors"] if isinstance(a, dict)], "thread")
+
     # ── replying ────────────────────────────────────────────────────────────────────
     def reply_limit(self) -> int | None:
         return self._limit or DEFAULT_LIMIT

@@ -7,11 +7,12 @@ only shows results. Post text is shown as plain text everywhere.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
@@ -45,8 +46,9 @@ from PySide6.QtWidgets import (
 from app.config import Config
 from app.formatting import age
 from app.layouts import LayoutError, load_layout
-from app.model import sentiment_label
+from app.model import Mention, sentiment_label
 from app.resources import asset_path
+from app.sources.base import SourceError
 from app.store.db import data_version, open_reader
 from app.store.writer import Change, StoreWriter
 from app.ui.console_model import SORT_KEYS, QueueModel, Reader
@@ -235,6 +237,10 @@ class ConsoleWindow(QMainWindow):
         self._tick.setInterval(poll_ms)
         self._tick.timeout.connect(self._every_second)
         self.tray: QSystemTrayIcon | None = None
+        #: reads an item's thread through its source (the poller's, on the qasync loop)
+        self.thread_fetcher: Callable[[str], Awaitable[list[Mention]]] | None = None
+        self._threads: dict[str, list[Mention] | str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.login = LoginPage(db_path, writer)
@@ -360,8 +366,10 @@ class ConsoleWindow(QMainWindow):
         self.post.setMaximumHeight(180)
         self.why = _label("", role="muted")
         self.context = _label("", role="muted")
+        self.thread_label = _label("", role="muted")
         lay.addWidget(self.item_head)
         lay.addWidget(self.item_meta)
+        lay.addWidget(self.thread_label)
         lay.addWidget(self.post)
         lay.addWidget(self.why)
         lay.addWidget(self.context)
@@ -804,6 +812,7 @@ class ConsoleWindow(QMainWindow):
         else:
             context.append("First post by this author in the cache.")
         self.context.setText("\n".join(context))
+        self._show_thread(m["id"])
         current = self.template_box.currentData()
         self.template_box.blockSignals(True)
         self.template_box.clear()
@@ -831,6 +840,40 @@ class ConsoleWindow(QMainWindow):
             self.history.addItem(line)
         self.retry_button.setVisible(d.state == "failed")
         self._count()
+
+    def _show_thread(self, mention_id: str) -> None:
+        """The thread above the post, fetched once per item through its source."""
+        got = self._threads.get(mention_id)
+        if isinstance(got, list):
+            lines = [f"{m.author}: {' '.join(m.text.split())[:200]}" for m in got[-4:]]
+            self.thread_label.setText(("Thread above:\n" + "\n".join(f"  ↳ {line}" for line in lines))
+                                      if lines else "Not a reply: no thread above it.")  # fmt: skip
+            return
+        if isinstance(got, str):
+            self.thread_label.setText(got)
+            return
+        self.thread_label.setText("")
+        if self.thread_fetcher is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self.thread_label.setText("Reading the thread…")
+        self._threads[mention_id] = "Reading the thread…"
+        task = loop.create_task(self._fetch_thread(mention_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fetch_thread(self, mention_id: str) -> None:
+        assert self.thread_fetcher is not None
+        try:
+            self._threads[mention_id] = await self.thread_fetcher(mention_id)
+        except Exception as exc:  # a source being down must not break the console
+            reason = exc.reason if isinstance(exc, SourceError) else type(exc).__name__
+            self._threads[mention_id] = f"The thread could not be read: {reason}"
+        if self.current == mention_id and not getattr(self, "_closed", False):
+            self._show_thread(mention_id)
 
     def _preview_template(self) -> None:
         name = self.template_box.currentData()

@@ -239,6 +239,8 @@ def run_gui(
         Poller(config, writer, workflow=workflow, fetch=poll)
         if writer is not None and (poll or workflow is not None) else None
     )  # fmt: skip
+    if poller is not None and console_window is not None and hasattr(console_window, "thread_fetcher"):
+        console_window.thread_fetcher = poller.thread_context
     tune_for_gui()
     # Python runs signal handlers only between bytecodes: a timer lets it look regularly
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -209,3 +209,23 @@ def test_check_for_doctor(room: dict[str, Any]) -> None:
     assert run(go(source(room))) == []
     problems = run(go(source(room, password="nope-nope-nope-nope")))
     assert len(problems) == 1 and "refused" in problems[0]
+
+
+def test_thread_context_lists_the_parents_oldest_first(room: dict[str, Any]) -> None:
+    net: Network = room["net"]
+    ana: Account = room["ana"]
+    root = post(net, ana, "Which phone has the best battery this year?")
+    middle = post(net, ana, "Asking because my old one dies by noon", reply={"root": root, "parent": root})
+    leaf = post(net, ana, "@lumio.test does the Lumio X last a day?",
+                reply={"root": root, "parent": middle})  # fmt: skip
+    net.process_all()
+    src = source(room)
+
+    async def go() -> list[Mention]:
+        async with client() as c:
+            return await src.thread(c, leaf | {"root": root})
+
+    parents = run(go())
+    assert [m.native_id for m in parents] == [root["uri"], middle["uri"]]
+    assert parents[0].text == "Which phone has the best battery this year?"
+    assert parents[1].in_reply_to == root["uri"]

@@ -175,3 +175,27 @@ def test_every_recorded_status_normalises(mastodon_peer: Replay) -> None:
                 assert m.content_warning == status["spoiler_text"] and m.sensitive
             seen += 1
     assert seen > 200 and reblogs >= 1 and warned >= 5
+
+
+def test_thread_context_reads_the_recorded_context() -> None:
+    """Mastodon 4.7.3's answer for a status with no ancestors, from its own recording."""
+    from tests.peers.mastodon_replay import serve
+
+    with serve(("test_status_context.yaml",)) as peer:
+        src = source(peer)
+
+        async def go() -> list[Mention]:
+            async with client() as c:
+                return await src.thread(c, {"status_id": "117440830896259821"})
+
+        assert run(go()) == []
+        (asked,) = [r for r in peer.requests if r["path"].endswith("/context")]
+        assert asked["path"] == "/api/v1/statuses/117440830896259821/context"
+        assert asked["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+        async def missing() -> list[Mention]:
+            async with client() as c:
+                return await src.thread(c, {"status_id": "1"})
+
+        with pytest.raises(SourceError, match="404"):
+            run(missing())

@@ -283,3 +283,64 @@ def test_template_reply_lands_on_a_live_bluesky_pds_in_the_right_thread(
     assert sent == (records[0]["uri"],)
     conn.close()
     assert xrpc  # the same helpers as the source tests
+
+
+@pytest.mark.peer
+def test_the_thread_above_a_post_is_read_through_its_source(
+    qtbot: QtBot, db_path: Path, bluesky_peer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in `watchfloor run`: console and poller on one qasync loop, the thread read live."""
+    import tomllib
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from tests.sources.test_bluesky_pds import account, post, span
+
+    net = bluesky_peer
+    desk, dan = account(net, "lumiohelp"), account(net, "dan")
+    root = post(net, dan, "Day two with the new phone and the battery is already at 40%")
+    text = "@lumiohelp.test is this normal for a lumio?"
+    asked = post(net, dan, text, [{"index": span(text, "@lumiohelp.test"), "features": [
+        {"$type": "app.bsky.richtext.facet#mention", "did": desk.did}]}],
+        reply={"root": root, "parent": root})  # fmt: skip
+    net.process_all()
+    monkeypatch.setenv("WATCHFLOOR_TEST_HELP_PW", desk.app_password)
+    data = tomllib.loads(demo_config_path().read_text(encoding="utf-8"))
+    data["brand"]["accounts"] = [desk.handle]
+    data["sources"] = [{"name": "bluesky", "type": "bluesky", "base_url": net.pds, "queries": [],
+                        "handle": desk.handle, "password_env": "WATCHFLOOR_TEST_HELP_PW",
+                        "timeout_s": 10}]  # fmt: skip
+    config = parse_config(data, "bluesky (test)")
+    mid = f"bluesky:{asked['uri']}"
+    app = QApplication.instance()
+    loop = qasync.QEventLoop(app)
+    try:
+        with StoreWriter(db_path, config, maintenance=False) as writer:
+            writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD)).result(30)
+            window = open_console(qtbot, config, db_path, writer, "olga")
+            poller = Poller(config, writer, workflow=build_workflow(config))
+            window.thread_fetcher = poller.thread_context
+
+            async def go() -> str:
+                task = asyncio.ensure_future(poller.run())
+                try:
+                    for _ in range(400):
+                        if window.model.row_of(mid) >= 0 and window.current != mid:
+                            window.select(mid)
+                        if "Thread above" in window.thread_label.text():
+                            break
+                        await asyncio.sleep(0.05)
+                    return window.thread_label.text()
+                finally:
+                    await poller.stop()
+                    await asyncio.wait_for(task, 30)
+
+            shown_text = loop.run_until_complete(go())
+            window.close()
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert "Thread above" in shown_text
+    assert "@dan.test: Day two with the new phone and the battery is already at 40%" in shown_text
