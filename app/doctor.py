@@ -173,7 +173,8 @@ def list_screens() -> list[dict[str, Any]]:
     app = QGuiApplication.instance() or QGuiApplication([])
     screens = [
         {"name": s.name(), "x": s.geometry().x(), "y": s.geometry().y(),
-         "width": s.geometry().width(), "height": s.geometry().height()}
+         "width": s.geometry().width(), "height": s.geometry().height(),
+         "platform": QGuiApplication.platformName()}
         for s in QGuiApplication.screens()
     ]  # fmt: skip
     del app
@@ -193,13 +194,19 @@ def check_display(report: Report, layout: Any) -> None:
         report.bad(f"display: could not start the Qt check ({exc})")
         return
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        report.bad(
-            f"display: the Qt platform plugin did not load ({tail}); use --headless on a hub"
-        )
+        lines = proc.stderr.strip().splitlines() or ["no output"]
+        # Qt's own reason ("could not connect to display", a missing library) comes first
+        qpa = [line.strip() for line in lines if line.startswith("qt.qpa.")]
+        reasons = [x for x in qpa if not x.startswith("qt.qpa.plugin:")][:1] or qpa[:2] or lines[-1:]
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM")):  # fmt: skip
+            reasons.append("neither DISPLAY nor WAYLAND_DISPLAY is set")
+        report.bad(f"display: the Qt platform plugin did not load ({'; '.join(reasons)}); "
+                   "use --headless on a hub")  # fmt: skip
         return
     screens = json.loads(proc.stdout.strip().splitlines()[-1])
-    platform = os.environ.get("QT_QPA_PLATFORM", "default")
+    platform = next((s["platform"] for s in screens if "platform" in s),
+                    os.environ.get("QT_QPA_PLATFORM", "default"))  # fmt: skip
     report.ok(f"display: Qt platform {platform!r} loads, {len(screens)} screen(s): "
               + ", ".join(f"{s['name']} {s['width']}x{s['height']}" for s in screens))  # fmt: skip
     if layout is None:
