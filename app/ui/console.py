@@ -117,7 +117,8 @@ class LoginPage(QWidget):
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         box = QWidget()
-        box.setMaximumWidth(460)
+        box.setMinimumWidth(460)
+        box.setMaximumWidth(560)
         form = QFormLayout(box)
         self.title = _label("Sign in to the watchfloor console", role="heading")
         form.addRow(self.title)
@@ -151,6 +152,10 @@ class LoginPage(QWidget):
         if self.first_admin:
             self.title.setText("No users yet: create the first administrator")
             self.button.setText("Create and sign in")
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.name.setFocus()  # type straight away, as at any sign-in screen
 
     def _has_users(self) -> bool:
         conn = open_reader(self.db_path)
@@ -563,6 +568,7 @@ class ConsoleWindow(QMainWindow):
         self._tick.start()
         self.reload()
         self._select_row(-1)
+        self.table.setFocus()  # the keys act on the queue at once, not on the search field
 
     # -- reading -------------------------------------------------------------------------
 
@@ -637,6 +643,8 @@ class ConsoleWindow(QMainWindow):
             row = self.model.row_of(keep)
             if row >= 0:
                 self.table.selectRow(row)
+        elif self.loads == 1 and snap.rows:
+            self.table.selectRow(0)  # the most urgent item, ready to read
         self.pending = snap.pending
         self.approvals.clear()
         for p in snap.pending:
@@ -784,6 +792,7 @@ class ConsoleWindow(QMainWindow):
             self.post.setPlainText("")
             self.history.clear()
             self.template_box.clear()
+            self.retry_button.hide()
             return
         m = d.mention
         name = f"{m['author_name']} ({m['author']})" if m["author_name"] else m["author"]

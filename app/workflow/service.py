@@ -108,10 +108,14 @@ class QueueWorkflow:
         return item.crisis_id == crisis_id or topic is None or topic in item.topics
 
     def templates_for(self, conn: sqlite3.Connection, mention_id: str) -> list[Template]:
+        """The pre-approved templates that apply, those made for the post's mood first."""
         item = self.item(conn, mention_id)
         crisis = self.in_crisis(conn, item)
-        return [t for t in self.rules.templates.values()
-                if t.preapproved and t.fits(item.network, item.topics, crisis=crisis)]  # fmt: skip
+        row = conn.execute("SELECT sentiment FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+        sentiment = float(row[0]) if row else 0.0
+        fitting = [t for t in self.rules.templates.values()
+                   if t.preapproved and t.fits(item.network, item.topics, crisis=crisis)]  # fmt: skip
+        return sorted(fitting, key=lambda t: t.rank(sentiment))
 
     # -- the transitions ---------------------------------------------------------------
 

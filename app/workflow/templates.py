@@ -10,6 +10,7 @@ import string
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -36,6 +37,8 @@ class Template(BaseModel):
     networks: list[str] = Field(default_factory=list)
     #: topics it fits (empty: all)
     topics: list[str] = Field(default_factory=list)
+    #: the mood of post it answers: offered first for posts of that sentiment
+    tone: Literal["positive", "negative", "any"] = "any"
 
     @field_validator("text")
     @classmethod
@@ -58,6 +61,13 @@ class Template(BaseModel):
             and (not self.networks or network in self.networks)
             and (not self.topics or any(t in self.topics for t in topics))
         )
+
+    def rank(self, sentiment: float) -> int:
+        """0 for a template made for this mood, 1 for any mood, 2 for the opposite one."""
+        mood = "positive" if sentiment >= 0.05 else "negative" if sentiment <= -0.05 else "any"
+        if self.tone == "any":
+            return 1
+        return 0 if self.tone == mood else 2
 
     def render(self, values: Mapping[str, str]) -> str:
         return self.text.format_map({p: values.get(p, "") for p in PLACEHOLDERS})

@@ -179,7 +179,8 @@ def test_two_consoles_race_for_a_thousand_items_and_each_is_claimed_once(
         assert len(claimed) == 1000 and len(set(claimed)) == 1000
         conn = open_reader(db_path)
         by = dict(conn.execute("SELECT assignee, count(*) FROM queue GROUP BY assignee").fetchall())
-        assert by["olga"] + by["omar"] == 1000 and by["olga"] > 0 and by["omar"] > 0
+        # who wins how many is up to SQLite's lock; that nothing is claimed twice is not
+        assert by.get("olga", 0) + by.get("omar", 0) == 1000 and None not in by
         (claims,) = conn.execute("SELECT count(*) FROM audit WHERE action = 'item.claim'").fetchone()
         assert claims == 1000
         assert audit.verify(conn).ok

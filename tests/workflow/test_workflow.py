@@ -235,3 +235,11 @@ def test_every_transition_in_the_table_is_reachable_only_from_its_sources() -> N
             else:
                 with pytest.raises(WorkflowError, match="cannot"):
                     check(action, s, granted=True, is_assignee=True, is_admin=True, reason="r")
+
+
+def test_templates_for_a_complaint_offer_an_apology_first(conn, tx: Tx, wf: QueueWorkflow) -> None:
+    sad, happy = queue_items(conn, 2)
+    conn.execute("UPDATE mentions SET sentiment = 0.8 WHERE id = ?", (happy,))
+    assert tx(wf.templates_for, sad)[0].tone == "negative"
+    assert tx(wf.templates_for, happy)[0].name == "thanks"
+    assert tx(wf.templates_for, sad)[-1].name == "thanks"
