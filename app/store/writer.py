@@ -297,6 +297,7 @@ class StoreWriter:
 
     def _call(self, conn: sqlite3.Connection, job: _Call) -> None:
         assert job.fn is not None
+        before = conn.total_changes
         try:
             with transaction(conn):
                 result = job.fn(conn)
@@ -304,7 +305,8 @@ class StoreWriter:
             _settle(job.fut, error=exc)
             return
         _settle(job.fut, result)
-        self._notify(set(job.tables), frozenset())
+        if conn.total_changes != before:  # a call that wrote nothing concerns nobody
+            self._notify(set(job.tables), frozenset())
 
     def _notify(self, tables: set[str], topics: frozenset[str]) -> None:
         if not tables:
