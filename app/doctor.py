@@ -55,6 +55,7 @@ def run_doctor(
     check_database(report, db_path)
     if config is not None:
         layout = check_layout(report, config)
+        check_workflow(report, config, config_path, db_path)
         check_secrets(report, config)
         if not getattr(args, "offline", False):
             check_sources(report, config)
@@ -87,6 +88,47 @@ def check_database(report: Report, db_path: Path) -> None:
         report.bad(f"database {db_path}: integrity check says {result}")
     else:
         report.ok(f"database {db_path}: writable, schema v{version}, {count} sources known")
+
+
+def check_workflow(report: Report, config: Config, config_path: Path | None, db_path: Path) -> None:
+    """Reply templates, console users and the audit trail's hash chain."""
+    from app.store.db import StoreError, open_reader
+    from app.workflow import audit
+    from app.workflow.setup import templates_file
+    from app.workflow.templates import TemplateError, load_templates
+
+    path = templates_file(config, config_path.parent if config_path else None)
+    try:
+        templates = load_templates(path)
+    except TemplateError as exc:
+        for problem in exc.problems:
+            report.bad(f"templates {exc.path}: {problem}")
+    else:
+        crisis = sum(t.crisis for t in templates.values())
+        report.ok(f"templates {path}: {len(templates)} ({crisis} for a crisis)")
+        if not crisis:
+            report.note("no crisis templates: during a crisis only approved free text can be sent")
+    try:
+        conn = open_reader(db_path)
+    except StoreError:
+        return  # the database check has said why
+    try:
+        roles = dict(conn.execute("SELECT role, count(*) FROM users WHERE disabled = 0 GROUP BY role"))
+        spokespeople = conn.execute("SELECT count(*) FROM users WHERE spokesperson = 1").fetchone()[0]
+        verified = audit.verify(conn)
+    finally:
+        conn.close()
+    if not roles:
+        report.note("no console users yet: the first console start asks for an administrator")
+    else:
+        report.ok("console users: " + ", ".join(f"{n} {r}" for r, n in sorted(roles.items())))
+        if not spokespeople:
+            report.note("no spokesperson: during a crisis nobody can approve free text "
+                        "(watchfloor users add NAME --role approver --spokesperson)")  # fmt: skip
+    if verified.ok:
+        report.ok(f"audit trail: {verified.rows} rows, hash chain intact")
+    else:
+        report.bad(f"audit trail broken at row {verified.first_bad_id}: {verified.reason}")
 
 
 def check_layout(report: Report, config: Config) -> Any:

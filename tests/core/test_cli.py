@@ -100,16 +100,20 @@ def test_doctor_lists_every_problem(tmp_path: Path) -> None:
     cfg.write_text(
         '[brand]\nname = "X"\n[[sources]]\nname = "m"\ntype = "mastodon"\n'
         'base_url = "http://127.0.0.1:9"\ntoken_env = "WATCHFLOOR_TEST_MISSING_TOKEN"\n'
-        '[wall]\nlayout = "no-such-layout"\n'
+        '[wall]\nlayout = "no-such-layout"\n[console]\ntemplates = "t.toml"\n'
     )
+    (tmp_path / "t.toml").write_text('[[templates]]\nname = "a"\ntext = "Hi {nmae}"\n')
     proc = run(tmp_path, "doctor", "--headless", "--config", str(cfg), "--db", str(tmp_path / "d.db"))
     assert proc.returncode == 1
     assert "WATCHFLOOR_TEST_MISSING_TOKEN is not set" in proc.stdout
     assert "no-such-layout" in proc.stdout
     assert "source m:" in proc.stdout  # unreachable: nothing listens on port 9
+    assert "templates[0].text: unknown placeholder(s) {nmae}" in proc.stdout  # beside the config
 
 
 def test_doctor_passes_on_the_demo(tmp_path: Path) -> None:
     proc = run(tmp_path, "doctor", "--headless", "--db", str(tmp_path / "d.db"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no problems found" in proc.stdout
+    assert "audit trail: 0 rows, hash chain intact" in proc.stdout
+    assert "no console users yet" in proc.stdout

@@ -345,3 +345,23 @@ def test_the_thread_above_a_post_is_read_through_its_source(
         asyncio.set_event_loop(None)
     assert "Thread above" in shown_text
     assert "@dan.test: Day two with the new phone and the battery is already at 40%" in shown_text
+
+
+def test_new_urgent_items_and_spikes_raise_a_notification(qtbot: QtBot, config: Config,
+                                                          db_path: Path, writer: StoreWriter) -> None:  # fmt: skip
+    conn = sqlite3.connect(db_path)
+    queue_items(conn, 1)  # waiting at sign-in: on screen already, no notice
+    window = open_console(qtbot, config, db_path, writer, "olga")
+    qtbot.wait(300)
+    assert window.notifications == []
+    queue_items(conn, 4, start=100)  # P1, P2, P3, P4: only P1 notifies by default
+    conn.execute(
+        "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation)"
+        " VALUES ('spike', 'lumio', strftime('%s'), strftime('%s') - 300, 40, 4, 9,"
+        " 'lumio: 40 mentions/min, 10× the usual')")
+    conn.commit()
+    qtbot.waitUntil(lambda: len(window.notifications) == 2, timeout=WAIT)  # seen via data_version
+    assert window.notifications[0] == "Spike: lumio: 40 mentions/min, 10× the usual"
+    assert window.notifications[1].startswith("P1 from @user100: @lumio help please")
+    conn.close()
+    window.close()
