@@ -183,15 +183,21 @@ class QueueWorkflow:
     def claim(self, conn: sqlite3.Connection, actor: str, mention_id: str) -> Item:
         """Take an item; exactly one of several racing consoles wins, the others are told."""
         current = self.item(conn, mention_id)
+        takeover = False
         if current.state in HELD and current.assignee:
             if current.assignee == actor:
                 self.touch(conn, actor, mention_id)
                 return current
             if (current.claim_expires or 0) >= time.time():
-                raise WorkflowError(f"{current.assignee} has claimed this item")
-        user, item, target = self._step(conn, actor, mention_id, "claim")
-        assert user is not None
-        self._move(conn, actor, item, target, "claim", assignee=user.name)
+                if not grants(self.user(conn, actor).role, Permission.ADMIN):
+                    raise WorkflowError(f"{current.assignee} has claimed this item")
+                takeover = True  # an admin reassigns work left with someone gone home
+        if takeover:
+            item, target = current, "claimed" if current.state == "claimed" else "draft"
+        else:
+            _, item, target = self._step(conn, actor, mention_id, "claim")
+        self._move(conn, actor, item, target, "claim", assignee=actor,
+                   detail={"taken_from": current.assignee} if takeover else None)  # fmt: skip
         return self.item(conn, mention_id)
 
     def claim_next(self, conn: sqlite3.Connection, actor: str, *,

@@ -243,3 +243,14 @@ def test_templates_for_a_complaint_offer_an_apology_first(conn, tx: Tx, wf: Queu
     assert tx(wf.templates_for, sad)[0].tone == "negative"
     assert tx(wf.templates_for, happy)[0].name == "thanks"
     assert tx(wf.templates_for, sad)[-1].name == "thanks"
+
+
+def test_an_admin_may_take_over_a_live_claim(conn, tx: Tx, wf: QueueWorkflow) -> None:
+    (mid,) = queue_items(conn, 1)
+    tx(wf.claim, "olga", mid)
+    tx(wf.save_draft, "olga", mid, "half-written")
+    with pytest.raises(WorkflowError, match="olga has claimed"):
+        tx(wf.claim, "ada", mid)  # an approver may not
+    tx(wf.claim, "root", mid)
+    assert state(conn, mid) == ("draft", "root")
+    assert list(audit.rows(conn, mid))[-1]["after"]["taken_from"] == "olga"
