@@ -1,12 +1,14 @@
 """The queue item's state machine, in one place, with no storage in it.
 
-    new ─claim─▶ claimed ─draft─▶ draft ─submit─▶ awaiting_approval ─approve─▶ approved
-                   │  ▲             │                    │ reject ─▶ draft        │
-                   │  └─release─────┘ (back to new)      │                 outbox picks it
-                   └─reply (template / send-without-approval)─▶ approved ─▶ sending ─▶ sent
-                                                       (requeue, backoff) ◀─┴─▶ failed ─retry─▶ approved
-    dismiss (a reason required): from any open state but sending   ▶ dismissed ─reopen─▶ new
-    escalate (a reason required): from any open state but sending  ▶ escalated ─claim─▶ claimed
+    new ──claim──▶ claimed ──draft──▶ draft ──submit──▶ awaiting_approval ──approve──▶ approved
+     ▲               │                  │                   └──reject──▶ draft           │
+     └───release─────┴──────────────────┘                                             send
+                     └──reply (a template, or send-without-approval)──▶ approved         ▼
+                                               approved ◀──requeue (backoff)── sending ──sent──▶ sent
+                                               approved ◀──retry── failed ◀──fail──┘
+    dismiss (a reason required), from any open state but sending ──▶ dismissed ──reopen──▶ new
+    escalate (a reason required), from any open state but sending ──▶ escalated ──claim──▶ claimed
+    expire: a claim left idle goes back to new
 
 Whoever stores the queue (SQLite here, PostgreSQL for a shared room later) asks
 :func:`check` before writing, so both follow exactly these rules.
