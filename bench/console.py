@@ -99,7 +99,7 @@ def measure(app: QApplication, n: int, folder: Path) -> dict[str, float]:
         clock = GuiClock(window)
         window.resize(1600, 950)
         window.show()
-        build = time.perf_counter() - t0
+        built = time.perf_counter() - t0
         app.processEvents()
         t0 = time.perf_counter()
         window.sign_in(User("olga", "approver"))
@@ -130,7 +130,7 @@ def measure(app: QApplication, n: int, folder: Path) -> dict[str, float]:
     finally:
         writer.close()
     return {
-        "build_ms": round(build * 1000, 1),
+        "build_ms": round(built * 1000, 1),
         "open_gui_ms": round(open_gui * 1000, 1),
         "open_latency_ms": round(open_latency * 1000, 1),
         "filter_gui_ms": round(statistics.median(gui_ms), 1),
