@@ -95,3 +95,27 @@ def test_build_installs_every_conffile_and_keeps_user_data_on_removal() -> None:
     # no maintainer script may delete what users made (databases, logs, their config)
     assert not re.search(r"DEBIAN/(postrm|prerm)", build)
     assert not list(LINUX.glob("*rm"))
+
+
+def test_launcher_hands_the_wall_to_the_systemd_user_manager(tmp_path: Path) -> None:
+    """With a user manager, autostart and kiosk session start the unit (so the watchdog applies)."""
+    log = tmp_path / "calls"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "systemctl").write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    (fake / "systemctl").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "DISPLAY": ":7", "XAUTHORITY": str(tmp_path / "xauth")}
+    script = str(LINUX / "start-wall")
+    subprocess.run(["sh", script], env=env, check=True, timeout=30)
+    assert log.read_text().splitlines() == [
+        "--user show-environment",
+        "--user import-environment DISPLAY XAUTHORITY",
+        "--user start watchfloor-wall.service",
+    ]
+    log.unlink()
+    subprocess.run(["sh", script, "--session"], env=env, check=True, timeout=30)
+    calls = log.read_text().splitlines()
+    assert calls[-2:] == [
+        "--user start --wait watchfloor-wall.service",
+        "--user stop watchfloor-wall.service",
+    ]
