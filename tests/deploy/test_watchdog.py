@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from app.ui import watchdog
 
@@ -83,7 +84,9 @@ def lines(messages: list[tuple[float, str]]) -> list[str]:
     return [line for _, text in messages for line in text.splitlines()]
 
 
-def test_in_process_ready_pings_and_stopping(qapp, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_in_process_ready_pings_and_stopping(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A filesystem-path socket this time; the object lives on the app and stops once."""
     path = tmp_path / "notify"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -95,7 +98,8 @@ def test_in_process_ready_pings_and_stopping(qapp, tmp_path: Path, monkeypatch) 
     monkeypatch.delenv(watchdog.FREEZE_HOOK, raising=False)
     dog = watchdog.start_watchdog(qapp)
     try:
-        assert dog is not None and dog.parent() is qapp
+        assert dog is not None
+        assert dog.parent() is qapp
         assert "NOTIFY_SOCKET" not in os.environ, "children must not speak for the service"
         end = time.monotonic() + 3
         got: list[str] = []
@@ -119,7 +123,9 @@ def test_in_process_ready_pings_and_stopping(qapp, tmp_path: Path, monkeypatch) 
         sock.close()
 
 
-def test_without_notify_socket_nothing_starts(qapp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_without_notify_socket_nothing_starts(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     assert watchdog.start_watchdog(qapp) is None
 
