@@ -37,7 +37,7 @@ DEB="dist/watchfloor_${VERSION}_${ARCH}.deb"
 echo "== bundle (PyInstaller)"
 "$PY" -m PyInstaller --noconfirm --log-level WARN \
   --distpath "$BUILD/bundle" --workpath "$BUILD/work" installer/watchfloor.spec
-"$PY" installer/debian.py strip-debug "$BUNDLE" 2>/dev/null
+"$PY" installer/debian.py strip-debug "$BUNDLE"
 QT="$BUNDLE/_internal/PySide6/Qt/plugins/platforms"
 for plugin in libqxcb.so libqoffscreen.so; do
   [ -f "$QT/$plugin" ] || { echo "build.sh: the bundle lacks the Qt platform plugin $plugin" >&2; exit 1; }

@@ -120,8 +120,8 @@ def main(argv: list[str]) -> int:
         return 2
     root = Path(argv[1])
     if argv[0] == "strip-debug":
-        for path in strip_debug(root):
-            print(f"stripped debug info: {path.relative_to(root)}", file=sys.stderr)
+        stripped = strip_debug(root)
+        print(f"debug info stripped from {len(stripped)} file(s)", file=sys.stderr)
     else:
         print(depends(root))
     return 0

@@ -178,3 +178,32 @@ def test_packaged_unit_verifies_against_the_packaged_binary(built: Built, tmp_pa
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert [line for line in (proc.stdout + proc.stderr).splitlines() if unit.name in line] == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("Xvfb") is None, reason="Xvfb is not installed (Debian package xvfb)"
+)
+def test_unpacked_binary_opens_a_real_x_display(built: Built, tmp_path: Path) -> None:
+    """The xcb platform plugin and the libraries it needs load against an X server."""
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert xvfb.stdout is not None
+        display = xvfb.stdout.readline().strip()
+        assert display.isdigit(), "Xvfb did not report its display"
+        home = tmp_path / "home"
+        home.mkdir()
+        env = clean_env(home, DISPLAY=f":{display}")
+        doctor = subprocess.run(
+            [str(built.root / "usr/bin/watchfloor"), "doctor", "--offline", "--db", str(tmp_path / "x.db")],
+            cwd=home, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        xvfb.terminate()
+        xvfb.communicate(timeout=30)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "Qt platform 'xcb' loads, 1 screen(s)" in doctor.stdout
+    assert "1920x1080" in doctor.stdout
