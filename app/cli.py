@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="may approve replies during a crisis")
     lst = users.add_parser("list", help="list the console users and their roles")
     _common(lst, top=False)
+    for action, help_ in (("passwd", "set a new password (read from stdin twice, or prompted)"),
+                          ("disable", "stop a user signing in (their history stays)"),
+                          ("enable", "let a disabled user sign in again")):  # fmt: skip
+        sp_user = users.add_parser(action, help=help_)
+        _common(sp_user, top=False)
+        sp_user.add_argument("name")
 
     sp = cmd("audit", "the audit trail")
     audit = sp.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -179,6 +185,8 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
         return run_doctor(config, config_path=config_path, db_path=db_path, args=args)
     if command == "users" and args.users_command == "list":
         return users_list(db_path)
+    if command == "users" and args.users_command in {"passwd", "disable", "enable"}:
+        return users_change(db_path, args.users_command, args.name)
     if command == "users":
         return users_add(db_path, args.name, args.role, send_unapproved=args.send_without_approval,
                          spokesperson=args.spokesperson)  # fmt: skip
@@ -265,6 +273,28 @@ def users_add(db_path: Path, name: str, role: str, *, send_unapproved: bool = Fa
     finally:
         conn.close()
     print(f"user {name} added as {role}")
+    return 0
+
+
+def users_change(db_path: Path, action: str, name: str) -> int:
+    from app.store.db import open_writer, transaction
+    from app.workflow.users import set_disabled, set_password
+
+    password = _read_password() if action == "passwd" else ""
+    conn = open_writer(db_path)
+    try:
+        with transaction(conn):
+            if action == "passwd":
+                set_password(conn, name, password)
+            else:
+                set_disabled(conn, name, action == "disable")
+    except ValueError as exc:
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    print({"passwd": f"password of {name} changed", "disable": f"{name} disabled",
+           "enable": f"{name} enabled"}[action])  # fmt: skip
     return 0
 
 

@@ -83,6 +83,26 @@ def add_user(
     return User(name, role, send_unapproved, spokesperson)
 
 
+def set_password(conn: sqlite3.Connection, name: str, password: str, *, by: str = "cli") -> None:
+    """A new password (someone forgot theirs), audited; the hash, never the password."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    if not conn.execute("UPDATE users SET password = ? WHERE name = ?",
+                        (hash_password(password), name)).rowcount:  # fmt: skip
+        raise ValueError(f"no user {name!r}")
+    audit.record(conn, by, "user.password", f"user:{name}", {}, {})
+
+
+def set_disabled(conn: sqlite3.Connection, name: str, disabled: bool, *, by: str = "cli") -> None:
+    """Someone left the team: they can no longer sign in or act; their history stays."""
+    row = conn.execute("SELECT disabled FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise ValueError(f"no user {name!r}")
+    conn.execute("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name))
+    audit.record(conn, by, "user.disable" if disabled else "user.enable", f"user:{name}",
+                 {"disabled": bool(row[0])}, {"disabled": disabled})  # fmt: skip
+
+
 def get_user(conn: sqlite3.Connection, name: str) -> User | None:
     row = conn.execute(
         "SELECT name, role, send_unapproved, spokesperson FROM users WHERE name = ? AND disabled = 0",

@@ -98,8 +98,17 @@ def test_cli_users_add_and_audit_verify(db_path) -> None:
     assert "differ" in cli("users", "add", "x", "--role", "viewer", stdin="a" * 9 + "\nb\n").stderr
     listed = cli("users", "list")
     assert listed.stdout.strip() == "olga\tapprover\tspokesperson"
+    new = "another long password"
+    assert cli("users", "passwd", "olga", stdin=f"{new}\n{new}\n").returncode == 0
+    assert cli("users", "passwd", "nobody", stdin=f"{new}\n{new}\n").returncode == 1
+    assert cli("users", "disable", "olga").returncode == 0
+    assert cli("users", "list").stdout.strip() == ""
+    assert cli("users", "enable", "olga").returncode == 0
+    conn = sqlite3.connect(db_path)
+    assert authenticate(conn, "olga", new).name == "olga"
+    conn.close()
     ok = cli("audit", "verify")
-    assert ok.returncode == 0 and "intact (1 rows)" in ok.stdout
+    assert ok.returncode == 0 and "intact (4 rows)" in ok.stdout
     conn = sqlite3.connect(db_path)
     conn.execute("DROP TRIGGER audit_no_update")
     conn.execute("UPDATE audit SET after = '{}' WHERE id = 1")
