@@ -26,6 +26,8 @@ apt_install() {
 }
 
 apt_install postgresql redis-server
+# the package tests: PyInstaller's objdump/strip, systemd-analyze for the unit, Xvfb for a real display
+apt_install binutils systemd xvfb
 
 if ! command -v node >/dev/null 2>&1; then
   apt_install nodejs npm

@@ -1,13 +1,14 @@
 """Per-user locations (platformdirs) and the lookup order of config and database.
 
 Config: ``--config``, then ``$WATCHFLOOR_CONFIG``, then the user config dir, then the
-system-wide ``/etc/watchfloor`` (installed package), then the built-in demo config.
+system-wide ``/etc/watchfloor`` (``%ProgramData%\\watchfloor`` on Windows), then the built-in demo config.
 Database: ``--db``, then ``$WATCHFLOOR_DB``, then the user data dir.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -16,6 +17,13 @@ from app.resources import demo_config_path
 
 APP_NAME = "watchfloor"
 SYSTEM_CONFIG = Path("/etc/watchfloor/config.toml")
+
+
+def system_config_file() -> Path:
+    """The machine-wide config IT installs: /etc/watchfloor, or %ProgramData% on Windows."""
+    if sys.platform == "win32":
+        return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+    return SYSTEM_CONFIG
 
 
 def user_config_file() -> Path:
@@ -37,7 +45,7 @@ def resolve_config(explicit: str | os.PathLike[str] | None) -> Path:
     env = os.environ.get("WATCHFLOOR_CONFIG")
     if env:
         return Path(env)
-    for candidate in (user_config_file(), SYSTEM_CONFIG):
+    for candidate in (user_config_file(), system_config_file()):
         if candidate.is_file():
             return candidate
     return demo_config_path()

@@ -35,7 +35,7 @@ CloseApplications=yes
 RestartApplications=no
 
 [Tasks]
-Name: "machineconfig"; Description: "Use one configuration for every user of this PC (%ProgramData%\watchfloor\config.toml, through WATCHFLOOR_CONFIG)"; Flags: unchecked
+Name: "machineconfig"; Description: "Install one configuration for every user of this PC (%ProgramData%\watchfloor\config.toml; a user's own file still comes first)"; Flags: unchecked
 Name: "wallautostart"; Description: "Start the wall displays (kiosk) when a user signs in"; Flags: unchecked
 Name: "addtopath"; Description: "Add watchfloor to the system PATH (for scripts and ""watchfloor doctor"")"
 
@@ -53,7 +53,6 @@ Name: "{autoprograms}\watchfloor\watchfloor doctor"; Filename: "{cmd}"; Paramete
 Name: "{commonstartup}\watchfloor wall"; Filename: "{app}\watchfloorw.exe"; Parameters: "wall --kiosk"; Tasks: wallautostart
 
 [Registry]
-Root: HKLM; Subkey: "SYSTEM\CurrentControlSet\Control\Session Manager\Environment"; ValueType: string; ValueName: "WATCHFLOOR_CONFIG"; ValueData: "{commonappdata}\watchfloor\config.toml"; Flags: uninsdeletevalue; Tasks: machineconfig
 Root: HKLM; Subkey: "SYSTEM\CurrentControlSet\Control\Session Manager\Environment"; ValueType: expandsz; ValueName: "Path"; ValueData: "{olddata};{app}"; Tasks: addtopath; Check: NeedsAddPath(ExpandConstant('{app}'))
 
 [Run]
