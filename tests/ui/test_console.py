@@ -71,6 +71,32 @@ def send_outbox(config: Config, writer: StoreWriter) -> None:
     asyncio.run(Poller(config, writer, workflow=build_workflow(config), fetch=False).run(once=True))
 
 
+def desk_on_bluesky(net: Any, desk_name: str, asker_name: str, question: str,
+                    monkeypatch: pytest.MonkeyPatch, *, above: str | None = None
+                    ) -> tuple[Config, Any, dict[str, str]]:  # fmt: skip
+    """A brand account on the PDS, a customer asking it ``question`` (under a post ``above``),
+    and the demo config watching that account; returns (config, brand account, the question)."""
+    import tomllib
+
+    from tests.sources.test_bluesky_pds import account, post, span
+
+    desk, asker = account(net, desk_name), account(net, asker_name)
+    handle = f"@{desk_name}.test"
+    text = f"{handle} {question}"
+    root = post(net, asker, above) if above else None
+    asked = post(net, asker, text, [{"index": span(text, handle), "features": [
+        {"$type": "app.bsky.richtext.facet#mention", "did": desk.did}]}],
+        reply={"root": root, "parent": root} if root else None)  # fmt: skip
+    net.process_all()
+    env = f"WATCHFLOOR_TEST_{desk_name.upper()}_PW"
+    monkeypatch.setenv(env, desk.app_password)
+    data = tomllib.loads(demo_config_path().read_text(encoding="utf-8"))
+    data["brand"]["accounts"] = [desk.handle]
+    data["sources"] = [{"name": "bluesky", "type": "bluesky", "base_url": net.pds, "queries": [],
+                        "handle": desk.handle, "password_env": env, "timeout_s": 10}]  # fmt: skip
+    return parse_config(data, "bluesky (test)"), desk, asked
+
+
 def test_sign_in_page_refuses_a_wrong_password(qtbot: QtBot, config: Config, db_path: Path,
                                                writer: StoreWriter) -> None:  # fmt: skip
     window = open_console(qtbot, config, db_path, writer, None)
@@ -239,23 +265,10 @@ def test_hostile_post_text_is_shown_literally(qtbot: QtBot, config: Config, db_p
 def test_template_reply_lands_on_a_live_bluesky_pds_in_the_right_thread(
     qtbot: QtBot, db_path: Path, bluesky_peer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.sources.test_bluesky_pds import account, post, span, xrpc
-
     net = bluesky_peer
-    desk, cara = account(net, "lumiodesk"), account(net, "cara")
-    text = "@lumiodesk.test my lumio screen cracked after a day, what can I do?"
-    asked = post(net, cara, text, [{"index": span(text, "@lumiodesk.test"), "features": [
-        {"$type": "app.bsky.richtext.facet#mention", "did": desk.did}]}])  # fmt: skip
-    net.process_all()
-    monkeypatch.setenv("WATCHFLOOR_TEST_DESK_PW", desk.app_password)
-    import tomllib
-
-    data = tomllib.loads(demo_config_path().read_text(encoding="utf-8"))
-    data["brand"]["accounts"] = [desk.handle]
-    data["sources"] = [{"name": "bluesky", "type": "bluesky", "base_url": net.pds, "queries": [],
-                        "handle": desk.handle, "password_env": "WATCHFLOOR_TEST_DESK_PW",
-                        "timeout_s": 10}]  # fmt: skip
-    config = parse_config(data, "bluesky (test)")
+    config, desk, asked = desk_on_bluesky(net, "lumiodesk", "cara",
+                                          "my lumio screen cracked after a day, what can I do?",
+                                          monkeypatch)  # fmt: skip
     with StoreWriter(db_path, config, maintenance=False) as writer:
         writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD)).result(30)
         asyncio.run(Poller(config, writer).run(once=True))
@@ -283,7 +296,6 @@ def test_template_reply_lands_on_a_live_bluesky_pds_in_the_right_thread(
     sent = conn.execute("SELECT sent_native_id FROM replies WHERE mention_id = ?", (mid,)).fetchone()
     assert sent == (records[0]["uri"],)
     conn.close()
-    assert xrpc  # the same helpers as the source tests
 
 
 @pytest.mark.peer
@@ -291,28 +303,13 @@ def test_the_thread_above_a_post_is_read_through_its_source(
     qtbot: QtBot, db_path: Path, bluesky_peer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As in `watchfloor run`: console and poller on one qasync loop, the thread read live."""
-    import tomllib
-
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from tests.sources.test_bluesky_pds import account, post, span
-
     net = bluesky_peer
-    desk, dan = account(net, "lumiohelp"), account(net, "dan")
-    root = post(net, dan, "Day two with the new phone and the battery is already at 40%")
-    text = "@lumiohelp.test is this normal for a lumio?"
-    asked = post(net, dan, text, [{"index": span(text, "@lumiohelp.test"), "features": [
-        {"$type": "app.bsky.richtext.facet#mention", "did": desk.did}]}],
-        reply={"root": root, "parent": root})  # fmt: skip
-    net.process_all()
-    monkeypatch.setenv("WATCHFLOOR_TEST_HELP_PW", desk.app_password)
-    data = tomllib.loads(demo_config_path().read_text(encoding="utf-8"))
-    data["brand"]["accounts"] = [desk.handle]
-    data["sources"] = [{"name": "bluesky", "type": "bluesky", "base_url": net.pds, "queries": [],
-                        "handle": desk.handle, "password_env": "WATCHFLOOR_TEST_HELP_PW",
-                        "timeout_s": 10}]  # fmt: skip
-    config = parse_config(data, "bluesky (test)")
+    config, _, asked = desk_on_bluesky(
+        net, "lumiohelp", "dan", "is this normal for a lumio?", monkeypatch,
+        above="Day two with the new phone and the battery is already at 40%")
     mid = f"bluesky:{asked['uri']}"
     app = QApplication.instance()
     loop = qasync.QEventLoop(app)
