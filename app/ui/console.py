@@ -226,6 +226,8 @@ class ConsoleWindow(QMainWindow):
         self._alerts_seen: set[int] | None = None
         self._loading = False
         self._again = False
+        self._read_s = 0.0
+        self._read_t0 = 0.0
         self.loads = 0
         self.reader = Reader(db_path, self)
         self.result.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
@@ -577,8 +579,10 @@ class ConsoleWindow(QMainWindow):
             self._relay.changed.emit(change)
 
     def _on_change(self, _: object) -> None:
+        """Someone else's change: re-read soon, but leave the worker idle at least as long
+        again as the last read took (a 100,000-item queue under a busy poller)."""
         if self.user is not None and not self._soon.isActive():
-            self._soon.start()
+            self._soon.start(max(250, int(2000 * self._read_s)))
 
     def _every_second(self) -> None:
         self.model.tick()
@@ -619,11 +623,13 @@ class ConsoleWindow(QMainWindow):
             self._again = True
             return
         self._loading = True
+        self._read_t0 = time.perf_counter()
         f, priorities = self.filter, list(self.config.console.notify_priorities)
         self.reader.read(lambda conn: _snapshot(conn, f, priorities), self._loaded)
 
     def _loaded(self, result: object) -> None:
         self._loading = False
+        self._read_s = time.perf_counter() - self._read_t0
         if isinstance(result, BaseException):
             self.error_bar.setText(f"Could not read the queue: {result}")
             self.error_bar.show()
