@@ -624,8 +624,8 @@ class ConsoleWindow(QMainWindow):
             return
         self._loading = True
         self._read_t0 = time.perf_counter()
-        f, priorities = self.filter, list(self.config.console.notify_priorities)
-        self.reader.read(lambda conn: _snapshot(conn, f, priorities), self._loaded)
+        f, priorities, keep = self.filter, list(self.config.console.notify_priorities), self.current
+        self.reader.read(lambda conn: _snapshot(conn, f, priorities, keep), self._loaded)
 
     def _loaded(self, result: object) -> None:
         self._loading = False
@@ -646,7 +646,8 @@ class ConsoleWindow(QMainWindow):
         self.model.set_rows(snap.rows)
         self.count_label.setText(f"{len(snap.rows):,} items")
         if keep is not None:
-            row = self.model.row_of(keep)
+            # found by the worker when it read the rows for this very item (no scan here)
+            row = snap.kept_row if snap.kept == keep else self.model.row_of(keep)
             if row >= 0:
                 self.table.selectRow(row)
         elif self.loads == 1 and snap.rows:
@@ -1172,9 +1173,13 @@ class _Snapshot:
     timeline: list[tuple[float, str, str, str]]
     #: unclaimed items of the priorities that notify: id, priority, author, text
     urgent: list[tuple[str, int, str, str]]
+    #: the item selected when the read began, and its row in ``rows`` (-1: filtered out)
+    kept: str | None = None
+    kept_row: int = -1
 
 
-def _snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int]) -> _Snapshot:
+def _snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int],
+              keep: str | None = None) -> _Snapshot:  # fmt: skip
     """Everything the console shows, read in one go on the worker thread."""
     conn.execute("BEGIN")
     try:
@@ -1193,7 +1198,8 @@ def _snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int]) -
             f" ORDER BY q.queued_ts DESC LIMIT 500", priorities)] if priorities else []  # fmt: skip
     finally:
         conn.execute("COMMIT")
-    return _Snapshot(rows, pending, alerts, crisis, timeline, urgent)
+    kept_row = next((i for i, r in enumerate(rows) if r.mention_id == keep), -1) if keep else -1
+    return _Snapshot(rows, pending, alerts, crisis, timeline, urgent, keep, kept_row)
 
 
 def build_rules_without_templates(config: Config) -> Any:

@@ -44,6 +44,10 @@ STATE_LABEL = {
     "dismissed": "dismissed", "escalated": "ESCALATED",
 }  # fmt: skip
 _Index = QModelIndex | QPersistentModelIndex
+_ROLES = frozenset(int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.UserRole, Qt.ItemDataRole.AccessibleTextRole,
+))  # fmt: skip
 
 
 def sla_seconds(sla: Sla, priority: int) -> float:
@@ -112,8 +116,8 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
+        if role not in _ROLES or not index.isValid() or index.row() >= len(self.rows):
+            return None  # the view asks for a dozen roles a cell; most have no answer here
         r = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
