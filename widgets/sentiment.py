@@ -13,7 +13,7 @@ from app import wallquery
 from app.formatting import signed
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
-from widgets.plotting import make_plot
+from widgets.plotting import make_plot, time_window
 
 
 class SentimentOptions(TileOptions):
@@ -117,7 +117,7 @@ class SentimentTile(TileFrame):
         self._neg.setData(xs, neg_share, connect="finite")
         self._neu.setData(xs, neu_share, connect="finite")
         self._top.setData(xs, top, connect="finite")
-        self.plot.setXRange(start, now, padding=0)
+        self.plot.setXRange(*time_window(now, now - start, 600.0), padding=0)
         label = self.ctx.topic_label(self.opts.topic)
         self.subtitle = label
         self.empty_text = "" if self.now.n or n.any() else f"No mentions of {label} yet"

@@ -13,7 +13,7 @@ from app import wallquery
 from app.formatting import compact
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
-from widgets.plotting import make_plot
+from widgets.plotting import make_plot, nice_top, time_window
 
 
 class VolumeOptions(TileOptions):
@@ -109,8 +109,8 @@ class VolumeTile(TileFrame):
             self.why.setVisible(True)
         else:
             self.why.setVisible(False)
-        self.plot.setXRange(start, now, padding=0)
-        self.plot.setYRange(0, max(peak * 1.1, 5), padding=0)
+        self.plot.setXRange(*time_window(now, now - start), padding=0)
+        self.plot.setYRange(0, nice_top(max(peak * 1.1, 5)), padding=0)
         self.empty_text = "" if any_data else f"No mentions in the last {self.opts.window_min // 60 or 1} h"
         self.plot.setVisible(any_data)
         self.legend.setVisible(any_data)
