@@ -50,3 +50,35 @@ def bluesky_peer() -> Iterator[bluesky_net.Network]:
             yield net
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Delete the widgets a test closed now, while what they show still exists.
+
+    pytest-qt closes a test's widgets with ``deleteLater``; a plain ``processEvents`` never
+    runs deferred deletes, so they would happen inside a later test's event loop, where a
+    half-destroyed plot can still be asked to paint (a segfault). Flushed here, after
+    pytest-qt has closed them and before the test's fixtures (hub, writer) are torn down.
+    """
+    flush_deferred_deletes()
+    yield
+    flush_deferred_deletes()
+
+
+def flush_deferred_deletes() -> None:
+    import gc
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return  # a test that never touched Qt
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    for _ in range(3):  # a deletion can post more (children, signals)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        app.processEvents()
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)

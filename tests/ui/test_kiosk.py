@@ -23,7 +23,7 @@ def test_a_kiosk_wall_ignores_close_and_obeys_the_admin_chord(db_path: Path, con
     hub = WallHub(db_path, config)
     w = WallWindow(tuple(load_layout("workstation").layout.screens), hub, load_registry(),
                    size=(1280, 720), kiosk=True, admin_chord="Ctrl+Alt+Shift+Q")  # fmt: skip
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=WallWindow.shutdown)  # stop it while its hub exists
     w.show()
     w.start()
     qtbot.waitExposed(w)

@@ -45,12 +45,11 @@ def hub(db_path: Path, config: Config, qtbot: QtBot):  # type: ignore[no-untyped
 @pytest.fixture
 def window(hub: WallHub, qtbot: QtBot):  # type: ignore[no-untyped-def]
     w = WallWindow((_screen(first=1, second=1),), hub, load_registry(), size=(1280, 720))
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=WallWindow.shutdown)  # stop it while its hub exists
     w.show()
     w.start()
     hub.start()
     yield w
-    w.shutdown()
 
 
 def _write(db_path: Path, sql: str, params: tuple[object, ...] = ()) -> None:
@@ -105,7 +104,7 @@ def test_console_commands_switch_scene_and_spotlight(
         {"name": "spot", "duration_s": 600, "tiles": [{"tile": "spotlight", "at": [0, 0]}]},
     ]}]})  # fmt: skip
     w = WallWindow(tuple(layout.screens), hub, load_registry(), size=(1280, 720))
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=WallWindow.shutdown)  # stop it while its hub exists
     w.show()
     w.start()
     hub.start()
@@ -165,7 +164,7 @@ def test_empty_tiles_say_so(tmp_path: Path, config: Config, qtbot: QtBot) -> Non
     hub = WallHub(db, config)
     screen = load_layout("demo").layout.screens[0]
     w = WallWindow((screen,), hub, load_registry())
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=WallWindow.shutdown)  # stop it while its hub exists
     w.show()
     w.start()
     hub.refresh_all_visible()
