@@ -231,7 +231,7 @@ class ConsoleWindow(QMainWindow):
         self.loads = 0
         self.reader = Reader(db_path, self)
         self.result.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._relay = _Relay()
+        self._relay = _Relay(self)
         self._relay.changed.connect(self._on_change)
         writer.add_listener(self._writer_listener)
         self._watch = open_reader(db_path)
