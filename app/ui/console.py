@@ -57,9 +57,9 @@ from app.workflow.limits import reply_length, reply_limit
 from app.workflow.queries import Detail, QueueFilter
 from app.workflow.roles import Permission, grants
 from app.workflow.service import QueueWorkflow
-from app.workflow.setup import build_workflow
+from app.workflow.setup import build_workflow, rules_from_config
 from app.workflow.states import OPEN, WorkflowError
-from app.workflow.templates import TemplateError
+from app.workflow.templates import Template, TemplateError, placeholder_values
 from app.workflow.users import AuthFailed, User, add_user, authenticate
 
 log = logging.getLogger(__name__)
@@ -105,13 +105,17 @@ class _Relay(QObject):
 
 
 class LoginPage(QWidget):
-    """Sign in; on an empty database, create the first administrator instead."""
+    """Sign in; on an empty database, create the first administrator instead.
+
+    Reading the users, checking a password (scrypt: tens of milliseconds) and adding the
+    first administrator all happen off the GUI thread; the walls beside it never wait.
+    """
 
     signed_in = Signal(object)  # User
 
-    def __init__(self, db_path: Path, writer: StoreWriter) -> None:
+    def __init__(self, reader: Reader, writer: StoreWriter) -> None:
         super().__init__()
-        self.db_path = db_path
+        self.reader = reader
         self.writer = writer
         self.setObjectName("login")
         outer = QVBoxLayout(self)
@@ -146,9 +150,19 @@ class LoginPage(QWidget):
         self.button.clicked.connect(self.submit)
         self.password.returnPressed.connect(self.submit)
         self.again.returnPressed.connect(self.submit)
-        self.first_admin = not self._has_users()
+        #: None until the database has said whether any user exists
+        self.first_admin: bool | None = None
+        self.again.hide()
+        self.again_label.hide()
+        self.button.setEnabled(False)
+        reader.read(lambda c: c.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None,
+                    self._mode)  # fmt: skip
+
+    def _mode(self, empty: object) -> None:
+        self.first_admin = empty is True
         self.again.setVisible(self.first_admin)
         self.again_label.setVisible(self.first_admin)
+        self.button.setEnabled(True)
         if self.first_admin:
             self.title.setText("No users yet: create the first administrator")
             self.button.setText("Create and sign in")
@@ -157,45 +171,47 @@ class LoginPage(QWidget):
         super().showEvent(event)
         self.name.setFocus()  # type straight away, as at any sign-in screen
 
-    def _has_users(self) -> bool:
-        conn = open_reader(self.db_path)
-        try:
-            return conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
-        finally:
-            conn.close()
-
     def submit(self) -> None:
+        if self.first_admin is None or not self.button.isEnabled():
+            return
         name, password = self.name.text().strip(), self.password.text()
+        if self.first_admin and password != self.again.text():
+            self.message.setText("The two passwords differ.")
+            return
+        self.button.setEnabled(False)
+        self.message.setText("")
         if self.first_admin:
-            if password != self.again.text():
-                self.message.setText("The two passwords differ.")
-                return
             fut = self.writer.call(lambda c: add_user(c, name, "admin", password, by=name),
                                    tables=("users", "audit"))  # fmt: skip
-            try:
-                user = fut.result(30)
-            except ValueError as exc:
-                self.message.setText(str(exc))
-                return
+            fut.add_done_callback(
+                lambda f: self.reader.hand_over(self._answered, f.exception() or f.result()))
         else:
-            conn = open_reader(self.db_path)
-            try:
-                user = authenticate(conn, name, password)
-            except AuthFailed as exc:
-                self.message.setText(f"Could not sign in: {exc}.")
-                self.password.clear()
-                return
-            finally:
-                conn.close()
+            self.reader.read(lambda c: _authenticate(c, name, password), self._answered)
+
+    def _answered(self, result: object) -> None:
+        self.button.setEnabled(True)
+        if isinstance(result, AuthFailed):
+            self.message.setText(f"Could not sign in: {result}.")
+            self.password.clear()
+            return
+        if isinstance(result, BaseException):
+            self.message.setText(str(result))
+            return
         self.password.clear()
         self.again.clear()
-        self.signed_in.emit(user)
+        self.signed_in.emit(result)
+
+
+def _authenticate(conn: sqlite3.Connection, name: str, password: str) -> User | AuthFailed:
+    """A refused password is an answer, not a failure of the read."""
+    try:
+        return authenticate(conn, name, password)
+    except AuthFailed as exc:
+        return exc
 
 
 class ConsoleWindow(QMainWindow):
     """One operator's station. ``sign_in`` (or the login page) opens the work area."""
-
-    result = Signal(object, object)  # callback, result (or exception), from the writer thread
 
     def __init__(self, config: Config, db_path: Path, writer: StoreWriter,
                  workflow: QueueWorkflow | None = None, *, config_dir: Path | None = None,
@@ -208,13 +224,15 @@ class ConsoleWindow(QMainWindow):
         self.setObjectName("console")
         self.resize(1500, 900)
         self.template_error = ""
+        self._closed = False
+        self._templates: dict[str, Template] = {}
         if workflow is None:
             try:
                 workflow = build_workflow(config, config_dir)
             except TemplateError as exc:
                 self.template_error = f"template error in {exc}"
                 log.error("%s", self.template_error)
-                workflow = QueueWorkflow(dataclasses.replace(build_rules_without_templates(config)))
+                workflow = QueueWorkflow(rules_from_config(config, {}))
         self.workflow = workflow
         self.user: User | None = None
         self.filter = QueueFilter()
@@ -230,7 +248,6 @@ class ConsoleWindow(QMainWindow):
         self._read_t0 = 0.0
         self.loads = 0
         self.reader = Reader(db_path, self)
-        self.result.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._relay = _Relay(self)
         self._relay.changed.connect(self._on_change)
         writer.add_listener(self._writer_listener)
@@ -250,7 +267,7 @@ class ConsoleWindow(QMainWindow):
         self._tasks: set[asyncio.Task[None]] = set()
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
-        self.login = LoginPage(db_path, writer)
+        self.login = LoginPage(self.reader, writer)
         self.login.signed_in.connect(self.sign_in)
         self.stack.addWidget(self.login)
         self.work = self._build_work()
@@ -617,7 +634,7 @@ class ConsoleWindow(QMainWindow):
 
     def reload(self) -> None:
         """Re-read the queue (and approvals, alerts, crisis) on the worker thread."""
-        if self.user is None or getattr(self, "_closed", False):
+        if self.user is None or self._closed:
             return
         if self._loading:
             self._again = True
@@ -888,20 +905,20 @@ class ConsoleWindow(QMainWindow):
         except Exception as exc:  # a source being down must not break the console
             reason = exc.reason if isinstance(exc, SourceError) else type(exc).__name__
             self._threads[mention_id] = f"The thread could not be read: {reason}"
-        if self.current == mention_id and not getattr(self, "_closed", False):
+        if self.current == mention_id and not self._closed:
             self._show_thread(mention_id)
 
     def _preview_template(self) -> None:
         name = self.template_box.currentData()
-        t = getattr(self, "_templates", {}).get(name)
+        t = self._templates.get(name)
         if t is None or self.detail is None:
             self.template_preview.setText("No template fits this item." if self.detail else "")
             return
         m = self.detail.mention
-        text = t.render({"author": m["author"], "author_name": m["author_name"] or m["author"].lstrip("@"),
-                         "brand": self.config.brand.name, "network": m["network"],
-                         "topic": m["topics"][0] if m["topics"] else "",
-                         "operator": self.user.name if self.user else ""})  # fmt: skip
+        text = t.render(placeholder_values(
+            author=m["author"], author_name=m["author_name"], brand=self.config.brand.name,
+            network=m["network"], topics=m["topics"], operator=self.user.name if self.user else "",
+        ))  # fmt: skip
         self.template_preview.setText(f"“{text}”")
 
     def _count(self) -> None:
@@ -926,14 +943,10 @@ class ConsoleWindow(QMainWindow):
 
         def done(f: Future[Any]) -> None:
             exc = f.exception()
-            self.result.emit(lambda r: self._acted(label, r, then), exc if exc else f.result())
+            self.reader.hand_over(lambda r: self._acted(label, r, then), exc if exc else f.result())
 
         fut.add_done_callback(done)
         return fut
-
-    def _deliver(self, callback: Callable[[Any], None], result: Any) -> None:
-        if not getattr(self, "_closed", False):
-            callback(result)
 
     def _acted(self, label: str, result: Any, then: Callable[[Any], None] | None) -> None:
         if isinstance(result, BaseException):
@@ -1152,7 +1165,7 @@ class ConsoleWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        if getattr(self, "_closed", False):
+        if self._closed:
             return
         self._closed = True
         self._tick.stop()
@@ -1200,13 +1213,6 @@ def _snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int],
         conn.execute("COMMIT")
     kept_row = next((i for i, r in enumerate(rows) if r.mention_id == keep), -1) if keep else -1
     return _Snapshot(rows, pending, alerts, crisis, timeline, urgent, keep, kept_row)
-
-
-def build_rules_without_templates(config: Config) -> Any:
-    from app.workflow.service import Rules
-
-    return Rules(brand=config.brand.name, claim_idle_s=config.console.claim_idle_min * 60,
-                 max_attempts=config.console.max_send_attempts)  # fmt: skip
 
 
 def open_console(config: Config, db_path: Path, writer: StoreWriter) -> ConsoleWindow:

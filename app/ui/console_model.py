@@ -171,7 +171,10 @@ class QueueModel(QAbstractTableModel):
 
 
 class Reader(QObject):
-    """One worker thread with its own read connection; results come back on the GUI thread."""
+    """One worker thread with its own read connection; results come back on the GUI thread.
+
+    :meth:`hand_over` brings any other thread's result (a writer call's) back the same way.
+    """
 
     done = Signal(object, object)  # callback, result (or exception)
 
@@ -180,7 +183,6 @@ class Reader(QObject):
         self.db_path = db_path
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-reader")
         self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
         self._closed = False
         self.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
@@ -188,7 +190,6 @@ class Reader(QObject):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = open_reader(self.db_path)
-            self._conns.append(conn)
         return conn
 
     def read(self, fn: Callable[[sqlite3.Connection], T],
@@ -205,6 +206,10 @@ class Reader(QObject):
             self.done.emit(callback, result)
 
         return self._pool.submit(work)
+
+    def hand_over(self, callback: Callable[[Any], None], result: Any) -> None:
+        """Call ``callback(result)`` on the GUI thread, from any thread (the writer's too)."""
+        self.done.emit(callback, result)
 
     def _deliver(self, callback: Callable[[Any], None], result: Any) -> None:
         if not self._closed:

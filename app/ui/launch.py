@@ -16,10 +16,11 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCursor, QFont, QGuiApplication, QScreen
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from app.config import Config
 from app.layouts import LayoutError, LoadedLayout, Monitor, check_tiles, load_layout, place_screens
@@ -27,6 +28,9 @@ from app.ui import theme
 from app.ui.tilebase import TileSpec, load_registry, option_models
 from app.ui.wall import WallWindow
 from app.ui.walldata import WallHub
+
+if TYPE_CHECKING:
+    from app.ui.console import ConsoleWindow
 
 log = logging.getLogger(__name__)
 
@@ -209,19 +213,15 @@ def run_gui(
         hub.start()
         if kiosk:
             KioskCursor(app, config.wall.cursor_idle_s)
-    with contextlib.suppress(ImportError):
-        from app.ui.watchdog import start_watchdog
+    from app.ui.watchdog import start_watchdog
 
-        start_watchdog(app)
-    console_window: QWidget | None = None
+    start_watchdog(app)
+    console_window: ConsoleWindow | None = None
     if console:
         assert writer is not None
-        try:
-            from app.ui.console import open_console
-        except ImportError:
-            log.error("the operator console is not part of this build")
-        else:
-            console_window = open_console(config, db_path, writer)
+        from app.ui.console import open_console
+
+        console_window = open_console(config, db_path, writer)
     if not walls:
         app.lastWindowClosed.connect(request_quit)
 
@@ -239,7 +239,7 @@ def run_gui(
         Poller(config, writer, workflow=workflow, fetch=poll)
         if writer is not None and (poll or workflow is not None) else None
     )  # fmt: skip
-    if poller is not None and console_window is not None and hasattr(console_window, "thread_fetcher"):
+    if poller is not None and console_window is not None:
         console_window.thread_fetcher = poller.thread_context
     tune_for_gui()
     # Python runs signal handlers only between bytecodes: a timer lets it look regularly

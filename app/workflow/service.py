@@ -20,7 +20,7 @@ from app import wallcontrol
 from app.workflow import audit
 from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, TRANSITIONS, Action, WorkflowError, check
-from app.workflow.templates import Template
+from app.workflow.templates import Template, placeholder_values
 from app.workflow.users import User, get_user
 
 SYSTEM = "system"
@@ -309,12 +309,10 @@ class QueueWorkflow:
                 f"the template {template_name!r} does not apply here"
                 + (" (during a crisis only crisis templates apply)" if crisis else "")
             )
-        text = template.render({
-            "author": item.author, "author_name": item.author_name or item.author.lstrip("@"),
-            "brand": self.rules.brand, "network": item.network,
-            "topic": item.topics[0] if item.topics else "", "operator": user.name,
-            **(values or {}),
-        })  # fmt: skip
+        text = template.render(placeholder_values(
+            author=item.author, author_name=item.author_name, brand=self.rules.brand,
+            network=item.network, topics=item.topics, operator=user.name,
+        ) | (values or {}))  # fmt: skip
         reply_id = self._write_reply(conn, user, mention_id, text, "draft", template=template)
         self._approve_reply(conn, reply_id, user.name)
         self._move(conn, actor, item, target, "reply",

@@ -7,7 +7,7 @@ from pathlib import Path
 from app.config import Config
 from app.resources import templates_path
 from app.workflow.service import QueueWorkflow, Rules
-from app.workflow.templates import load_templates
+from app.workflow.templates import Template, load_templates
 
 
 def templates_file(config: Config, config_dir: Path | None = None) -> Path:
@@ -21,11 +21,15 @@ def templates_file(config: Config, config_dir: Path | None = None) -> Path:
     return path
 
 
-def build_workflow(config: Config, config_dir: Path | None = None) -> QueueWorkflow:
-    """Raises :class:`~app.workflow.templates.TemplateError` naming the file and key."""
-    return QueueWorkflow(Rules(
+def rules_from_config(config: Config, templates: dict[str, Template]) -> Rules:
+    return Rules(
         brand=config.brand.name,
         claim_idle_s=config.console.claim_idle_min * 60,
         max_attempts=config.console.max_send_attempts,
-        templates=load_templates(templates_file(config, config_dir)),
-    ))  # fmt: skip
+        templates=templates,
+    )
+
+
+def build_workflow(config: Config, config_dir: Path | None = None) -> QueueWorkflow:
+    """Raises :class:`~app.workflow.templates.TemplateError` naming the file and key."""
+    return QueueWorkflow(rules_from_config(config, load_templates(templates_file(config, config_dir))))

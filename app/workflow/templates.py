@@ -73,6 +73,15 @@ class Template(BaseModel):
         return self.text.format_map({p: values.get(p, "") for p in PLACEHOLDERS})
 
 
+def placeholder_values(*, author: str, author_name: str, brand: str, network: str,
+                       topics: list[str], operator: str) -> dict[str, str]:
+    """What the placeholders stand for on one item (all of it ours or the author's name)."""
+    return {
+        "author": author, "author_name": author_name or author.lstrip("@"), "brand": brand,
+        "network": network, "topic": topics[0] if topics else "", "operator": operator,
+    }  # fmt: skip
+
+
 class _File(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     templates: list[Template] = Field(default_factory=list)

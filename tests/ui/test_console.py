@@ -100,13 +100,15 @@ def desk_on_bluesky(net: Any, desk_name: str, asker_name: str, question: str,
 def test_sign_in_page_refuses_a_wrong_password(qtbot: QtBot, config: Config, db_path: Path,
                                                writer: StoreWriter) -> None:  # fmt: skip
     window = open_console(qtbot, config, db_path, writer, None)
-    assert not window.login.first_admin
+    qtbot.waitUntil(lambda: window.login.first_admin is False, timeout=WAIT)
     window.login.name.setText("olga")
     window.login.password.setText("not the password")
     window.login.submit()
-    assert window.user is None and "Could not sign in" in window.login.message.text()
+    qtbot.waitUntil(lambda: "Could not sign in" in window.login.message.text(), timeout=WAIT)
+    assert window.user is None
     window.login.password.setText(PASSWORD)
     window.login.submit()
+    qtbot.waitUntil(lambda: window.user is not None, timeout=WAIT)
     assert window.user is not None and window.user.role == "operator"
     window.close()
 
@@ -116,11 +118,13 @@ def test_an_empty_database_asks_for_the_first_administrator(qtbot: QtBot, config
     db = tmp_path / "fresh.db"
     with StoreWriter(db, config, maintenance=False) as w:
         window = open_console(qtbot, config, db, w, None)
-        assert window.login.first_admin and window.login.again.isVisible()
+        qtbot.waitUntil(lambda: window.login.first_admin is True, timeout=WAIT)
+        assert window.login.again.isVisible()
         window.login.name.setText("root")
         window.login.password.setText(PASSWORD)
         window.login.again.setText(PASSWORD)
         window.login.submit()
+        qtbot.waitUntil(lambda: window.user is not None, timeout=WAIT)
         assert window.user is not None and window.user.role == "admin"
         window.close()
 
