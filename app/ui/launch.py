@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QCursor, QFont, QGuiApplication, QScreen
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QFont, QGuiApplication, QKeyEvent, QKeySequence, QScreen
 from PySide6.QtWidgets import QApplication
 
 from app.config import Config
@@ -90,12 +90,48 @@ class KioskCursor(QObject):
         return False
 
 
+class AdminChord(QObject):
+    """The one key chord that closes the whole wall set, whichever window has the focus.
+
+    An application-wide ``QShortcut`` per window would be one chord registered several
+    times, which Qt treats as ambiguous and never fires: a wall of three windows could
+    not be closed. One filter on the application sees every key press once.
+    """
+
+    pressed = Signal()
+
+    def __init__(self, app: QApplication, chord: str) -> None:
+        super().__init__(app)
+        self.app = app
+        sequence = QKeySequence(chord)
+        # the stubs lack QKeySequence.__getitem__ (operator[] in C++)
+        self.combination = sequence[0].toCombined() if sequence.count() else 0  # type: ignore[index]
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and self.combination:
+            assert isinstance(event, QKeyEvent)
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            if not event.isAutoRepeat() and QKeyCombination(mods, Qt.Key(event.key())).toCombined() == self.combination:
+                self.pressed.emit()
+                return True
+        return False
+
+    def close(self) -> None:
+        self.app.removeEventFilter(self)
+
+
 class WallSet(QObject):
-    """A wall window on every monitor, re-placed when monitors are attached or removed."""
+    """A wall window on every monitor, re-placed when monitors are attached or removed.
+
+    A kiosk set also keeps its windows up: one hidden, minimised ("show desktop") or
+    covered by another window is shown full screen and raised again within
+    :attr:`keep_ms`, so a window manager's gesture never leaves a monitor dark.
+    """
 
     def __init__(self, app: QApplication, hub: WallHub, loaded: LoadedLayout,
                  registry: dict[str, TileSpec], *, kiosk: bool, admin_chord: str,
-                 on_quit: Callable[[], None]) -> None:  # fmt: skip
+                 on_quit: Callable[[], None], keep_ms: int = 2000) -> None:  # fmt: skip
         super().__init__(app)
         self.app = app
         self.hub = hub
@@ -113,6 +149,27 @@ class WallSet(QObject):
         self._pending.setInterval(500)  # monitors often come and go in bursts
         self._pending.timeout.connect(self.place)
         hub.command.connect(self._on_command)
+        self.chord = AdminChord(app, admin_chord)
+        self.chord.pressed.connect(on_quit)
+        self.keeper = QTimer(self)
+        self.keeper.setInterval(keep_ms)
+        self.keeper.timeout.connect(self.keep_up)
+        if kiosk:
+            self.keeper.start()
+
+    def keep_up(self) -> None:
+        """Bring back a kiosk window that was hidden, minimised or covered."""
+        ours = {id(w) for w in self.windows}
+        active = QApplication.activeWindow()
+        other_active = active is not None and id(active) not in ours  # the console in use: leave it on top
+        for window in self.windows:
+            down = not window.isVisible() or bool(window.windowState() & Qt.WindowState.WindowMinimized)
+            if down or not window.isFullScreen():
+                window.setWindowState(Qt.WindowState.WindowFullScreen)
+                window.showFullScreen()
+                log.info("kiosk: the wall on %s was hidden or minimised; shown again", window.screens[0].name)
+            if down or not other_active:
+                window.raise_()
 
     def _replace_soon(self, *_: object) -> None:
         self._pending.start()
@@ -140,8 +197,7 @@ class WallSet(QObject):
         for placement in placements:
             m = placement.monitor
             window = WallWindow(placement.screens, self.hub, self.registry, size=(m.width, m.height),
-                                kiosk=self.kiosk, admin_chord=self.admin_chord, colours=self.colours)  # fmt: skip
-            window.quit_requested.connect(self.on_quit)
+                                kiosk=self.kiosk, colours=self.colours)  # fmt: skip
             qscreen = qscreens.get(m.name)
             if qscreen is not None:
                 window.setScreen(qscreen)
@@ -155,6 +211,8 @@ class WallSet(QObject):
         log.info("walls: %d window(s) for layout %s", len(self.windows), self.loaded.name)
 
     def close(self) -> None:
+        self.keeper.stop()
+        self.chord.close()
         for window in self.windows:
             window.shutdown()
         self.windows.clear()

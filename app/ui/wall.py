@@ -18,11 +18,9 @@ from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QContextMenuEvent,
-    QKeySequence,
     QPainter,
     QPaintEvent,
     QPen,
-    QShortcut,
 )
 from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
 
@@ -142,8 +140,6 @@ class SceneView(QWidget):
 class WallWindow(QWidget):
     """One monitor's wall."""
 
-    #: the admin chord was pressed on a kiosk wall
-    quit_requested = Signal()
     scene_shown = Signal(str)
 
     def __init__(
@@ -154,7 +150,6 @@ class WallWindow(QWidget):
         *,
         size: tuple[int, int] | None = None,
         kiosk: bool = False,
-        admin_chord: str = "Ctrl+Alt+Shift+Q",
         colours: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
@@ -211,9 +206,6 @@ class WallWindow(QWidget):
         self.shift_timer.timeout.connect(self.shift_pixels)
         if self.shift_px and hub.config.wall.pixel_shift_min:
             self.shift_timer.start(int(hub.config.wall.pixel_shift_min * 60_000))
-        self.chord = QShortcut(QKeySequence(admin_chord), self)
-        self.chord.setContext(Qt.ShortcutContext.ApplicationShortcut)
-        self.chord.activated.connect(self.quit_requested.emit)
         self._allow_close = not kiosk
 
     def _make_tiles(self, ref: SceneRef, registry: dict[str, TileSpec]) -> list[tuple[Tile, tuple[int, int, int, int]]]:
