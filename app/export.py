@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, Literal, TextIO
 
-from app.model import iso_utc
+from app.model import UNSCORED, iso_utc, sentiment_label
 
 What = Literal["mentions", "queue", "alerts", "audit"]
 Format = Literal["jsonl", "csv"]
@@ -21,7 +21,18 @@ MENTION_FIELDS = [
     "id", "network", "source", "url", "author", "author_name", "author_followers", "title",
     "text", "created_at", "lang", "sentiment", "topics", "needs_response", "priority",
     "reasons", "engagement", "content_warning", "sensitive", "directed_at_us", "in_reply_to",
+    "sentiment_label", "scored", "language", "private", "text_length",
 ]  # fmt: skip
+
+#: cells a spreadsheet would run as a formula (OWASP's list for CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell made inert for spreadsheets: a leading apostrophe before a formula start."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _rows(
@@ -35,6 +46,8 @@ def _rows(
 
 def mentions(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     for r in _rows(conn, "SELECT * FROM mentions ORDER BY ts, rowid"):
+        # rows stored before labels were kept have '' and take the class of their score
+        label = r["sentiment_label"] or sentiment_label(r["sentiment"])
         yield {
             "id": r["id"], "network": r["network"], "source": r["source"], "url": r["url"],
             "author": r["author"], "author_name": r["author_name"],
@@ -45,6 +58,9 @@ def mentions(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
             "reasons": json.loads(r["reasons"]), "engagement": r["engagement"],
             "content_warning": r["content_warning"], "sensitive": bool(r["sensitive"]),
             "directed_at_us": bool(r["directed_at_us"]), "in_reply_to": r["in_reply_to"],
+            "sentiment_label": None if label == UNSCORED else label,
+            "scored": label != UNSCORED, "language": r["language"], "private": bool(r["private"]),
+            "text_length": r["text_length"] or len(r["text"]),
         }  # fmt: skip
 
 
@@ -85,7 +101,7 @@ def write(conn: sqlite3.Connection, what: What, fmt: Format, out: TextIO) -> int
         return count
     writer: csv.DictWriter[str] | None = None
     for row in rows:
-        flat = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+        flat = {k: csv_cell(json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v)
                 for k, v in row.items()}  # fmt: skip
         if writer is None:
             writer = csv.DictWriter(out, fieldnames=list(flat))

@@ -46,7 +46,16 @@ class Mention:
     directed_at_us: bool = False
     in_reply_to: str | None = None
     reply_ref: dict[str, Any] | None = None
+    #: a direct message or followers-only post: work for the console, never content for a wall
+    private: bool = False
     # filled by analysis
+    #: the language detected from the text (ISO 639-1), not the one the network declares
+    language: str | None = None
+    #: negative | neutral | positive, the class every view shows; ``unscored`` when the scorer
+    #: cannot read the text (a language it does not know): never silently neutral
+    sentiment_label: str = "neutral"
+    #: the text's full length in characters when ``text`` was cut to the stored maximum
+    text_length: int | None = None
     sentiment: float = 0.0
     topics: list[str] = field(default_factory=list)
     needs_response: bool = False
@@ -71,6 +80,10 @@ def utc_from_ts(ts: float) -> datetime:
 def iso_utc(ts: float) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix, as the export contract wants."""
     return utc_from_ts(ts).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+#: the label of a post the scorer cannot read
+UNSCORED = "unscored"
 
 
 def sentiment_label(compound: float) -> str:

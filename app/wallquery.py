@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.store.schema import ALL
@@ -140,7 +140,8 @@ def latest(conn: sqlite3.Connection, topic: str, limit: int = 20) -> list[Post]:
     """The newest mentions of a topic (``*`` = every mention), newest first."""
     if topic == ALL:
         rows = conn.execute(
-            f"SELECT {_POST_COLS} FROM mentions m ORDER BY m.ts DESC LIMIT ?", (limit,)
+            f"SELECT {_POST_COLS} FROM mentions m WHERE m.private = 0 ORDER BY m.ts DESC LIMIT ?",
+            (limit,),
         ).fetchall()
     else:
         rows = conn.execute(
@@ -152,8 +153,23 @@ def latest(conn: sqlite3.Connection, topic: str, limit: int = 20) -> list[Post]:
 
 
 def post(conn: sqlite3.Connection, mention_id: str) -> Post | None:
-    row = conn.execute(f"SELECT {_POST_COLS} FROM mentions m WHERE m.id = ?", (mention_id,)).fetchone()
+    """One public post (the spotlight): a private one is never content for a wall."""
+    row = conn.execute(
+        f"SELECT {_POST_COLS} FROM mentions m WHERE m.id = ? AND m.private = 0", (mention_id,)
+    ).fetchone()
     return _post(row) if row else None
+
+
+#: what the wall shows of a private item in the queue instead of its text and author
+PRIVATE_PLACEHOLDER = "private message · open it in the console"
+
+
+def _masked(row: Sequence[Any]) -> Post:
+    """A queue row for the wall: a private post keeps its place, never its words or author."""
+    post = _post(row[:-1])
+    if not row[-1]:
+        return post
+    return replace(post, author="", author_name="", text=PRIVATE_PLACEHOLDER, title="", url="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +237,12 @@ def queue_head(conn: sqlite3.Connection, limit: int = 6) -> list[tuple[Post, str
         found: list[tuple[Post, str, float]] = []
         for state in OPEN_STATES:
             rows = conn.execute(
-                f"SELECT {_POST_COLS}, q.state, q.queued_ts FROM queue q"
+                f"SELECT {_POST_COLS}, m.private, q.state, q.queued_ts FROM queue q"
                 " JOIN mentions m ON m.id = q.mention_id"
                 " WHERE q.state = ? AND q.priority = ? ORDER BY q.queued_ts LIMIT ?",
                 (state, p, limit - len(out)),
             ).fetchall()
-            found.extend((_post(r[:-2]), str(r[-2]), float(r[-1])) for r in rows)
+            found.extend((_masked(r[:-2]), str(r[-2]), float(r[-1])) for r in rows)
         found.sort(key=lambda item: item[2])
         out.extend(found[: limit - len(out)])
     return out

@@ -13,7 +13,7 @@ from app.analysis.rules import ResponseRules
 from app.analysis.sentiment import Scorer, VaderScorer
 from app.analysis.tokens import Doc, trend_terms
 from app.config import Config
-from app.model import Mention
+from app.model import Mention, sentiment_label
 
 
 class Analyzer:
@@ -33,6 +33,7 @@ class Analyzer:
         for m, text, score in zip(mentions, texts, scores, strict=True):
             doc = Doc.from_text(text)
             m.sentiment = score
+            m.sentiment_label = sentiment_label(score)
             m.topics = [name for name, query in topics if query.matches(doc)]
             m.terms = trend_terms(doc)
             judge(m, doc.tokens)

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from app.model import Mention
+from app.model import UNSCORED, Mention
 from app.store.schema import ALL, ROLLUP_RES
 
 _CHUNK = 500
@@ -19,18 +19,21 @@ _CHUNK = 500
 _INSERT_MENTION = """
 INSERT INTO mentions (rowid, id, network, source, url, author, author_name, author_followers,
     title, text, ts, fetched_ts, lang, content_warning, sensitive, directed_at_us, in_reply_to,
-    reply_ref, engagement, sentiment, topics, needs_response, priority, reasons)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    reply_ref, engagement, sentiment, topics, needs_response, priority, reasons, language,
+    sentiment_label, private, text_length)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 _UPSERT_ROLLUP = """
-INSERT INTO rollups (res, topic, bucket, n, pos, neu, neg, sent_sum, engagement, needs_response)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO rollups (res, topic, bucket, n, pos, neu, neg, sent_sum, engagement, needs_response,
+    unscored)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (res, topic, bucket) DO UPDATE SET
     n = n + excluded.n, pos = pos + excluded.pos, neu = neu + excluded.neu,
     neg = neg + excluded.neg, sent_sum = sent_sum + excluded.sent_sum,
     engagement = engagement + excluded.engagement,
-    needs_response = needs_response + excluded.needs_response
+    needs_response = needs_response + excluded.needs_response,
+    unscored = unscored + excluded.unscored
 """
 
 _UPSERT_SOURCE_OK = """
@@ -83,7 +86,9 @@ def _json_list(items: list[str], cache: dict[tuple[str, ...], str]) -> str:
 def insert_mentions(conn: sqlite3.Connection, mentions: Sequence[Mention], now: float) -> set[str]:
     """Insert analysed, not-yet-stored mentions with everything derived from them.
 
-    Returns the topics touched (``*`` included when anything was stored).
+    Returns the topics touched (``*`` included when anything public was stored). Private
+    posts (direct messages, followers-only) are stored and queued, but reach neither the
+    topic index the feeds read nor the rollups: they are never content for a wall.
     """
     if not mentions:
         return set()
@@ -106,27 +111,33 @@ def insert_mentions(conn: sqlite3.Connection, mentions: Sequence[Mention], now: 
                 int(m.sensitive), int(m.directed_at_us), m.in_reply_to,
                 dumps(m.reply_ref) if m.reply_ref is not None else None, m.engagement,
                 m.sentiment, _json_list(topics, cache), int(m.needs_response), m.priority,
-                _json_list(m.reasons, cache),
+                _json_list(m.reasons, cache), m.language, m.sentiment_label, int(m.private),
+                m.text_length,
             )
         )  # fmt: skip
-        for topic in topics:
-            topic_rows.append((topic, ts, rowid))
         if m.needs_response:
             queue_rows.append((m.id, m.priority, now, now, _json_list(m.reasons, cache)))
-        s = m.sentiment
-        pos, neg = s >= 0.05, s <= -0.05
+        if m.private:
+            continue
+        for topic in topics:
+            topic_rows.append((topic, ts, rowid))
+        label = m.sentiment_label
+        unscored = label == UNSCORED
+        s = 0.0 if unscored else m.sentiment
+        pos, neg = label == "positive", label == "negative"
         minute = int(ts // 60) * 60
         for topic in (ALL, *topics):
             acc = minutes.get((topic, minute))
             if acc is None:
-                acc = minutes[topic, minute] = [0, 0, 0, 0, 0.0, 0, 0]
+                acc = minutes[topic, minute] = [0, 0, 0, 0, 0.0, 0, 0, 0]
             acc[0] += 1
             acc[1] += pos
-            acc[2] += not (pos or neg)
+            acc[2] += not (pos or neg or unscored)
             acc[3] += neg
             acc[4] += s
             acc[5] += m.engagement
             acc[6] += m.needs_response
+            acc[7] += unscored
     rollups: dict[tuple[int, str, int], list[float]] = {}
     for (topic, minute), acc in minutes.items():
         for res in ROLLUP_RES:

@@ -181,9 +181,24 @@ WHEN OLD.state IS NOT NEW.state OR OLD.priority IS NOT NEW.priority BEGIN
 END;
 """
 
-from app.store.schema_workflow import WORKFLOW_V2  # noqa: E402 - the queue workflow's tables
+# what analysis learns beyond the score: the detected language, the class every view shows
+# (``unscored`` where the scorer cannot read the text; '' on rows stored before this version,
+# whose class follows from the score), private posts (never content for a wall), and the
+# full length of a text cut to the stored maximum. Rollups count unscored mentions apart.
+_V4_ANALYSIS = """
+ALTER TABLE mentions ADD COLUMN language TEXT;
+ALTER TABLE mentions ADD COLUMN sentiment_label TEXT NOT NULL DEFAULT '';
+ALTER TABLE mentions ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mentions ADD COLUMN text_length INTEGER;
+ALTER TABLE rollups ADD COLUMN unscored INTEGER NOT NULL DEFAULT 0;
+"""
 
-MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS]
+from app.store.schema_workflow import (  # noqa: E402 - the queue workflow's tables
+    WORKFLOW_SIGNIN_AUDIT_MAC,
+    WORKFLOW_V2,
+)
+
+MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

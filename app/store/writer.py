@@ -277,7 +277,8 @@ class StoreWriter:
                 _settle(job.fut, error=exc)
             return
         for m in stored:
-            self.terms.add(("*", *m.topics), m.ts, m.terms)
+            if not m.private:  # a private post's words never trend on a wall
+                self.terms.add(("*", *m.topics), m.ts, m.terms)
         for job in jobs:
             b = job.batch
             assert b is not None

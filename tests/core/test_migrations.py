@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.store.db import open_reader, open_writer
-from app.store.schema import MIGRATIONS
+import sqlite3
+
+from app.store.db import open_reader
+from app.store.schema import MIGRATIONS, _statements
+
+
+def _database_at(path: Path, version: int) -> None:
+    """A database as a program that knew only the first ``version`` migrations left it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:version]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("INSERT INTO queue (mention_id, priority, queued_ts, updated_ts) VALUES ('a', 1, 0, 0)")
+    conn.close()
 
 
 def test_a_reader_on_an_older_schema_migrates_it_first(db_path: Path) -> None:
-    conn = open_writer(db_path)
-    conn.execute("INSERT INTO queue (mention_id, priority, queued_ts, updated_ts) VALUES ('a', 1, 0, 0)")
-    for trigger in ("queue_counts_insert", "queue_counts_delete", "queue_counts_update"):
-        conn.execute(f"DROP TRIGGER {trigger}")
-    conn.execute("DROP TABLE queue_counts")
-    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
-    conn.close()
+    _database_at(db_path, 2)  # before the queue counts
     reader = open_reader(db_path)
     assert reader.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     # the counts start from the queue as it was
