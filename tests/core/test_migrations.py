@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlite3
+from pathlib import Path
 
 from app.store.db import open_reader
 from app.store.schema import MIGRATIONS, _statements
