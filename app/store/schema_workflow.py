@@ -108,3 +108,14 @@ BEGIN
     SELECT RAISE(ABORT, 'the audit trail is append-only');
 END;
 """
+
+# sign-in throttling (per user and per station) and the audit trail's keyed MACs
+WORKFLOW_SIGNIN_AUDIT_MAC = """
+CREATE TABLE signin_failures (
+    key TEXT PRIMARY KEY,                -- 'user:<name, case-folded>' or 'station:<host>'
+    failures INTEGER NOT NULL DEFAULT 0, -- consecutive, since the last good sign-in
+    last_ts REAL NOT NULL,
+    until_ts REAL NOT NULL DEFAULT 0     -- no attempt is checked before this (backoff or lockout)
+);
+ALTER TABLE audit ADD COLUMN mac TEXT;  -- HMAC-SHA256 of the row's hash, with the audit key
+"""

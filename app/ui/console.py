@@ -60,7 +60,20 @@ from app.workflow.service import QueueWorkflow
 from app.workflow.setup import build_workflow, rules_from_config
 from app.workflow.states import OPEN, WorkflowError
 from app.workflow.templates import Template, TemplateError, placeholder_values
-from app.workflow.users import AuthFailed, User, add_user, authenticate
+from app.workflow.users import (
+    Attempt,
+    AuthFailed,
+    FirstAdminExists,
+    SignInThrottled,
+    User,
+    check_sign_in,
+    create_first_admin,
+    get_user,
+    hash_password,
+    password_problem,
+    record_sign_in,
+    station_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +126,11 @@ class LoginPage(QWidget):
 
     signed_in = Signal(object)  # User
 
-    def __init__(self, reader: Reader, writer: StoreWriter) -> None:
+    def __init__(self, reader: Reader, writer: StoreWriter, station: str | None = None) -> None:
         super().__init__()
         self.reader = reader
         self.writer = writer
+        self.station = station or station_id()
         self.setObjectName("login")
         outer = QVBoxLayout(self)
         outer.addStretch(1)
@@ -155,8 +169,13 @@ class LoginPage(QWidget):
         self.again.hide()
         self.again_label.hide()
         self.button.setEnabled(False)
-        reader.read(lambda c: c.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None,
-                    self._mode)  # fmt: skip
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Ask the database again whether any user exists (after a sign-out too)."""
+        self.button.setEnabled(False)
+        self.reader.read(lambda c: c.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None,
+                         self._mode)  # fmt: skip
 
     def _mode(self, empty: object) -> None:
         self.first_admin = empty is True
@@ -166,6 +185,9 @@ class LoginPage(QWidget):
         if self.first_admin:
             self.title.setText("No users yet: create the first administrator")
             self.button.setText("Create and sign in")
+        else:
+            self.title.setText("Sign in to the watchfloor console")
+            self.button.setText("Sign in")
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -178,18 +200,47 @@ class LoginPage(QWidget):
         if self.first_admin and password != self.again.text():
             self.message.setText("The two passwords differ.")
             return
+        problem = password_problem(name, password) if self.first_admin else None
+        if problem:
+            self.message.setText(problem[0].upper() + problem[1:] + ".")
+            return
         self.button.setEnabled(False)
         self.message.setText("")
+        station = self.station
         if self.first_admin:
-            fut = self.writer.call(lambda c: add_user(c, name, "admin", password, by=name),
-                                   tables=("users", "audit"))  # fmt: skip
-            fut.add_done_callback(
-                lambda f: self.reader.hand_over(self._answered, f.exception() or f.result()))
+            # scrypt on the reader's thread, then the writer checks "still no user?" and inserts
+            self.reader.read(lambda _: hash_password(password),
+                             lambda h: self._create_admin(name, password, h))  # fmt: skip
         else:
-            self.reader.read(lambda c: _authenticate(c, name, password), self._answered)
+            self.reader.read(lambda c: check_sign_in(c, name, password, station), self._checked)
+
+    def _create_admin(self, name: str, password: str, hashed: object) -> None:
+        if not isinstance(hashed, str):
+            self._answered(hashed)
+            return
+        fut = self.writer.call(lambda c: create_first_admin(c, name, password, hashed),
+                               tables=("users", "audit"))  # fmt: skip
+        fut.add_done_callback(
+            lambda f: self.reader.hand_over(self._answered, f.exception() or f.result()))
+
+    def _checked(self, attempt: object) -> None:
+        if not isinstance(attempt, Attempt | SignInThrottled):
+            self._answered(attempt)
+            return
+        station = self.station
+        fut = self.writer.call(lambda c: record_sign_in(c, attempt, station),
+                               tables=("signin_failures", "users", "audit"))  # fmt: skip
+        fut.add_done_callback(
+            lambda f: self.reader.hand_over(self._answered, f.exception() or f.result()))
 
     def _answered(self, result: object) -> None:
         self.button.setEnabled(True)
+        if isinstance(result, FirstAdminExists):
+            self.message.setText(f"Not created: {result}.")
+            self.password.clear()
+            self.again.clear()
+            self.refresh()  # back to the sign-in page
+            return
         if isinstance(result, AuthFailed):
             self.message.setText(f"Could not sign in: {result}.")
             self.password.clear()
@@ -199,15 +250,8 @@ class LoginPage(QWidget):
             return
         self.password.clear()
         self.again.clear()
+        self.message.setText("")
         self.signed_in.emit(result)
-
-
-def _authenticate(conn: sqlite3.Connection, name: str, password: str) -> User | AuthFailed:
-    """A refused password is an answer, not a failure of the read."""
-    try:
-        return authenticate(conn, name, password)
-    except AuthFailed as exc:
-        return exc
 
 
 class ConsoleWindow(QMainWindow):
@@ -589,10 +633,36 @@ class ConsoleWindow(QMainWindow):
         self._select_row(-1)
         self.table.setFocus()  # the keys act on the queue at once, not on the search field
 
+    def sign_out(self, reason: str = "") -> None:
+        """Back to the sign-in page, with nothing of the queue left on screen."""
+        self.user = None
+        self._tick.stop()
+        self._soon.stop()
+        self._again = False
+        self.current = None
+        self.model.set_rows([])
+        self._show_detail(None, [])
+        self.reply.clear()
+        self.note_edit.clear()
+        self.pending = []
+        self.approvals.clear()
+        self.alert_ids = []
+        self.alert_list.clear()
+        self.timeline.clear()
+        self.banner.hide()
+        self.end_crisis_button.hide()
+        if self.tray is not None:
+            self.tray.hide()
+            self.tray.deleteLater()
+            self.tray = None
+        self.stack.setCurrentWidget(self.login)
+        self.login.refresh()
+        self.login.message.setText(reason)
+
     # -- reading -------------------------------------------------------------------------
 
     def _writer_listener(self, change: Change) -> None:  # on the writer thread
-        if change.tables & {"queue", "replies", "notes", "alerts", "crises", "*"}:
+        if change.tables & {"queue", "replies", "notes", "alerts", "crises", "users", "*"}:
             self._relay.changed.emit(change)
 
     def _on_change(self, _: object) -> None:
@@ -642,11 +712,20 @@ class ConsoleWindow(QMainWindow):
         self._loading = True
         self._read_t0 = time.perf_counter()
         f, priorities, keep = self.filter, list(self.config.console.notify_priorities), self.current
-        self.reader.read(lambda conn: _snapshot(conn, f, priorities, keep), self._loaded)
+        name = self.user.name
+        self.reader.read(lambda conn: _snapshot(conn, name, f, priorities, keep), self._loaded)
 
     def _loaded(self, result: object) -> None:
         self._loading = False
         self._read_s = time.perf_counter() - self._read_t0
+        if self.user is None:  # signed out while the read ran: show nothing of it
+            self._again = False
+            return
+        if isinstance(result, _Snapshot) and result.user != self.user:
+            self.sign_out("You were signed out: " + (
+                "your account was disabled." if result.user is None
+                else "your role or rights changed; sign in again."))  # fmt: skip
+            return
         if isinstance(result, BaseException):
             self.error_bar.setText(f"Could not read the queue: {result}")
             self.error_bar.show()
@@ -954,6 +1033,7 @@ class ConsoleWindow(QMainWindow):
             self.statusBar().showMessage(f"{label}: {text}", 10000)
             self.error_bar.setText(f"{label} refused: {text}")
             self.error_bar.show()
+            self.reload()  # what changed meanwhile (and a user disabled meanwhile signs out)
             return
         self.error_bar.setVisible(bool(self.template_error))
         self.error_bar.setText(self.template_error)
@@ -1189,13 +1269,19 @@ class _Snapshot:
     #: the item selected when the read began, and its row in ``rows`` (-1: filtered out)
     kept: str | None = None
     kept_row: int = -1
+    #: the signed-in user as the database has them now (None: disabled or gone)
+    user: User | None = None
 
 
-def _snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int],
+def _snapshot(conn: sqlite3.Connection, name: str, f: QueueFilter, priorities: list[int],
               keep: str | None = None) -> _Snapshot:  # fmt: skip
-    """Everything the console shows, read in one go on the worker thread."""
+    """Everything the console shows, read in one go on the worker thread; nothing at all
+    for a user who was disabled meanwhile (the console signs out on seeing that)."""
     conn.execute("BEGIN")
     try:
+        user = get_user(conn, name)
+        if user is None:
+            return _Snapshot([], [], [], None, [], [])
         rows = queries.fetch_queue(conn, f)
         pending = queries.awaiting_approval(conn)
         alerts = [(int(r[0]), float(r[1]), str(r[2])) for r in conn.execute(
@@ -1212,7 +1298,7 @@ def _snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int],
     finally:
         conn.execute("COMMIT")
     kept_row = next((i for i, r in enumerate(rows) if r.mention_id == keep), -1) if keep else -1
-    return _Snapshot(rows, pending, alerts, crisis, timeline, urgent, keep, kept_row)
+    return _Snapshot(rows, pending, alerts, crisis, timeline, urgent, keep, kept_row, user)
 
 
 def open_console(config: Config, db_path: Path, writer: StoreWriter) -> ConsoleWindow:

@@ -121,9 +121,11 @@ class QueueWorkflow:
 
     def _step(self, conn: sqlite3.Connection, actor: str, mention_id: str, action: Action,
               *, reason: str = "") -> tuple[User | None, Item, str]:  # fmt: skip
-        """Check ``action`` on the item for ``actor``; return the user, the item and the new state."""
-        item = self.item(conn, mention_id)
+        """Check ``action`` on the item for ``actor``; return the user, the item and the new state.
+
+        The actor first: a disabled user learns nothing about the item and changes nothing."""
         user = None if actor == SYSTEM else self.user(conn, actor)
+        item = self.item(conn, mention_id)
         permission = TRANSITIONS[action].permission
         granted = user is not None and permission is not None and grants(user.role, permission)
         if user is None and permission is not None:
@@ -182,21 +184,22 @@ class QueueWorkflow:
 
     def claim(self, conn: sqlite3.Connection, actor: str, mention_id: str) -> Item:
         """Take an item; exactly one of several racing consoles wins, the others are told."""
+        user = self.user(conn, actor)  # before anything: a disabled user extends no claim
         current = self.item(conn, mention_id)
         takeover = False
         if current.state in HELD and current.assignee:
-            if current.assignee == actor:
-                self.touch(conn, actor, mention_id)
+            if current.assignee == user.name:
+                self.touch(conn, user.name, mention_id)
                 return current
             if (current.claim_expires or 0) >= time.time():
-                if not grants(self.user(conn, actor).role, Permission.ADMIN):
+                if not grants(user.role, Permission.ADMIN):
                     raise WorkflowError(f"{current.assignee} has claimed this item")
                 takeover = True  # an admin reassigns work left with someone gone home
         if takeover:
             item, target = current, "claimed" if current.state == "claimed" else "draft"
         else:
             _, item, target = self._step(conn, actor, mention_id, "claim")
-        self._move(conn, actor, item, target, "claim", assignee=actor,
+        self._move(conn, user.name, item, target, "claim", assignee=user.name,
                    detail={"taken_from": current.assignee} if takeover else None)  # fmt: skip
         return self.item(conn, mention_id)
 
@@ -219,6 +222,7 @@ class QueueWorkflow:
 
     def touch(self, conn: sqlite3.Connection, actor: str, mention_id: str) -> None:
         """The operator is still working on it: push the claim's expiry out (not audited)."""
+        self.user(conn, actor)
         conn.execute(
             "UPDATE queue SET claim_expires = ? WHERE mention_id = ? AND assignee = ?"
             " AND state IN ('claimed', 'draft')",
@@ -353,6 +357,7 @@ class QueueWorkflow:
 
     def approve(self, conn: sqlite3.Connection, actor: str, reply_id: int) -> None:
         """A second person signs off a free-text reply (a spokesperson, during a crisis)."""
+        self.user(conn, actor)
         mention_id, author, text = self._pending_reply(conn, reply_id)
         user, item, target = self._step(conn, actor, mention_id, "approve")
         assert user is not None
@@ -366,6 +371,7 @@ class QueueWorkflow:
 
     def reject(self, conn: sqlite3.Connection, actor: str, reply_id: int, reason: str) -> None:
         """Back to its writer as a draft, with the approver's note."""
+        self.user(conn, actor)
         mention_id, _, _ = self._pending_reply(conn, reply_id)
         _, item, target = self._step(conn, actor, mention_id, "reject", reason=reason)
         conn.execute(
@@ -553,6 +559,7 @@ class QueueWorkflow:
 
     def accept_alert(self, conn: sqlite3.Connection, actor: str, alert_id: int) -> int:
         """Treat a spike alert as a crisis: declare it on the alert's topic; the crisis id."""
+        self.user(conn, actor)
         row = conn.execute("SELECT topic, explanation FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         if row is None:
             raise WorkflowError(f"no alert {alert_id}")

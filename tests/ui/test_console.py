@@ -21,7 +21,7 @@ from app.ui.console import ConsoleWindow
 from app.workflow import audit
 from app.workflow.setup import build_workflow
 from app.workflow.users import add_user, get_user
-from tests.workflow.conftest import PASSWORD, queue_items
+from tests.workflow.conftest import PASSWORD, PASSWORD_HASH, queue_items
 
 WAIT = 15_000
 
@@ -29,7 +29,7 @@ WAIT = 15_000
 @pytest.fixture
 def writer(db_path: Path, config: Config) -> Iterator[StoreWriter]:
     w = StoreWriter(db_path, config, maintenance=False).start()
-    w.call(lambda c: [add_user(c, *u, PASSWORD, **kw) for u, kw in (
+    w.call(lambda c: [add_user(c, *u, PASSWORD, password_hash=PASSWORD_HASH, **kw) for u, kw in (
         (("olga", "operator"), {}), (("omar", "operator"), {}), (("ada", "approver"), {}),
         (("vic", "viewer"), {}))]).result(30)  # fmt: skip
     yield w
@@ -274,7 +274,7 @@ def test_template_reply_lands_on_a_live_bluesky_pds_in_the_right_thread(
                                           "my lumio screen cracked after a day, what can I do?",
                                           monkeypatch)  # fmt: skip
     with StoreWriter(db_path, config, maintenance=False) as writer:
-        writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD)).result(30)
+        writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD, password_hash=PASSWORD_HASH)).result(30)
         asyncio.run(Poller(config, writer).run(once=True))
         mid = f"bluesky:{asked['uri']}"
         window = open_console(qtbot, config, db_path, writer, "olga")
@@ -319,7 +319,7 @@ def test_the_thread_above_a_post_is_read_through_its_source(
     loop = qasync.QEventLoop(app)
     try:
         with StoreWriter(db_path, config, maintenance=False) as writer:
-            writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD)).result(30)
+            writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD, password_hash=PASSWORD_HASH)).result(30)
             window = open_console(qtbot, config, db_path, writer, "olga")
             poller = Poller(config, writer, workflow=build_workflow(config))
             window.thread_fetcher = poller.thread_context

@@ -14,9 +14,11 @@ from app.resources import templates_path
 from app.store.db import open_writer, transaction
 from app.workflow.service import QueueWorkflow, Rules
 from app.workflow.templates import load_templates
-from app.workflow.users import add_user
+from app.workflow.users import add_user, hash_password
 
 PASSWORD = "correct horse battery"
+#: hashed once: scrypt at its real cost takes most of a second, and every test adds users
+PASSWORD_HASH = hash_password(PASSWORD)
 
 
 def queue_items(conn: sqlite3.Connection, n: int, *, topics: tuple[str, ...] = ("lumio",),
@@ -48,13 +50,13 @@ def queue_items(conn: sqlite3.Connection, n: int, *, topics: tuple[str, ...] = (
 def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
     c = open_writer(db_path)
     with transaction(c):
-        add_user(c, "olga", "operator", PASSWORD)
-        add_user(c, "omar", "operator", PASSWORD)
-        add_user(c, "sam", "operator", PASSWORD, send_unapproved=True)
-        add_user(c, "ada", "approver", PASSWORD)
-        add_user(c, "spoke", "approver", PASSWORD, spokesperson=True)
-        add_user(c, "root", "admin", PASSWORD)
-        add_user(c, "vic", "viewer", PASSWORD)
+        add_user(c, "olga", "operator", PASSWORD, password_hash=PASSWORD_HASH)
+        add_user(c, "omar", "operator", PASSWORD, password_hash=PASSWORD_HASH)
+        add_user(c, "sam", "operator", PASSWORD, send_unapproved=True, password_hash=PASSWORD_HASH)
+        add_user(c, "ada", "approver", PASSWORD, password_hash=PASSWORD_HASH)
+        add_user(c, "spoke", "approver", PASSWORD, spokesperson=True, password_hash=PASSWORD_HASH)
+        add_user(c, "root", "admin", PASSWORD, password_hash=PASSWORD_HASH)
+        add_user(c, "vic", "viewer", PASSWORD, password_hash=PASSWORD_HASH)
     yield c
     c.close()
 

@@ -16,7 +16,7 @@ from tests.workflow.conftest import PASSWORD, Tx, queue_items
 
 def test_passwords_are_salted_scrypt_and_checked(conn) -> None:
     stored = conn.execute("SELECT password FROM users WHERE name = 'olga'").fetchone()[0]
-    assert stored.startswith("scrypt$16384$8$1$") and PASSWORD not in stored
+    assert stored.startswith("scrypt$131072$8$1$") and PASSWORD not in stored
     assert hash_password(PASSWORD) != hash_password(PASSWORD)
     assert check_password(PASSWORD, stored) and not check_password("wrong", stored)
     assert authenticate(conn, "olga", PASSWORD).role == "operator"
@@ -108,7 +108,7 @@ def test_cli_users_add_and_audit_verify(db_path) -> None:
     assert authenticate(conn, "olga", new).name == "olga"
     conn.close()
     ok = cli("audit", "verify")
-    assert ok.returncode == 0 and "intact (4 rows)" in ok.stdout
+    assert ok.returncode == 0 and "intact (5 rows)" in ok.stdout  # four changes, one sign-in
     conn = sqlite3.connect(db_path)
     conn.execute("DROP TRIGGER audit_no_update")
     conn.execute("UPDATE audit SET after = '{}' WHERE id = 1")

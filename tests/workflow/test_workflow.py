@@ -254,3 +254,18 @@ def test_an_admin_may_take_over_a_live_claim(conn, tx: Tx, wf: QueueWorkflow) ->
     tx(wf.claim, "root", mid)
     assert state(conn, mid) == ("draft", "root")
     assert list(audit.rows(conn, mid))[-1]["after"]["taken_from"] == "olga"
+
+
+def test_a_disabled_user_can_neither_act_nor_extend_a_claim(conn, tx: Tx, wf: QueueWorkflow) -> None:
+    from app.workflow.users import set_disabled
+
+    (mid,) = queue_items(conn, 1)
+    tx(wf.claim, "olga", mid)
+    (expires,) = conn.execute("SELECT claim_expires FROM queue WHERE mention_id = ?", (mid,)).fetchone()
+    tx(set_disabled, "olga", True)
+    for action, args in ((wf.claim, ()), (wf.touch, ()), (wf.save_draft, ("a draft",)),
+                         (wf.release, ()), (wf.dismiss, ("spam",))):  # fmt: skip
+        with pytest.raises(WorkflowError, match="disabled user"):
+            tx(action, "olga", mid, *args)
+    assert conn.execute("SELECT claim_expires, state FROM queue WHERE mention_id = ?",
+                        (mid,)).fetchone() == (expires, "claimed")  # fmt: skip
