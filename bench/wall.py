@@ -143,7 +143,6 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
     asyncio.set_event_loop(loop)
     writer = StoreWriter(db, config).start()
     hub = WallHub(db, config)
-    writer.add_listener(hub.writer_listener)
     windows = make_walls(hub)
     hub.start()
     tune_for_gui()
@@ -221,7 +220,6 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
         loop.run_until_complete(main())
     for w in windows:
         w.shutdown()
-    writer.remove_listener(hub.writer_listener)
     hub.close()
     writer.close()
     gc.callbacks.remove(on_gc)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QPainter
 
 from app import wallquery
 from app.formatting import age
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
 
@@ -23,7 +24,7 @@ class AlertsOptions(TileOptions):
 
 
 class AlertsTile(TileFrame):
-    tables = frozenset({"alerts"})
+    tables = frozenset({T.ALERTS})
     period_s = 30.0
 
     def __init__(self, opts: AlertsOptions, ctx: TileContext, title: str | None) -> None:

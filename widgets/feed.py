@@ -8,7 +8,8 @@ from PySide6.QtGui import QPainter
 
 from app import wallquery
 from app.formatting import age, compact
-from app.store.writer import Change
+from app.store import tables as T
+from app.store.changelog import Change
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
 
@@ -29,13 +30,13 @@ class FeedTile(TileFrame):
     def __init__(self, opts: FeedOptions, ctx: TileContext, title: str | None) -> None:
         super().__init__(ctx, title or f"Latest · {ctx.topic_label(opts.topic)}")
         self.opts = opts
-        self.tables = frozenset({"mentions"})
+        self.tables = frozenset({T.MENTIONS})
         self.posts: list[wallquery.Post] = []
 
     def concerns(self, change: Change) -> bool:
-        if "*" in change.tables:
+        if T.EVERY in change.tables:
             return True
-        if "mentions" not in change.tables:
+        if T.MENTIONS not in change.tables:
             return False
         return self.opts.topic == "*" or not change.topics or self.opts.topic in change.topics
 

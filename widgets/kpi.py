@@ -10,6 +10,7 @@ from PySide6.QtGui import QPainter
 
 from app import wallquery
 from app.formatting import compact, delta_pct, signed
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, wrap_lines
 
@@ -40,7 +41,7 @@ class KpiOptions(TileOptions):
 
 
 class KpiTile(TileFrame):
-    tables = frozenset({"rollups", "queue", "alerts"})
+    tables = frozenset({T.ROLLUPS, T.QUEUE, T.ALERTS})
     period_s = 30.0
 
     def __init__(self, opts: KpiOptions, ctx: TileContext, title: str | None) -> None:

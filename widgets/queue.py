@@ -8,6 +8,7 @@ from PySide6.QtGui import QFontMetrics, QPainter
 
 from app import wallquery
 from app.formatting import compact, duration
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
 
@@ -23,7 +24,7 @@ def _late(n: int) -> str:
 
 
 class QueueTile(TileFrame):
-    tables = frozenset({"queue"})
+    tables = frozenset({T.QUEUE})
     period_s = 15.0
 
     def __init__(self, opts: QueueOptions, ctx: TileContext, title: str | None) -> None:

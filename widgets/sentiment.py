@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app import wallquery
 from app.formatting import signed
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
 from widgets.plotting import make_plot, time_window
@@ -65,7 +66,7 @@ class _Now(QWidget):
 
 
 class SentimentTile(TileFrame):
-    tables = frozenset({"rollups"})
+    tables = frozenset({T.ROLLUPS})
     period_s = 30.0
 
     def __init__(self, opts: SentimentOptions, ctx: TileContext, title: str | None) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtGui import QPainter
 
 from app import wallquery
 from app.formatting import compact
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
 
@@ -19,7 +20,7 @@ class ShareOptions(TileOptions):
 
 
 class ShareTile(TileFrame):
-    tables = frozenset({"rollups"})
+    tables = frozenset({T.ROLLUPS})
     period_s = 60.0
 
     def __init__(self, opts: ShareOptions, ctx: TileContext, title: str | None) -> None:

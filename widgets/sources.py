@@ -9,6 +9,7 @@ from PySide6.QtGui import QPainter
 
 from app import wallquery
 from app.formatting import age, compact
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
 
@@ -22,7 +23,7 @@ def _clock(ts: float) -> str:
 
 
 class SourcesTile(TileFrame):
-    tables = frozenset({"source_state"})
+    tables = frozenset({T.SOURCE_STATE})
     period_s = 10.0
 
     def __init__(self, opts: SourcesOptions, ctx: TileContext, title: str | None) -> None:

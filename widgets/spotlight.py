@@ -8,6 +8,7 @@ from PySide6.QtGui import QPainter
 
 from app import wallcontrol, wallquery
 from app.formatting import age, compact
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
 
@@ -19,7 +20,7 @@ class SpotlightOptions(TileOptions):
 
 
 class SpotlightTile(TileFrame):
-    tables = frozenset({"wall_commands", "mentions"})
+    tables = frozenset({T.WALL_COMMANDS, T.MENTIONS})
     period_s = 30.0
 
     def __init__(self, opts: SpotlightOptions, ctx: TileContext, title: str | None) -> None:

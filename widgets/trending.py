@@ -8,6 +8,7 @@ from PySide6.QtGui import QPainter
 
 from app import wallquery
 from app.formatting import compact
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
 
@@ -19,7 +20,7 @@ class TrendingOptions(TileOptions):
 
 
 class TrendingTile(TileFrame):
-    tables = frozenset({"trending"})
+    tables = frozenset({T.TRENDING})
     period_s = 60.0
 
     def __init__(self, opts: TrendingOptions, ctx: TileContext, title: str | None) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app import wallquery
 from app.formatting import compact
+from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
 from widgets.plotting import make_plot, nice_top, time_window
@@ -52,7 +53,7 @@ class _Legend(QWidget):
 
 
 class VolumeTile(TileFrame):
-    tables = frozenset({"rollups", "alerts"})
+    tables = frozenset({T.ROLLUPS, T.ALERTS})
     period_s = 30.0
 
     def __init__(self, opts: VolumeOptions, ctx: TileContext, title: str | None) -> None:

@@ -48,6 +48,8 @@ class Maintenance:
         self.terms = terms
         self.excluded = excluded
         self.scopes = [ALL, *(t.name for t in config.topics)]
+        #: called inside each task's transaction with the tables it changed
+        self.on_commit: Callable[[sqlite3.Connection, set[str]], object] | None = None
         self.tasks = [
             _Task(60, self.flush_terms),
             _Task(20, self.check_alerts),
@@ -66,7 +68,10 @@ class Maintenance:
                 task.last = now
                 try:
                     with transaction(conn):
-                        changed |= task.run(conn, now)
+                        got = task.run(conn, now)
+                        if self.on_commit is not None:  # the change log, in the same commit
+                            self.on_commit(conn, got)
+                    changed |= got
                 except sqlite3.Error:
                     log.exception("maintenance task %s failed", task.run.__name__)
         return changed

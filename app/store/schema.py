@@ -193,12 +193,13 @@ ALTER TABLE mentions ADD COLUMN text_length INTEGER;
 ALTER TABLE rollups ADD COLUMN unscored INTEGER NOT NULL DEFAULT 0;
 """
 
+from app.store.schema_changes import CHANGES_V  # noqa: E402 - the change log
 from app.store.schema_workflow import (  # noqa: E402 - the queue workflow's tables
     WORKFLOW_SIGNIN_AUDIT_MAC,
     WORKFLOW_V2,
 )
 
-MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC]
+MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC, CHANGES_V]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -2,8 +2,10 @@
 
 Everything that writes goes through here: ingest batches from the poller (analysed on
 this thread, so sentiment never runs on the GUI thread), source health, and arbitrary
-workflow writes via :meth:`StoreWriter.call`. Listeners hear about each commit, on this
-thread, with the tables and topics it touched.
+workflow writes via :meth:`StoreWriter.call`. Each commit writes its row of the change
+log (:mod:`app.store.changelog`: tables, ids, topics) in the same transaction; that log
+is the one channel every view reads on from, in this process and in others. Listeners
+hear of each commit on this thread, with the same row: a wake-up, not a second channel.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from app.analysis.pipeline import Analyzer
 from app.analysis.trending import TermCounter
 from app.config import Config
 from app.model import Mention
-from app.store import ingest
+from app.store import changelog, ingest
+from app.store import tables as T
+from app.store.changelog import Change as Change
 from app.store.db import open_writer, transaction
 from app.store.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -41,20 +45,15 @@ class IngestBatch:
     mentions: list[Mention]
     cursor: dict[str, Any]
     next_poll: float | None = None
+    #: the mentions come analysed (a room station's cache, filled from the hub's analysis):
+    #: they are not analysed again, and no source's health or cursor is touched here
+    analysed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     fetched: int
     stored: int
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one commit touched; a view skips changes that do not concern it."""
-
-    tables: frozenset[str]
-    topics: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -70,7 +69,8 @@ class _Ingest(_Job):
 @dataclass(slots=True)
 class _Call(_Job):
     fn: Callable[[sqlite3.Connection], Any] | None = None
-    tables: frozenset[str] = frozenset({"*"})
+    tables: frozenset[str] = frozenset({T.EVERY})
+    ids: tuple[str, ...] | None = None
 
 
 _STOP = object()
@@ -109,15 +109,25 @@ class StoreWriter:
         )
         self.max_batch = max_batch
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=1000)
-        self._listeners: list[Callable[[Change], None]] = []
+        self._listeners: list[Callable[[Change], object]] = []
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
+        self._tables: frozenset[str] = frozenset()
+        self._pruned = 0.0
+        self._maintained: list[Change] = []
+        self._mark = 0
+        #: seconds between prunes of the change log, and how long its rows are kept
+        self.prune_every_s = 60.0
+        self.keep_changes_s = changelog.KEEP_S
 
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> StoreWriter:
         # open here, not on the thread, so a bad path fails loudly in the caller
         self._conn = open_writer(self.db_path)
+        self._tables = T.existing(self._conn)
+        if self.maintenance is not None:
+            self.maintenance.on_commit = self._record_maintenance
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
         return self
@@ -142,10 +152,10 @@ class StoreWriter:
 
     # -- API (any thread) ------------------------------------------------------------
 
-    def add_listener(self, fn: Callable[[Change], None]) -> None:
+    def add_listener(self, fn: Callable[[Change], object]) -> None:
         self._listeners.append(fn)
 
-    def remove_listener(self, fn: Callable[[Change], None]) -> None:
+    def remove_listener(self, fn: Callable[[Change], object]) -> None:
         if fn in self._listeners:
             self._listeners.remove(fn)
 
@@ -156,13 +166,20 @@ class StoreWriter:
         return job.fut
 
     def call(
-        self, fn: Callable[[sqlite3.Connection], T], *, tables: Iterable[str] = ("*",)
-    ) -> Future[T]:
+        self,
+        fn: Callable[[sqlite3.Connection], R],
+        *,
+        tables: Iterable[str] = (T.EVERY,),
+        ids: Iterable[object] | None = None,
+    ) -> Future[R]:
         """Run ``fn(conn)`` inside a write transaction on the writer thread.
 
-        ``tables`` names what ``fn`` writes, so listeners can tell whether it concerns them.
+        ``tables`` names what ``fn`` writes (the :mod:`app.store.tables` constants; a name
+        the database has no table for is refused here, not silently never heard of), and
+        ``ids`` the rows, so each view can tell whether the commit concerns it.
         """
-        job = _Call(fn=fn, tables=frozenset(tables))
+        known = T.check(tables, self._tables) if self._tables else frozenset(tables)
+        job = _Call(fn=fn, tables=known, ids=None if ids is None else tuple(str(i) for i in ids))
         self._put(job)
         return job.fut
 
@@ -184,7 +201,7 @@ class StoreWriter:
                 now=time.time(), next_poll=next_poll,
             )  # fmt: skip
 
-        return self.call(write, tables=("source_state",))
+        return self.call(write, tables=(T.SOURCE_STATE,), ids=(name,))
 
     def flush(self, timeout: float = 60.0) -> None:
         """Block until everything queued so far is committed (tests, ``poll --once``)."""
@@ -224,7 +241,8 @@ class StoreWriter:
                 stop = any(item is _STOP for item in items)
                 self._process(conn, [i for i in items if i is not _STOP])
                 if self.maintenance:
-                    self._notify(self.maintenance.run_due(conn, force=stop), frozenset())
+                    self._mark = conn.total_changes
+                    self._notify_maintenance(self.maintenance.run_due(conn, force=stop))
                 if stop:
                     break
         finally:
@@ -245,7 +263,8 @@ class StoreWriter:
                 self._call(conn, item)
             elif isinstance(item, tuple) and item[0] == "maintenance":
                 if self.maintenance:
-                    self._notify(self.maintenance.run_due(conn, force=True), frozenset())
+                    self._mark = conn.total_changes
+                    self._notify_maintenance(self.maintenance.run_due(conn, force=True))
                 _settle(item[1], None)
 
     def _ingest(self, conn: sqlite3.Connection, jobs: list[_Ingest]) -> None:
@@ -255,22 +274,31 @@ class StoreWriter:
                 id(job): ingest.unique_new(conn, job.batch.mentions) for job in jobs if job.batch
             }
             everything = [m for ms in fresh.values() for m in ms]
-            self.analyzer.analyse(everything)
+            self.analyzer.analyse([m for job in jobs if job.batch and not job.batch.analysed
+                                   for m in fresh[id(job)]])  # fmt: skip
             with transaction(conn):
                 # another process may have stored some meanwhile: check again under the lock
                 still_new = {m.id for m in ingest.unique_new(conn, everything)}
                 stored = [m for m in everything if m.id in still_new]
                 topics = ingest.insert_mentions(conn, stored, now)
+                tables = {T.SOURCE_STATE}
+                if stored:
+                    tables |= {T.MENTIONS, T.ROLLUPS, T.MENTION_TOPICS}
+                    if any(m.needs_response for m in stored):
+                        tables.add(T.QUEUE)
                 if stored and self.maintenance:
                     self.maintenance.rewind_alerts(conn, min(m.ts for m in stored))
                 for job in jobs:
                     b = job.batch
                     assert b is not None
+                    if b.analysed:
+                        continue
                     ingest.record_source_success(
                         conn, b.source, b.source_type, b.cursor, fetched=len(b.mentions),
                         stored=sum(1 for m in fresh[id(job)] if m.id in still_new), now=now,
                         next_poll=b.next_poll,
                     )  # fmt: skip
+                change = self._record(conn, tables, topics=topics, ids=[m.id for m in stored])
         except Exception as exc:
             log.exception("storing a batch failed")
             for job in jobs:
@@ -289,30 +317,63 @@ class StoreWriter:
                     stored=sum(1 for m in fresh[id(job)] if m.id in still_new),
                 )
             )
-        tables = {"source_state"}
-        if stored:
-            tables |= {"mentions", "rollups", "mention_topics"}
-            if any(m.needs_response for m in stored):
-                tables.add("queue")
-        self._notify(tables, frozenset(topics))
+        self._notify(change)
 
     def _call(self, conn: sqlite3.Connection, job: _Call) -> None:
         assert job.fn is not None
         before = conn.total_changes
+        change = None
         try:
             with transaction(conn):
                 result = job.fn(conn)
+                if conn.total_changes != before and job.tables:  # wrote nothing: concerns nobody
+                    change = self._record(conn, job.tables, ids=job.ids)
         except BaseException as exc:  # handed to the caller, who knows what it means
             _settle(job.fut, error=exc)
             return
         _settle(job.fut, result)
-        if conn.total_changes != before:  # a call that wrote nothing concerns nobody
-            self._notify(set(job.tables), frozenset())
+        self._notify(change)
 
-    def _notify(self, tables: set[str], topics: frozenset[str]) -> None:
-        if not tables:
+    def _record(
+        self,
+        conn: sqlite3.Connection,
+        tables: Iterable[str],
+        *,
+        topics: Iterable[str] = (),
+        ids: Iterable[object] | None = None,
+    ) -> Change | None:
+        """Write the change-log row of the commit under way (inside its transaction)."""
+        names = frozenset(tables)
+        if not names:
+            return None
+        id_list = None if ids is None else tuple(str(i) for i in ids)
+        if id_list is not None and len(id_list) > changelog.MAX_IDS:
+            id_list = None
+        topic_set = frozenset(topics)
+        now = time.time()
+        if now - self._pruned >= self.prune_every_s:  # in a commit that is logged, so
+            self._pruned = now  # a reader never sees a commit without its row
+            changelog.prune(conn, now, self.keep_changes_s)
+        cid = changelog.record(conn, names, topics=topic_set, ids=id_list, now=now)
+        return Change(names, topic_set, id_list, cid)
+
+    def _record_maintenance(self, conn: sqlite3.Connection, tables: set[str]) -> None:
+        """A maintenance task's commit: its row too (bookkeeping alone is ``meta``), so
+        every commit of this writer is in the log and a reader never has to guess."""
+        if tables or conn.total_changes != self._mark:
+            change = self._record(conn, tables or {T.META})
+            if change is not None:
+                self._maintained.append(change)
+        self._mark = conn.total_changes
+
+    def _notify_maintenance(self, _tables: set[str]) -> None:
+        changes, self._maintained = self._maintained, []
+        for change in changes:
+            self._notify(change)
+
+    def _notify(self, change: Change | None) -> None:
+        if change is None:
             return
-        change = Change(frozenset(tables), topics)
         for fn in list(self._listeners):
             try:
                 fn(change)

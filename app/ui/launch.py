@@ -262,9 +262,7 @@ def run_gui(
     hub = None
     wallset = None
     if walls and loaded is not None:
-        hub = WallHub(db_path, config)
-        if writer is not None:
-            writer.add_listener(hub.writer_listener)
+        hub = WallHub(db_path, config)  # it reads the change log: any writer, any process
         wallset = WallSet(app, hub, loaded, registry, kiosk=kiosk,
                           admin_chord=config.wall.admin_chord, on_quit=request_quit)  # fmt: skip
         wallset.place()
@@ -323,8 +321,6 @@ def run_gui(
         if wallset is not None:
             wallset.close()
         if hub is not None:
-            if writer is not None:
-                writer.remove_listener(hub.writer_listener)
             hub.close()
         if console_window is not None:
             console_window.close()

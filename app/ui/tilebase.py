@@ -21,7 +21,8 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QTextLayou
 from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
 
 from app.config import Config
-from app.store.writer import Change
+from app.store import tables as T
+from app.store.changelog import Change
 from app.ui import theme
 from app.ui.theme import Scale
 
@@ -60,6 +61,8 @@ class Tile(Protocol):
 
     #: seconds after which the tile re-reads even without a change (ages, clocks); 0 = never
     period_s: float
+    #: the tables it shows (:mod:`app.store.tables`); the wall refuses a name with no table
+    tables: frozenset[str]
 
     def widget(self) -> QWidget: ...
 
@@ -107,7 +110,7 @@ class TileFrame(QFrame):
     interprets markup) and keeps a refresh to one repaint.
     """
 
-    tables: frozenset[str] = frozenset({"*"})
+    tables: frozenset[str] = frozenset({T.EVERY})
     period_s: float = 0.0
 
     def __init__(self, ctx: TileContext, title: str) -> None:
@@ -126,7 +129,7 @@ class TileFrame(QFrame):
         return self
 
     def concerns(self, change: Change) -> bool:
-        return "*" in change.tables or bool(self.tables & change.tables)
+        return T.EVERY in change.tables or bool(self.tables & change.tables)
 
     def refresh(self) -> None:
         self.load()

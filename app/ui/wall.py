@@ -26,7 +26,8 @@ from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from app import wallcontrol
 from app.layouts import Scene, Screen
-from app.store.writer import Change
+from app.store import tables as T
+from app.store.changelog import Change
 from app.ui import theme
 from app.ui.theme import Scale
 from app.ui.tilebase import Tile, TileContext, TileSpec, elide
@@ -280,7 +281,7 @@ class WallWindow(QWidget):
             if ref is not None and (self.hub.crisis is None or self.crisis_ref is None):
                 self.show_scene(ref)
         elif cmd.command in {"spotlight", "clear_spotlight"}:
-            self.hub.on_change(Change(frozenset({"wall_commands"})))
+            self.hub.on_change(Change(frozenset({T.WALL_COMMANDS})))
             if cmd.command == "spotlight" and (self.hub.crisis is None or self.crisis_ref is None):
                 ref = next((r for r in self.rotation if any(t.tile == "spotlight" for t in r.scene.tiles)), None)
                 if ref is not None:

@@ -1,10 +1,10 @@
 """The wall's link to the store: one reader, one change channel, throttled tile refreshes.
 
-Changes arrive two ways: from a store writer in this process (with the tables and topics
-each commit touched), and from other processes through ``PRAGMA data_version`` (which
-says only "something changed"). Tiles are marked dirty when a change concerns them and
-re-read at most once per :attr:`WallHub.throttle_ms`, and only while visible; a hidden
-tile stays dirty and catches up when its scene is shown.
+Changes arrive one way: the change log (:mod:`app.store.changelog`), read on from the
+last id the wall saw, whichever process committed (this one's writer, a console, a
+poller, a hub filling this cache). Tiles are marked dirty when a change concerns them
+and re-read at most once per :attr:`WallHub.throttle_ms`, and only while visible; a
+hidden tile stays dirty and catches up when its scene is shown.
 """
 
 from __future__ import annotations
@@ -20,19 +20,17 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app import wallcontrol
 from app.config import Config
-from app.store.db import data_version, open_reader
-from app.store.writer import Change
+from app.store import tables as T
+from app.store.changelog import EVERYTHING, Change, ChangeFeed, SqliteChangeFeed
+from app.store.db import open_reader
 from app.ui.tilebase import Tile
 
 log = logging.getLogger(__name__)
 
-EVERYTHING = Change(frozenset({"*"}))
+__all__ = ["EVERYTHING", "WallHub"]
 
-
-class _Relay(QObject):
-    """Carries a writer-thread change onto the GUI thread (a queued signal)."""
-
-    changed = Signal(object)
+#: commits to these tables can change the crisis state or bring wall commands
+CONTROL_TABLES = frozenset({T.EVERY, T.ALERTS, T.CRISES, T.WALL_COMMANDS})
 
 
 class WallHub(QObject):
@@ -46,6 +44,7 @@ class WallHub(QObject):
         *,
         throttle_ms: int = 1000,
         clock: Callable[[], float] = time.time,
+        feed: Callable[[sqlite3.Connection], ChangeFeed] = SqliteChangeFeed,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -56,12 +55,11 @@ class WallHub(QObject):
         self._tiles: list[Tile] = []
         self._dirty: set[int] = set()
         self._last: dict[int, float] = {}
-        self._version = data_version(self.conn)
-        self._local = False
+        #: where changes come from (a room's log later); it keeps the last id seen
+        self.feed: ChangeFeed = feed(self.conn)
+        self._tables = T.existing(self.conn)
         self._crisis: wallcontrol.Crisis | None = None
         self._command_id = wallcontrol.last_command_id(self.conn)
-        self._relay = _Relay()
-        self._relay.changed.connect(self.on_change)
         self.timer = QTimer(self)
         self.timer.setInterval(throttle_ms)
         self.timer.timeout.connect(self.tick)
@@ -94,6 +92,12 @@ class WallHub(QObject):
     # -- tiles ---------------------------------------------------------------------
 
     def add_tile(self, tile: Tile) -> None:
+        """Take a tile in; one that names a table the database lacks is refused (a typo
+        would otherwise leave it deaf to every change)."""
+        try:
+            T.check(tile.tables, self._tables)
+        except ValueError as exc:
+            raise ValueError(f"tile {type(tile).__name__}: {exc}") from None
         self._tiles.append(tile)
         self._dirty.add(id(tile))
 
@@ -112,29 +116,33 @@ class WallHub(QObject):
 
     # -- changes -------------------------------------------------------------------
 
-    def writer_listener(self, change: Change) -> None:
-        """Give this to ``StoreWriter.add_listener``: called on the writer thread."""
-        self._relay.changed.emit(change)
-
     def on_change(self, change: Change) -> None:
-        self._local = True
         for tile in self._tiles:
             if id(tile) not in self._dirty and tile.concerns(change):
                 self._dirty.add(id(tile))
 
-    def tick(self) -> None:
-        """Once a throttle interval: notice other processes' commits, refresh what is due."""
+    def read_changes(self) -> int:
+        """Read the change log on from the last id seen; mark the tiles it concerns.
+
+        Returns how many changes were read (a gap counts as one that touched everything).
+        """
         try:
-            version = data_version(self.conn)
+            batch = self.feed.read()
         except sqlite3.Error:
-            log.exception("reading the database version failed")
-            return
-        if version != self._version:
-            self._version = version
-            if not self._local:  # a commit from another process: we cannot tell what it touched
-                self._dirty.update(id(t) for t in self._tiles)
+            log.exception("reading the change log failed")
+            return 0
+        changes = [EVERYTHING] if batch.gap else batch.changes
+        control = False
+        for change in changes:
+            self.on_change(change)
+            control = control or bool(change.tables & CONTROL_TABLES)
+        if control:
             self.read_control()
-        self._local = False
+        return len(changes)
+
+    def tick(self) -> None:
+        """Once a throttle interval: read what was committed meanwhile, refresh what is due."""
+        self.read_changes()
         self.refresh_due()
 
     def refresh_due(self, *, force_visible: bool = False) -> int:
