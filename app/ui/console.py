@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import logging
 import sqlite3
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
@@ -105,6 +107,13 @@ def _label(text: str = "", *, role: str = "", wrap: bool = True) -> QLabel:
     if role:
         label.setProperty("role", role)
     return label
+
+
+def tray_text(text: str) -> str:
+    """A desktop notification's body, shown literally: on Linux the notification server
+    reads the body as markup (``<b>``, ``<a>``, ``<img>``), so a post's markup is escaped there;
+    elsewhere the body is plain text already."""
+    return html.escape(text, quote=False) if sys.platform.startswith("linux") else text
 
 
 def _clock(ts: float) -> str:
@@ -807,7 +816,8 @@ class ConsoleWindow(QMainWindow):
             if not self.config.console.notify:
                 continue
             if self.tray is not None:
-                self.tray.showMessage("watchfloor", message, QSystemTrayIcon.MessageIcon.Warning, 8000)
+                self.tray.showMessage("watchfloor", tray_text(message),
+                                      QSystemTrayIcon.MessageIcon.Warning, 8000)  # fmt: skip
             QApplication.alert(self, 0)
             self._sound()
 

@@ -8,6 +8,7 @@ never waits on SQLite however long the queue is.
 
 from __future__ import annotations
 
+import html
 import logging
 import sqlite3
 import threading
@@ -53,6 +54,14 @@ _ROLES = frozenset(int(r) for r in (
 def sla_seconds(sla: Sla, priority: int) -> float:
     minutes = {1: sla.p1_min, 2: sla.p2_min, 3: sla.p3_min}.get(priority, sla.p4_min)
     return float(minutes * 60)
+
+
+def plain_tooltip(text: str, limit: int = 2000) -> str:
+    """A tooltip that shows ``text`` literally: Qt guesses whether a tooltip is rich text,
+    and a post's ``<img src=file:…>`` or ``<b>`` must never be taken for markup. Escaped and
+    wrapped in ``<qt>``, every character is drawn as itself (and long lines wrap)."""
+    body = html.escape(text[:limit], quote=False).replace("\n", "<br>")
+    return f"<qt>{body}</qt>"
 
 
 def one_line(text: str, limit: int = 160) -> str:
@@ -136,7 +145,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and self.is_new(r):
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole and col == 7:
-            return r.text[:2000]
+            return plain_tooltip(r.text)
         if role == Qt.ItemDataRole.UserRole:
             return r.mention_id
         if role == Qt.ItemDataRole.AccessibleTextRole:

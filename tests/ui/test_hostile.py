@@ -90,3 +90,111 @@ def test_markup_renders_literally_and_nothing_is_fetched(
     assert literal("<b>@evil</b>")  # the author, literally
     assert literal(f'<img src="http://127.0.0.1:{port}/pixel.png">')  # feed, spotlight: literal markup
     assert literal("<b>bold</b> &amp; <script>x</script>")
+
+
+HOSTILE = ('<b>bold</b> <img src="file:///etc/watchfloor/logo.png"> <a href="http://127.0.0.1:9/x">'
+           '@lumio click</a> &amp; <font color=red>red</font>')  # fmt: skip
+FRAGMENTS = ("<b>", "<img src=", "<a href=", "<font color")
+
+
+def _rendered(value: str) -> tuple[str, str]:
+    """What Qt would show for ``value`` where it guesses the format (tooltips, auto-text
+    labels, notification bodies): its visible text, and the document it made of it."""
+    from PySide6.QtGui import Qt, QTextDocument
+
+    doc = QTextDocument()
+    if Qt.mightBeRichText(value):
+        doc.setHtml(value)
+    else:
+        doc.setPlainText(value)
+    return doc.toPlainText(), doc.toHtml()
+
+
+def _shown_literally(value: object) -> bool:
+    """True unless Qt would take part of ``value`` for markup (a tag vanishes, an image loads)."""
+    if not isinstance(value, str) or not value:
+        return True
+    text, doc = _rendered(value)
+    if "<img src=\"file" in doc or 'href="http' in doc:
+        return False
+    raw = value if not value.startswith("<qt>") else text
+    return all(f not in raw or f in text for f in FRAGMENTS)
+
+
+def test_the_console_shows_hostile_posts_and_names_as_plain_text_everywhere(
+    tmp_path: Path, config: Config, qtbot: QtBot
+) -> None:  # fmt: skip
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QListWidget, QSystemTrayIcon, QWidget
+
+    from app.store.writer import StoreWriter
+    from app.ui.console import ConsoleWindow
+    from app.workflow.users import add_user, get_user
+    from tests.workflow.conftest import PASSWORD, PASSWORD_HASH, queue_items
+
+    db = tmp_path / "h.db"
+    with StoreWriter(db, config, maintenance=False) as writer:
+        writer.call(lambda c: add_user(c, "olga", "operator", PASSWORD, password_hash=PASSWORD_HASH)).result(30)
+        window = ConsoleWindow(config, db, writer, poll_ms=200)
+        qtbot.addWidget(window)
+        window.show()
+        shown: list[str] = []
+
+        class Tray(QSystemTrayIcon):
+            def showMessage(self, title: str, msg: str, *args: object) -> None:  # type: ignore[override]
+                shown.extend((title, msg))
+
+        conn = open_writer(db)
+        user = get_user(conn, "olga")
+        assert user is not None
+        window.sign_in(user)
+        window.tray = Tray(window)
+        qtbot.waitUntil(lambda: window.loads >= 1, timeout=15_000)
+        mid, earlier = queue_items(conn, 2, start=40)  # P1 (40 % 4 == 0): a notification
+        with transaction(conn):
+            conn.execute("UPDATE mentions SET text = ?, author = '<b>@evil</b>',"
+                         " author_name = '<img src=\"file:///tmp/x.png\"><i>Eve</i>'", (HOSTILE,))  # fmt: skip
+            conn.execute("UPDATE mentions SET ts = ts - 600 WHERE id = ?", (earlier,))
+            conn.execute("INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z,"
+                         " explanation) VALUES ('spike', 'lumio', strftime('%s'), strftime('%s') - 300,"
+                         " 40, 4, 9, ?)", (f"lumio: 40/min, driven by {HOSTILE}",))  # fmt: skip
+        conn.close()
+        qtbot.waitUntil(lambda: len(window.notifications) >= 2 and window.model.row_of(mid) >= 0,
+                        timeout=15_000)  # fmt: skip
+        assert window.select(mid)
+        qtbot.waitUntil(lambda: window.detail is not None and bool(window.detail.earlier), timeout=15_000)
+        window.add_note(f"customer wrote {HOSTILE}")
+        qtbot.waitUntil(lambda: any("customer wrote" in window.history.item(i).text()
+                                    for i in range(window.history.count())), timeout=15_000)  # fmt: skip
+
+        model, bad = window.model, []
+        # the roles Qt reads as rich text when they look like it (display text, status tips and
+        # accessible text are always drawn or spoken as plain text)
+        roles = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.WhatsThisRole)
+        for row in range(model.rowCount()):
+            for col in range(model.columnCount()):
+                for role in roles:
+                    value = model.data(model.index(row, col), role)
+                    if not _shown_literally(value):
+                        bad.append(f"queue row {row} column {col} role {role}: {value!r}")
+        tip = model.data(model.index(model.row_of(mid), 7), Qt.ItemDataRole.ToolTipRole)
+        assert HOSTILE in _rendered(tip)[0]  # the post, every character as itself
+        for widget in window.findChildren(QWidget):
+            for what in ("toolTip", "whatsThis"):
+                if not _shown_literally(getattr(widget, what)()):
+                    bad.append(f"{type(widget).__name__}.{what}")
+            if (isinstance(widget, QLabel) and any(f in widget.text() for f in FRAGMENTS)
+                    and widget.textFormat() != Qt.TextFormat.PlainText):  # fmt: skip
+                bad.append(f"label {widget.text()[:40]!r} is not plain text")
+            if isinstance(widget, QListWidget):
+                for i in range(widget.count()):
+                    for role in roles:
+                        if not _shown_literally(widget.item(i).data(role)):
+                            bad.append(f"list item {widget.item(i).text()[:40]!r} role {role}")
+        labels = [w.text() for w in window.findChildren(QLabel)]
+        assert any("<img src=\"file:///tmp/x.png\"><i>Eve</i>" in t for t in labels)  # the name, literally
+        assert any("<b>bold</b>" in t for t in labels)  # the template preview or context line
+        assert shown and all(_shown_literally(f"<qt>{m}</qt>") for m in shown)  # the tray's body
+        assert any("<b>@evil</b>" in _rendered(f"<qt>{m}</qt>")[0] for m in shown)
+        assert not bad, bad
+        window.close()
