@@ -110,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check the hash chain; exit 1 naming the first broken row"
     )
     _common(verify, top=False)
+
+    sp = cmd("room", "the room's shared PostgreSQL (with [room] in the config)")
+    room = sp.add_subparsers(dest="room_command", metavar="ACTION", required=True)
+    init = room.add_parser("init", help="create or migrate the room's schema; set the app role's grants")
+    _common(init, top=False)
+    init.add_argument("--owner", metavar="ROLE", help="the schema's owner (default: the URL's user)")
+    init.add_argument("--owner-password-env", metavar="NAME",
+                      help="the variable (or keyring entry) holding the owner's password")  # fmt: skip
+    sync = room.add_parser("sync", help="keep this machine's cache filled from the room (headless)")
+    _common(sync, top=False)
+    sync.add_argument("--for", dest="seconds", type=float, metavar="SECONDS", help="sync this long")
     return p
 
 
@@ -154,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(command: str, args: argparse.Namespace, config: Config, config_path: Path,
               db_path: Path) -> int:  # fmt: skip
+    if command == "room" or (command == "poll" and config.room is not None):
+        from app.room.commands import room_command
+
+        return room_command(command, args, config, config_path, db_path)
     if command == "poll":
         return poll(config, db_path, once=args.once, seconds=args.seconds,
                     config_dir=config_path.parent)

@@ -7,6 +7,7 @@ a source names the environment variable (or keyring entry) that holds its token.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -195,6 +196,44 @@ class Console(_Model):
     notify_priorities: list[int] = Field(default_factory=lambda: [1])
 
 
+class Room(_Model):
+    """The shared PostgreSQL of a room of machines; absent, this machine stands alone.
+
+    The URL carries no password: ``password_env`` names the secret, as for sources.
+    """
+
+    url: str = Field(min_length=1)
+    password_env: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        "prefer"
+    )
+    sslrootcert: str | None = None
+    #: a name for this machine in the room (doctor, hub lock holder); empty: the host name
+    station: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hide_password(cls, data: Any) -> Any:
+        # a password pasted into the URL is refused below; never echo it in the error
+        if isinstance(data, dict) and isinstance(data.get("url"), str):
+            data = {**data, "url": re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1[secret]@", data["url"])}
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _url_without_password(cls, value: str) -> str:
+        from app.room.connect import check_url
+
+        return check_url(value)
+
+    @model_validator(mode="after")
+    def _root_cert_needs_verify(self) -> Room:
+        if self.sslmode in {"verify-ca", "verify-full"} and not self.sslrootcert:
+            raise ValueError(f"sslrootcert: needed with sslmode = {self.sslmode!r} "
+                             "(the CA that signed the server's certificate)")  # fmt: skip
+        return self
+
+
 class Config(_Model):
     brand: Brand
     topics: list[Topic] = Field(default_factory=list)
@@ -205,6 +244,7 @@ class Config(_Model):
     sla: Sla = Sla()
     wall: Wall = Wall()
     console: Console = Console()
+    room: Room | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -1,0 +1,127 @@
+"""The room's commands: ``room init``, ``room sync`` and ``poll`` as the room's hub.
+
+Each ends in one clear line and a truthful exit code: a room that cannot be reached,
+refuses the password or has the wrong schema is a problem (1), not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import psycopg
+
+from app.config import Config, Room
+from app.room.connect import RoomError, connect, describe, public_url, url_user
+from app.room.schema import grant, migrate
+
+
+def _room(config: Config) -> Room:
+    if config.room is None:
+        raise RoomError("the config has no [room] section (url, password_env): see docs/IT.md")
+    return config.room
+
+
+def room_command(command: str, args: argparse.Namespace, config: Config, config_path: Path,
+                 db_path: Path) -> int:  # fmt: skip
+    """Run a room command; a known room problem is one line on stderr and exit 1."""
+    try:
+        if command == "poll":
+            return hub(config, db_path, once=args.once, seconds=args.seconds,
+                       config_dir=config_path.parent)  # fmt: skip
+        if args.room_command == "init":
+            return init(config, owner=args.owner, owner_password_env=args.owner_password_env)
+        return sync(config, db_path, seconds=args.seconds)
+    except RoomError as exc:
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(f"watchfloor: the room at {public_url(_room(config))}: {describe(exc)}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+
+
+def init(config: Config, *, owner: str | None, owner_password_env: str | None) -> int:
+    """Create or migrate the schema as its owner; give the application role its grants."""
+    room = _room(config)
+    app_role = url_user(room)
+    owner = owner or app_role
+    with connect(room, purpose="init", user=owner, password_env=owner_password_env) as conn:
+        before, after = migrate(conn)
+        if owner != app_role:
+            grant(conn, app_role)
+    change = f"version {before} → {after}" if before != after else f"already at version {after}"
+    if owner == app_role:
+        print(
+            f"room schema {change} at {public_url(room)}; warning: the application signs in "
+            "as the schema's owner, so it could rewrite the audit trail (docs/IT.md: roles)"
+        )
+    else:
+        print(f"room schema {change} at {public_url(room)}; {app_role} has the application's "
+              "grants")  # fmt: skip
+    return 0
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError):  # not the main thread (tests call in-process)
+            signal.signal(sig, lambda *_: stop.set())
+
+
+def sync(config: Config, db_path: Path, *, seconds: float | None) -> int:
+    """A headless station: keep the local cache filled from the room until stopped."""
+    from app.room.station import Station
+    from app.store.writer import StoreWriter
+
+    room = _room(config)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    writer = StoreWriter(db_path, config).start()
+    station = Station(room, writer)
+    station.start()
+    try:
+        stop.wait(seconds)
+    finally:
+        station.stop()
+        writer.close()
+    status = station.status
+    if status.lost_since is not None:
+        print(
+            f"room sync: link lost since {status.lost_text()}: {status.error}; "
+            f"{status.received} mentions received, cache at sequence {status.seq}"
+        )
+        return 1
+    print(f"room sync: {status.received} mentions received, cache at sequence {status.seq}")
+    return 0
+
+
+def hub(config: Config, db_path: Path, *, once: bool, seconds: float | None,
+        config_dir: Path | None) -> int:  # fmt: skip
+    """``watchfloor poll`` in a room: poll while holding the room's hub lock, else stand by."""
+    from app.room.hub import Hub
+    from app.workflow.setup import build_workflow
+    from app.workflow.templates import TemplateError
+
+    room = _room(config)
+    try:
+        workflow = build_workflow(config, config_dir)
+    except TemplateError as exc:
+        print(f"watchfloor: template error in {exc}", file=sys.stderr)
+        return 2
+    hub = Hub(config, room, db_path, workflow=workflow)
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, hub.stop)
+        await hub.run(once=once, duration=seconds)
+
+    asyncio.run(go())
+    print(hub.summary())
+    return 0 if hub.ok() else 1

@@ -1,0 +1,348 @@
+"""The room's hub: ``watchfloor poll`` with ``[room]``.
+
+One hub polls at a time: the one holding the room's advisory lock on its own session.
+A standby tries the lock every couple of seconds and takes over when the active hub's
+session ends (a killed process at once; a vanished machine after the short keepalive
+set in :mod:`app.room.connect`). Polling stops the moment the lock's session is lost,
+so two hubs never poll together.
+
+The active hub runs the same poller into its own SQLite cache (same analysis, same
+alerts), and publishes from that cache into the room on the lock's session, so a hub
+that lost the lock can write nothing there. Mentions, alerts and source health — with
+the cursors from the same local snapshot — go in one PostgreSQL transaction, with its
+change-log row: the room's cursors always match the mentions it holds, and a standby
+resumes exactly where the room stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from app.config import Config, Room
+from app.poller import Poller
+from app.room.connect import RoomError, connect, describe, station_name
+from app.room.mentions import body_from_row
+from app.room.schema import HUB_LOCK, ensure
+from app.sources.base import Source
+from app.store.db import open_reader
+from app.store.writer import StoreWriter
+from app.workflow.service import QueueWorkflow
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+#: seconds between a standby's tries of the hub lock (takeover well within 30 s)
+LOCK_RETRY_S = 2.0
+#: longest pause between publishing rounds when no commit woke the hub
+PUBLISH_EVERY_S = 1.0
+#: mentions published per transaction
+PAGE = 5000
+#: local ``meta`` keys: what was published from this cache already
+META_ROWID, META_ALERT = "room.published_rowid", "room.published_alert"
+#: more ids than this in one change are recorded as none (read the table)
+MAX_IDS = 200
+
+_HEALTH = ("name", "type", "cursor", "status", "last_success", "last_error", "last_error_ts",
+           "next_poll", "failures", "fetched_total", "stored_total")  # fmt: skip
+_UPSERT_HEALTH = (
+    f"INSERT INTO source_state ({', '.join(_HEALTH)}, hub, updated_ts) VALUES"
+    f" ({', '.join(['%s'] * len(_HEALTH))}, %s, extract(epoch FROM clock_timestamp()))"
+    " ON CONFLICT (name) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_HEALTH[1:], "hub", "updated_ts"))
+)
+_ALERT_COLUMNS = ("kind", "topic", "ts", "window_start", "observed", "baseline", "z",
+                  "explanation", "terms", "state", "acked_by", "acked_ts")  # fmt: skip
+
+_HOLDER = """
+SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s
+  AND l.objsubid = 1
+"""
+
+
+def lock_holder(conn: psycopg.Connection[Any]) -> str | None:
+    """The ``application_name`` of the session holding the hub lock, if any holds it."""
+    row = conn.execute(_HOLDER, (HUB_LOCK >> 32, HUB_LOCK & 0xFFFFFFFF)).fetchone()
+    return str(row[0]) if row else None
+
+
+class Hub:
+    def __init__(
+        self,
+        config: Config,
+        room: Room,
+        db_path: Path,
+        *,
+        workflow: QueueWorkflow | None = None,
+        sources: Callable[[], Sequence[Source]] | None = None,
+        lock_retry_s: float = LOCK_RETRY_S,
+    ) -> None:
+        """``sources`` builds the sources afresh for each time this hub becomes active."""
+        self.config = config
+        self.room = room
+        self.db_path = db_path
+        self.workflow = workflow
+        self.make_sources = sources
+        self.lock_retry_s = lock_retry_s
+        self.state = "starting"  # standby | active | stopped
+        self.error = ""
+        self.holder: str | None = None
+        self.published = 0
+        self.activations = 0
+        self._halt = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._dirty: asyncio.Event | None = None
+        self._poller: Poller | None = None
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="room-hub")
+        self._reader: sqlite3.Connection | None = None
+        self._rowid = 0
+        self._alert_id = 0
+        self._health_sent: dict[str, tuple[Any, ...]] = {}
+        self._once_refused = False
+        self._writer: StoreWriter | None = None
+
+    # -- control ---------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self._stop is not None:
+            self._stop.set()
+
+    def ok(self) -> bool:
+        return not self._once_refused and (self.activations > 0 or self.state == "standby"
+                                           or not self.error)  # fmt: skip
+
+    def summary(self) -> str:
+        if self._once_refused:
+            return f"room hub: not polling, another hub holds the room's lock ({self.holder})"
+        if self.activations == 0 and self.error:
+            return f"room hub: never reached the room: {self.error}"
+        if self.activations == 0:
+            return f"room hub: stood by; the hub lock is held by {self.holder or 'another hub'}"
+        return (f"room hub: {self.published} mentions published in {self.activations} "
+                f"active period(s) as {station_name(self.room)}")  # fmt: skip
+
+    async def _in_db(self, fn: Callable[..., R], *args: Any) -> R:
+        """Run on the hub's one database thread (its PostgreSQL and SQLite connections)."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    # -- the run ---------------------------------------------------------------------
+
+    async def run(self, *, once: bool = False, duration: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self._stop, self._dirty = asyncio.Event(), asyncio.Event()
+        if self._halt.is_set():
+            self._stop.set()
+        deadline = None if duration is None else time.monotonic() + duration
+        writer = StoreWriter(self.db_path, self.config).start()
+        dirty = self._dirty
+
+        def woken(change: object) -> None:  # on the writer's thread: a commit to publish
+            loop.call_soon_threadsafe(dirty.set)
+
+        writer.add_listener(woken)
+        try:
+            while not self._stop.is_set():
+                conn = await self._in_db(self._acquire, once, deadline)
+                if conn is None:
+                    break
+                try:
+                    await self._active(conn, writer, once, deadline)
+                finally:
+                    await self._in_db(conn.close)
+                if once or (deadline is not None and time.monotonic() >= deadline):
+                    break
+        finally:
+            self.state = "stopped"
+            await asyncio.to_thread(writer.close)
+            await self._in_db(self._close_reader)
+            self._db.shutdown(wait=False)
+
+    def _acquire(self, once: bool, deadline: float | None) -> psycopg.Connection[Any] | None:
+        """Connect and wait for the hub lock; None when stopped, out of time or (once) refused."""
+        said = ""
+        while not self._halt.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            conn: psycopg.Connection[Any] | None = None
+            try:
+                conn = connect(self.room, purpose="hub")
+                ensure(conn)
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (HUB_LOCK,)).fetchone()
+                if row and row[0]:
+                    self.holder, self.error = None, ""
+                    return conn
+                self.holder = lock_holder(conn)
+                self.state = "standby"
+                if said != self.holder:
+                    said = self.holder or ""
+                    log.info("standby: the room's hub lock is held by %s", self.holder)
+                if once:
+                    self._once_refused = True
+                    conn.close()
+                    return None
+            except (psycopg.Error, RoomError) as exc:
+                if self.error != describe(exc):
+                    log.error("the room is unreachable: %s", describe(exc))
+                self.error = describe(exc)
+                if once:
+                    raise RoomError(self.error) from None
+            if conn is not None:
+                conn.close()
+            self._halt.wait(self.lock_retry_s)
+        return None
+
+    async def _active(self, conn: psycopg.Connection[Any], writer: StoreWriter, once: bool,
+                      deadline: float | None) -> None:  # fmt: skip
+        assert self._stop is not None and self._dirty is not None
+        self.state = "active"
+        self.activations += 1
+        log.warning("active: this hub holds the room's lock and polls")
+        await self._in_db(self._seed, conn, writer)
+        sources = list(self.make_sources()) if self.make_sources else None
+        poller = self._poller = Poller(self.config, writer, sources=sources,
+                                       workflow=self.workflow)  # fmt: skip
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        task = asyncio.create_task(poller.run(once=once, duration=remaining), name="room-poller")
+        stopping = asyncio.create_task(self._stop.wait())
+        try:
+            while True:
+                finished = task.done()
+                while await self._in_db(self._publish, conn):
+                    pass
+                if finished:
+                    break
+                self._dirty.clear()
+                dirty = asyncio.create_task(self._dirty.wait())
+                await asyncio.wait({task, dirty, stopping}, timeout=PUBLISH_EVERY_S,
+                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                dirty.cancel()
+                if stopping.done() and not task.done():
+                    await poller.stop()
+        except (psycopg.Error, RoomError) as exc:
+            self.error = describe(exc)
+            log.error("lost the room (%s): polling stops until this hub holds the lock again",
+                      self.error)  # fmt: skip
+            self.state = "standby"
+        finally:
+            stopping.cancel()
+            if not task.done():
+                await poller.stop()
+            await asyncio.gather(task, return_exceptions=True)
+            self._poller = None
+
+    # -- on the database thread ------------------------------------------------------
+
+    def _local(self) -> sqlite3.Connection:
+        if self._reader is None:
+            self._reader = open_reader(self.db_path)
+            self._reader.row_factory = sqlite3.Row
+        return self._reader
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _seed(self, conn: psycopg.Connection[Any], writer: StoreWriter) -> None:
+        """Take the room's cursors into the local cache before polling starts from them."""
+        rows = conn.execute("SELECT name, type, cursor FROM source_state").fetchall()
+        values = [(name, kind, json.dumps(cursor)) for name, kind, cursor in rows]
+
+        def write(local: sqlite3.Connection) -> None:
+            local.executemany("INSERT INTO source_state (name, type, cursor) VALUES (?, ?, ?)"
+                              " ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor", values)  # fmt: skip
+
+        if values:
+            writer.call(write, tables=("source_state",)).result(timeout=60)
+        meta = dict(self._local().execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
+                                          (META_ROWID, META_ALERT)).fetchall())  # fmt: skip
+        self._rowid = int(meta.get(META_ROWID, 0))
+        self._alert_id = int(meta.get(META_ALERT, 0))
+        self._health_sent = {}
+        self._writer = writer
+
+    def _publish(self, conn: psycopg.Connection[Any]) -> bool:
+        """Publish one page of what the local cache holds and the room not; True if more wait."""
+        local = self._local()
+        local.execute("BEGIN")  # one snapshot: the cursors below match these mentions
+        try:
+            rows = local.execute("SELECT rowid AS local_rowid, * FROM mentions WHERE rowid > ?"
+                                 " ORDER BY rowid LIMIT ?", (self._rowid, PAGE)).fetchall()  # fmt: skip
+            complete = len(rows) < PAGE
+            health = alerts = []
+            if complete:
+                health = local.execute(f"SELECT {', '.join(_HEALTH)} FROM source_state").fetchall()
+                alerts = local.execute(f"SELECT id, {', '.join(_ALERT_COLUMNS)} FROM alerts"
+                                       " WHERE id > ? ORDER BY id", (self._alert_id,)).fetchall()  # fmt: skip
+        finally:
+            local.execute("COMMIT")
+        bodies = {str(r["id"]): body_from_row(r) for r in rows}
+        changed = [h for h in health if tuple(h) != self._health_sent.get(h["name"])]
+        with conn.transaction():
+            known = {r[0] for r in conn.execute("SELECT id FROM mentions WHERE id = ANY(%s)",
+                                                (list(bodies),))}  # fmt: skip
+            new = [(i, b) for i, b in bodies.items() if i not in known]
+            if new:
+                (last,) = conn.execute("UPDATE mention_seq SET last = last + %s RETURNING last",
+                                       (len(new),)).fetchone() or (0,)  # fmt: skip
+                first = int(last) - len(new) + 1
+                with conn.cursor().copy(
+                    "COPY mentions (seq, id, network, source, ts, needs_response, priority,"
+                    " topics, body) FROM STDIN"
+                ) as copy:
+                    for n, (mid, b) in enumerate(new):
+                        copy.write_row((first + n, mid, b["network"], b["source"], b["ts"],
+                                        bool(b["needs_response"]), int(b["priority"]),
+                                        list(b["topics"]), Jsonb(b)))  # fmt: skip
+            hub = station_name(self.room)
+            for h in changed:
+                conn.execute(_UPSERT_HEALTH, (h["name"], h["type"], Jsonb(json.loads(h["cursor"] or "{}")),
+                                              *tuple(h)[3:], hub))  # fmt: skip
+            fresh_alerts = 0
+            for a in alerts:
+                cur = conn.execute(
+                    f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES"
+                    f" ({', '.join(['%s'] * len(_ALERT_COLUMNS))}) ON CONFLICT DO NOTHING",
+                    (*tuple(a)[1:9], json.loads(a["terms"] or "[]"), *tuple(a)[10:]),
+                )
+                fresh_alerts += cur.rowcount
+            tables = [name for name, hit in (("mentions", new), ("source_state", changed),
+                                             ("alerts", fresh_alerts)) if hit]  # fmt: skip
+            if tables:
+                ids = [i for i, _ in new] + [h["name"] for h in changed]
+                topics = sorted({t for _, b in new for t in b["topics"]})
+                conn.execute("INSERT INTO change_log (tables, ids, topics) VALUES (%s, %s, %s)",
+                             (tables, ids if len(ids) <= MAX_IDS else [], topics))  # fmt: skip
+            else:
+                conn.execute("SELECT 1")  # the lock's session is alive: still ours
+        self.published += len(new)
+        meta: dict[str, str] = {}
+        if rows:
+            self._rowid = int(rows[-1]["local_rowid"])
+            meta[META_ROWID] = str(self._rowid)
+        if alerts:
+            self._alert_id = int(alerts[-1]["id"])
+            meta[META_ALERT] = str(self._alert_id)
+        for h in changed:
+            self._health_sent[h["name"]] = tuple(h)
+        if meta and self._writer is not None:
+            with contextlib.suppress(RuntimeError):  # the writer is closing: said next time
+                self._writer.call(
+                    lambda c: c.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                            meta.items()), tables=("meta",))  # fmt: skip
+        return not complete

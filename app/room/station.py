@@ -1,0 +1,230 @@
+"""A station's sync: the local SQLite cache filled from the room, on a thread of its own.
+
+Mentions arrive by sequence since the station's own cursor (kept in the local ``meta``
+table) and go through the same store writer as a poller's pages, already analysed:
+rollups, topic index and queue rows are computed locally by the same code. The cursor
+is saved only after the mentions it covers are committed, and the writer drops ids it
+already holds, so a crash or a reconnect catches up with no gap and no duplicate.
+
+NOTIFY (payload: a ``change_log`` id) only wakes the thread; it then reads the change
+log on from the last id it saw. While the room is unreachable the cache keeps what it
+has and ``meta['room.link']`` says since when the link is lost, for the wall's title bar.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from app.config import Room
+from app.room.connect import CHANNEL, RoomError, connect, describe
+from app.room.mentions import mention_from_body
+from app.room.schema import ensure, room_id
+from app.store.db import open_reader
+from app.store.writer import IngestBatch, StoreWriter
+
+log = logging.getLogger(__name__)
+
+#: local ``meta`` keys
+META_ROOM, META_SEQ, META_LINK = "room.id", "room.seq", "room.link"
+#: mentions read from the room per round trip while catching up
+PAGE = 5000
+#: seconds between looks at the change log when no notification came (a safety net)
+IDLE_CHECK_S = 5.0
+#: longest wait between reconnection attempts
+MAX_RETRY_S = 5.0
+
+_HEALTH_COLUMNS = ("name", "type", "cursor", "status", "last_success", "last_error",
+                   "last_error_ts", "next_poll", "failures", "fetched_total", "stored_total")  # fmt: skip
+_UPSERT_HEALTH = (
+    f"INSERT INTO source_state ({', '.join(_HEALTH_COLUMNS)}) VALUES"
+    f" ({', '.join('?' * len(_HEALTH_COLUMNS))}) ON CONFLICT (name) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _HEALTH_COLUMNS[1:])
+)
+
+
+@dataclass
+class LinkStatus:
+    """What the station knows of its link to the room (read from any thread)."""
+
+    connected: bool = False
+    #: when the link was lost (epoch seconds); None while it is up or never was
+    lost_since: float | None = None
+    error: str = ""
+    seq: int = 0
+    received: int = 0
+    change_id: int = 0
+
+    def lost_text(self) -> str:
+        if self.lost_since is None:
+            return ""
+        return datetime.fromtimestamp(self.lost_since).strftime("%H:%M:%S")
+
+
+def read_link(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The room link as the station last recorded it in a cache (for walls and doctor)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (META_LINK,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _put_meta(conn: sqlite3.Connection, items: dict[str, str]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", items.items())
+
+
+class Station:
+    def __init__(self, room: Room, writer: StoreWriter, *, page: int = PAGE) -> None:
+        self.room = room
+        self.writer = writer
+        self.page = page
+        self.status = LinkStatus()
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._room_id = ""
+        #: set each time the cache has caught up with the room (tests, benchmarks)
+        self.caught_up = threading.Event()
+
+    def start(self) -> Station:
+        self._thread = threading.Thread(target=self._run, name="room-station", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    # -- the thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        retry = 0.5
+        while not self._halt.is_set():
+            try:
+                with connect(self.room, purpose="station") as conn:
+                    self._session(conn)
+                    retry = 0.5
+            except (psycopg.Error, RoomError) as exc:
+                self._link_lost(describe(exc))
+            except Exception as exc:  # a local fault (disk full): said, then tried again
+                log.exception("room sync failed")
+                self._link_lost(f"local error: {type(exc).__name__}: {exc}")
+            self._halt.wait(retry)
+            retry = min(retry * 2, MAX_RETRY_S)
+
+    def _session(self, conn: psycopg.Connection[Any]) -> None:
+        ensure(conn)
+        conn.execute(f"LISTEN {CHANNEL}")  # before reading, so no change falls between
+        self._load_cursor(room_id(conn))
+        (last_change,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (
+            0,
+        )
+        self._catch_up(conn)
+        self._mirror_health(conn)
+        self._link_up()
+        self.status.change_id = int(last_change)
+        quiet_since = time.monotonic()
+        while not self._halt.is_set():
+            woke = any(True for _ in conn.notifies(timeout=1.0, stop_after=1))
+            if not woke and time.monotonic() - quiet_since < IDLE_CHECK_S:
+                continue
+            quiet_since = time.monotonic()
+            rows = conn.execute("SELECT id, tables FROM change_log WHERE id > %s ORDER BY id",
+                                (self.status.change_id,)).fetchall()  # fmt: skip
+            if not rows:
+                continue
+            tables = {t for _, ts in rows for t in ts}
+            if "mentions" in tables:
+                self._catch_up(conn)
+            if "source_state" in tables:
+                self._mirror_health(conn)
+            self.status.change_id = int(rows[-1][0])
+
+    def _load_cursor(self, rid: str) -> None:
+        reader = open_reader(self.writer.db_path)
+        try:
+            found = dict(reader.execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
+                                        (META_ROOM, META_SEQ)).fetchall())  # fmt: skip
+        finally:
+            reader.close()
+        if found.get(META_ROOM) == rid:
+            self.status.seq = int(found.get(META_SEQ, 0))
+        else:  # another room (or a first start): read it all; ids already here are skipped
+            if found.get(META_ROOM):
+                log.warning(
+                    "this cache was filled from another room: reading this one from the start"
+                )
+            self.status.seq = 0
+        self._room_id = rid
+
+    def _catch_up(self, conn: psycopg.Connection[Any]) -> None:
+        """Read every mention after the cursor, a page at a time, into the local writer.
+
+        The next page is read from the room while the writer stores this one; the cursor
+        moves on only once its page is committed.
+        """
+        pending: tuple[Future[Any], int] | None = None
+        while not self._halt.is_set():
+            rows = conn.execute("SELECT seq, body FROM mentions WHERE seq > %s ORDER BY seq"
+                                " LIMIT %s", (self.status.seq, self.page)).fetchall()  # fmt: skip
+            if pending is not None:
+                self._commit(*pending)
+                pending = None
+            if not rows:
+                break
+            mentions = [mention_from_body(body) for _, body in rows]
+            stored = self.writer.submit(IngestBatch(source="room", source_type="room",
+                                                    mentions=mentions, cursor={}, analysed=True))  # fmt: skip
+            pending = (stored, int(rows[-1][0]))
+            self.status.seq = int(rows[-1][0])
+            self.status.received += len(rows)
+            if len(rows) < self.page:
+                break
+        if pending is not None:
+            self._commit(*pending)
+        self.caught_up.set()
+
+    def _commit(self, stored: Future[Any], seq: int) -> None:
+        stored.result(timeout=120)
+        items = {META_ROOM: self._room_id, META_SEQ: str(seq)}
+        self.writer.call(lambda c: _put_meta(c, items), tables=("meta",)).result(timeout=60)
+
+    def _mirror_health(self, conn: psycopg.Connection[Any]) -> None:
+        """The room's source health (as the hub records it) into the local cache."""
+        rows = conn.execute(f"SELECT {', '.join(_HEALTH_COLUMNS)} FROM source_state").fetchall()
+        values = [(*r[:2], json.dumps(r[2]), *r[3:]) for r in rows]
+        if values:
+            self.writer.call(lambda c: c.executemany(_UPSERT_HEALTH, values),
+                             tables=("source_state",)).result(timeout=60)  # fmt: skip
+
+    def _link_up(self) -> None:
+        was_lost = self.status.lost_since is not None
+        self.status.connected, self.status.lost_since, self.status.error = True, None, ""
+        link = {"state": "up", "since": time.time(), "seq": self.status.seq}
+        self.writer.call(lambda c: _put_meta(c, {META_LINK: json.dumps(link)}), tables=("meta",))
+        (log.warning if was_lost else log.info)(
+            "room link up: the cache holds the room's mentions to sequence %d", self.status.seq
+        )
+
+    def _link_lost(self, reason: str) -> None:
+        first = self.status.connected or self.status.lost_since is None
+        self.status.connected = False
+        self.status.error = reason
+        if self.status.lost_since is None:
+            self.status.lost_since = time.time()
+        if not first:
+            return
+        log.warning("room link lost: %s (the cache keeps what it has)", reason)
+        link = {"state": "lost", "since": self.status.lost_since, "error": reason,
+                "seq": self.status.seq}  # fmt: skip
+        if self.writer.running:
+            self.writer.call(lambda c: _put_meta(c, {META_LINK: json.dumps(link)}),
+                             tables=("meta",))  # fmt: skip
