@@ -62,7 +62,9 @@ def run_doctor(
         if not getattr(args, "headless", False):
             check_display(report, layout)
     print("watchfloor doctor")
-    print("\n".join(report.lines))
+    from app.secrets import mask  # what a server echoed (a token) never reaches the terminal
+
+    print(mask("\n".join(report.lines)))
     if report.problems:
         print(f"{len(report.problems)} problem(s) found")
         return 1

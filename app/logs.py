@@ -1,7 +1,9 @@
 """Logging: a rotating file in the user log folder plus stderr; secrets never reach either.
 
-Known secret values (from the environment variables the config names) are masked by a
-filter on every handler, so even an exception message quoting a token is safe to ship.
+Known secret values (from the environment variables the config names, and every secret
+or session token the process has read since) are masked by a filter on every handler, with
+the one masking function of :mod:`app.secrets`, so even an exception message quoting a
+token is safe to ship.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app.paths import user_log_dir
+from app.secrets import mask
 
 
 class RedactSecrets(logging.Filter):
@@ -21,19 +24,19 @@ class RedactSecrets(logging.Filter):
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg, record.args = self.redact(record.getMessage()), None
-            if record.exc_info:  # a traceback can quote a secret too: format it now, masked
-                record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
-                record.exc_info = None
-            if record.stack_info:
-                record.stack_info = self.redact(record.stack_info)
+        # always: the process learns secrets after start-up too (keyring, sessions)
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info:  # a traceback can quote a secret too: format it now, masked
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "[secret]")
-        return text
+        return mask(text)
 
 
 def setup_logging(*, verbose: bool = False, secret_names: Iterable[str] = (), log_dir: Path | None = None,

@@ -269,6 +269,9 @@ class Poller:
         log.debug(
             "%s: committed page %d, %d stored so far", source.name, runner.pages, runner.stored
         )
+        if result.warnings:  # the data flowed, but the health says what was refused or missing
+            await self._status(source, "degraded", "; ".join(result.warnings), 0,
+                               time.time() + delay)  # fmt: skip
         return delay
 
     def _client_or_fail(self) -> httpx.AsyncClient:

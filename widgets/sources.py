@@ -45,7 +45,8 @@ class SourcesTile(TileFrame):
             y = r.top() + i * row_h
             if y + s.px(40) > r.bottom() + 1:
                 break
-            colour = theme.OK if src.healthy else (theme.WARN if src.status == "backoff" else theme.CRISIS)
+            colour = theme.OK if src.healthy else (
+                theme.WARN if src.status in ("backoff", "degraded") else theme.CRISIS)  # fmt: skip
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(theme.colour(colour))
             d = s.px(18)
@@ -60,7 +61,10 @@ class SourcesTile(TileFrame):
             right = f"{src.type} · {compact(src.stored_total)} stored"
             p.drawText(QRectF(r.left(), y, r.width(), s.px(42)),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)  # fmt: skip
-            if src.healthy:
+            if src.status == "degraded":  # data flows, but the source has a warning to show
+                detail = f"updated {age(now - (src.last_success or now))} ago — {src.last_error}"
+                p.setPen(theme.colour(colour))
+            elif src.healthy:
                 detail = f"ok · updated {age(now - src.last_success)} ago" if src.last_success else "starting"
                 p.setPen(theme.colour(theme.MUTED))
             else:

@@ -23,6 +23,7 @@ import httpx
 
 from app.config import BlueskySourceConfig
 from app.model import Mention
+from app.secrets import remember
 from app.sources import http
 from app.sources.base import (
     AuthError,
@@ -141,6 +142,7 @@ def make_facets(text: str) -> list[dict[str, Any]]:
 
 class BlueskySource(Source):
     type = "bluesky"
+    secret_keys = ("password_env",)
     config: BlueskySourceConfig
 
     def __init__(self, config: BlueskySourceConfig, context: SourceContext) -> None:
@@ -156,8 +158,7 @@ class BlueskySource(Source):
 
     # ── session ─────────────────────────────────────────────────────────────────────
     def _password(self) -> str | None:
-        name = self.config.password_env
-        return self.context.secret(name) if name else None
+        return self.secret(self.config.password_env)
 
     def _auth_hint(self) -> str:
         return (
@@ -172,6 +173,7 @@ class BlueskySource(Source):
     async def _login(self, client: httpx.AsyncClient) -> dict[str, str]:
         if not self.config.handle or not self.config.password_env:
             raise AuthError("Bluesky needs handle and password_env in the source's config")
+        await self.resolve_secrets()
         password = self._password()
         if not password:
             raise AuthError(f"the app password secret {self.config.password_env} is not set")
@@ -191,7 +193,7 @@ class BlueskySource(Source):
     def _session_from(self, resp: http.Response) -> dict[str, str]:
         data = resp.json()
         try:
-            return {
+            session = {
                 "access": str(data["accessJwt"]),
                 "refresh": str(data["refreshJwt"]),
                 "did": str(data["did"]),
@@ -199,6 +201,9 @@ class BlueskySource(Source):
             }
         except (KeyError, TypeError):
             raise BadResponse(f"{resp.where} did not return a session") from None
+        remember(session["access"])  # session tokens are secrets too: masked wherever shown
+        remember(session["refresh"])
+        return session
 
     async def _refresh(self, client: httpx.AsyncClient) -> None:
         assert self._session is not None
@@ -224,7 +229,7 @@ class BlueskySource(Source):
         return await http.request(
             client, method, f"{self.base}/xrpc/{nsid}", params=params, headers=headers,
             json_body=body, timeout_s=self.config.timeout_s,
-            max_bytes=self.context.max_body_bytes, check=False,
+            max_bytes=self.context.max_body_bytes, check=False, home=self.base,
         )  # fmt: skip
 
     async def _xrpc(
@@ -431,6 +436,7 @@ class BlueskySource(Source):
 
     # ── doctor ──────────────────────────────────────────────────────────────────────
     async def check(self, client: httpx.AsyncClient) -> list[str]:
+        await self.resolve_secrets()
         try:
             await self._raw(client, "GET", "com.atproto.server.describeServer", token=None)
         except SourceError as exc:
@@ -464,6 +470,40 @@ class BlueskySource(Source):
                 out.append(mention)
             node = node.get("parent")
         return out[::-1]
+
+    async def find_own_reply(
+        self, client: httpx.AsyncClient, reply_ref: dict[str, Any], text: str
+    ) -> ReplyResult | None:
+        """Our reply to ``reply_ref`` with this text, among the post's replies (getPostThread).
+
+        Replies are created under a record key derived from the idempotency key, so a retry
+        normally finds its own record; this finds one made under another key (a send the
+        outbox retried with a fresh key, or one made by a second station).
+        """
+        uri = str(reply_ref.get("uri") or "")
+        if not uri.startswith("at://"):
+            return None
+        resp = await self._xrpc(client, "GET", "app.bsky.feed.getPostThread",
+                                params={"uri": uri, "depth": 1, "parentHeight": 0})  # fmt: skip
+        data = resp.json()
+        node = data.get("thread") if isinstance(data, dict) else None
+        replies = node.get("replies") if isinstance(node, dict) else None
+        did = self.did
+        wanted = " ".join(clean_text(text).split())
+        for reply in replies if isinstance(replies, list) else []:
+            post = reply.get("post") if isinstance(reply, dict) else None
+            if not isinstance(post, dict) or not post.get("uri"):
+                continue
+            if (post.get("author") or {}).get("did") != did:
+                continue
+            record = post.get("record") or {}
+            parent = (record.get("reply") or {}).get("parent") or {}
+            if parent.get("uri") != uri:
+                continue
+            if " ".join(clean_text(str(record.get("text") or "")).split()) == wanted:
+                found = str(post["uri"])
+                return ReplyResult(native_id=found, url=self._web_url(found))
+        return None
 
     async def reply(
         self, client: httpx.AsyncClient, reply_ref: dict[str, Any], text: str, idempotency_key: str

@@ -5,7 +5,13 @@ the cursor. On first start a stream backfills a bounded number of pages going ba
 (Link ``rel="next"``); after that each poll asks for what is newer than the cursor and,
 when a page comes back full, says more is ready so the poller fetches again at once.
 A reblog counts as its original post, once. Replies carry an ``Idempotency-Key`` so a
-retry after a lost answer never posts twice (Mastodon remembers keys for an hour).
+retry after a lost answer never posts twice (Mastodon remembers keys for an hour); for
+servers that ignore it, :meth:`MastodonSource.find_own_reply` finds a reply already made.
+
+Mastodon-API servers differ, and each difference is said in the source's health rather
+than passed over: a next-page link to another origin is refused (the token never leaves
+``base_url``), a search that never finds anything is named, and a server that answers
+nothing for ``min_id`` is read by ``since_id`` instead.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from app.sources.base import (
     SourceError,
 )
 from app.sources.html import clean_text, html_to_text
+from app.sources.http import origin_text, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,11 @@ URL_LENGTH = 23  # Mastodon counts every link as 23 characters
 _URL = re.compile(r"https?://\S+")
 _ENGAGEMENT = ("reblogs_count", "favourites_count", "replies_count", "quotes_count")
 _MENTION = re.compile(r"(?<![\w@])@([\w.-]+)@[\w.-]+\w")
+#: how often an empty ``min_id`` answer is checked against the newest page
+MIN_ID_CHECK_S = 600.0
+#: pages read per poll by ``since_id`` (newest first) before the rest waits for the next poll
+SINCE_ID_PAGES = 5
+PRIVATE_VISIBILITY = {"private", "direct"}
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -89,6 +101,7 @@ def count_chars(text: str) -> int:
 
 class MastodonSource(Source):
     type = "mastodon"
+    secret_keys = ("token_env",)
     config: MastodonSourceConfig
 
     def __init__(self, config: MastodonSourceConfig, context: SourceContext) -> None:
@@ -98,11 +111,11 @@ class MastodonSource(Source):
         self._limit: int | None = None
         self._me: dict[str, Any] | None = None
         self._ours = {self._full_acct(a) for a in context.brand_accounts if "." in a}
+        self._warnings: list[str] = []
 
     # ── plumbing ────────────────────────────────────────────────────────────────────
     def _token(self) -> str | None:
-        name = self.config.token_env
-        return self.context.secret(name) if name else None
+        return self.secret(self.config.token_env)
 
     def _headers(self, *, auth: bool = True) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": self.context.user_agent}
@@ -123,7 +136,7 @@ class MastodonSource(Source):
         return await http.request(
             client, "GET", url, params=params, headers=self._headers(),
             timeout_s=self.config.timeout_s, max_bytes=self.context.max_body_bytes,
-            check=check, auth_hint=self._auth_hint(),
+            check=check, auth_hint=self._auth_hint(), home=self.base,
         )  # fmt: skip
 
     def _full_acct(self, acct: str) -> str:
@@ -149,6 +162,8 @@ class MastodonSource(Source):
         return out
 
     async def fetch(self, client: httpx.AsyncClient, cursor: Cursor) -> FetchResult:
+        await self.resolve_secrets()
+        self._warnings = []
         streams = dict(cursor.get("streams", {}))
         mentions: dict[str, Mention] = {}
         more = False
@@ -163,10 +178,10 @@ class MastodonSource(Source):
                 items, state, full, resp = await self._read_stream(client, key, path, params, state)
             except SourceError as exc:
                 if key.startswith("search:") and not isinstance(exc, AuthError | RateLimited):
-                    # full-text search is optional on Mastodon servers; note it and go on
+                    # full-text search is optional on Mastodon servers; say so and go on
                     log.warning("%s: search %r unavailable: %s", self.name, key[7:], exc.reason)
                     streams[key] = {**state, "disabled_until": time.time() + 3600,
-                                    "disabled_reason": exc.reason}  # fmt: skip
+                                    "note": f"search for {key[7:]!r} unavailable: {exc.reason}"}  # fmt: skip
                     continue
                 raise
             streams[key] = state
@@ -181,11 +196,13 @@ class MastodonSource(Source):
                 else:
                     mentions[mention.native_id] = mention
         next_in = max(waits) if waits else None
+        notes = [str(st["note"]) for st in streams.values() if isinstance(st, dict) and st.get("note")]
         return FetchResult(
             mentions=list(mentions.values()),
             cursor={"streams": streams},
             more=more and next_in is None,
             next_in_s=next_in,
+            warnings=list(dict.fromkeys(self._warnings + notes)),
         )
 
     async def _read_stream(
@@ -195,6 +212,7 @@ class MastodonSource(Source):
         """One poll of one stream: returns (mentions, new state, page was full, last response)."""
         limit = int(params["limit"])
         is_search = key.startswith("search:")
+        old_state = state
         newest = state.get("min_id")
         items: list[Mention] = []
         if newest is None:
@@ -221,6 +239,15 @@ class MastodonSource(Source):
                     url = path if query else None
                 else:
                     url, query = resp.link("next"), None
+                if url and not same_origin(url, self.base):
+                    # the token goes to base_url only; a hostile or misconfigured server
+                    # cannot collect it by pointing the backfill elsewhere
+                    self._warnings.append(
+                        f"refused the next-page link of {key} to {origin_text(url)}: only "
+                        f"{origin_text(self.base)} is asked (backfill stopped there)"
+                    )
+                    truncated = True
+                    break
                 if not url or len(raw) < limit:
                     break
                 truncated = page == pages - 1
@@ -228,9 +255,13 @@ class MastodonSource(Source):
             # never re-read below a truncated backfill: that history was left out on purpose
             floor = min(fetched, key=id_key) if fetched and truncated else None
             state = self._state(top, fetched, set(), floor=floor, catching_up=False)
+            if is_search:
+                state.update(self._search_note(key, bool(fetched)))
             if self.config.backfill_pages == 0:
                 items = []  # start from now: the page only told us where "now" is
             return items, state, False, resp
+        if old_state.get("paging") == "since_id":
+            return await self._read_since(client, key, path, params, old_state)
         floor = state.get("floor")
         ask = newest
         if not state.get("catching_up"):
@@ -241,11 +272,66 @@ class MastodonSource(Source):
         resp = await self._get(client, path, {**params, "min_id": ask})
         raw = self._records(resp, key)
         recent = set(state.get("recent", []))
+        checked = float(old_state.get("min_id_checked", 0.0))
+        if not raw and time.time() - checked > MIN_ID_CHECK_S:
+            # nothing new, or a server that answers nothing for min_id: the newest page tells
+            probe = await self._get(client, path, params)
+            newer = [r for r in self._records(probe, key)
+                     if r.get("id") is not None and id_key(str(r["id"])) > id_key(newest)]  # fmt: skip
+            if newer:
+                state = {**old_state, "paging": "since_id"}
+                self._warnings.append(f"this server answers nothing for min_id ({key}): "
+                                      "reading it by since_id from now on")  # fmt: skip
+                log.warning("%s: %s answers nothing for min_id; switching to since_id",
+                            self.name, key)  # fmt: skip
+                return await self._read_since(client, key, path, params, state)
+            checked = time.time()
         fresh = [r for r in raw if str(r.get("id")) not in recent]
         full = len(raw) >= limit
         state = self._state(newest, [str(r.get("id")) for r in raw if r.get("id")], recent,
                             floor=floor, catching_up=full)  # fmt: skip
+        state["min_id_checked"] = checked
+        found = bool(raw) or bool(old_state.get("found"))
+        if is_search:
+            state.update(self._search_note(key, found))
         return self._normalise_many(fresh, key), state, full, resp
+
+    async def _read_since(
+        self, client: httpx.AsyncClient, key: str, path: str, params: dict[str, Any],
+        state: dict[str, Any],
+    ) -> tuple[list[Mention], dict[str, Any], bool, http.Response | None]:  # fmt: skip
+        """Newest first by ``since_id``, paging down by ``max_id``, for servers that ignore min_id."""
+        newest = str(state["min_id"])
+        recent = set(state.get("recent", []))
+        limit = int(params["limit"])
+        query: dict[str, Any] = {**params, "since_id": newest}
+        raw_all: list[dict[str, Any]] = []
+        resp: http.Response | None = None
+        full = False
+        for _ in range(SINCE_ID_PAGES):
+            resp = await self._get(client, path, query)
+            raw = [r for r in self._records(resp, key) if r.get("id") is not None
+                   and id_key(str(r["id"])) > id_key(newest)]  # fmt: skip
+            raw_all.extend(raw)
+            full = len(raw) >= limit
+            if not full:
+                break
+            query = {**params, "since_id": newest, "max_id": min((str(r["id"]) for r in raw), key=id_key)}
+        ids = [str(r["id"]) for r in raw_all]
+        fresh = [r for r in raw_all if str(r["id"]) not in recent]
+        new_state = self._state(newest, ids, recent, floor=state.get("floor"), catching_up=False)
+        new_state["paging"] = "since_id"
+        if key.startswith("search:"):
+            new_state.update(self._search_note(key, bool(raw_all) or bool(state.get("found"))))
+        return self._normalise_many(fresh, key), new_state, False, resp
+
+    @staticmethod
+    def _search_note(key: str, found: bool) -> dict[str, Any]:
+        """A search stream that has never found anything says so in the source's health."""
+        if found:
+            return {"found": True}
+        return {"note": f"search returns nothing on this server (query {key[7:]!r}; "
+                        "full-text search may be off there)"}  # fmt: skip
 
     @staticmethod
     def _state(newest: str, ids: list[str], recent: set[str], *, floor: str | None,
@@ -317,6 +403,7 @@ class MastodonSource(Source):
         if not directed_at_us:
             directed_at_us = self._is_for_us(original)
         in_reply_to = original.get("in_reply_to_id")
+        visibility = str(original.get("visibility") or "public")
         return Mention(
             network="mastodon",
             native_id=str(original["id"]),
@@ -333,10 +420,11 @@ class MastodonSource(Source):
             sensitive=bool(original.get("sensitive")) or bool(original.get("spoiler_text")),
             directed_at_us=directed_at_us,
             in_reply_to=str(in_reply_to) if in_reply_to else None,
+            private=visibility in PRIVATE_VISIBILITY,
             reply_ref={
                 "status_id": str(original["id"]),
                 "acct": acct,
-                "visibility": str(original.get("visibility") or "public"),
+                "visibility": visibility,
                 "spoiler_text": str(original.get("spoiler_text") or ""),
             },
         )
@@ -366,6 +454,7 @@ class MastodonSource(Source):
 
     # ── doctor ──────────────────────────────────────────────────────────────────────
     async def check(self, client: httpx.AsyncClient) -> list[str]:
+        await self.resolve_secrets()
         problems: list[str] = []
         try:
             await self._instance_limit(client)
@@ -389,11 +478,49 @@ class MastodonSource(Source):
         status_id = str(reply_ref.get("status_id") or "")
         if not status_id.isdigit():
             return []
-        resp = await self._get(client, f"/api/v1/statuses/{status_id}/context")
+        data = await self._context(client, status_id)
+        return self._normalise_many([a for a in data["ancestors"] if isinstance(a, dict)], "thread")
+
+    async def _context(self, client: httpx.AsyncClient, status_id: str) -> dict[str, Any]:
+        await self.resolve_secrets()
+        resp = await self._get(client, f"/api/v1/statuses/{quote(status_id, safe='')}/context")
         data = resp.json()
         if not isinstance(data, dict) or not isinstance(data.get("ancestors"), list):
             raise BadResponse(f"{resp.where} did not describe a thread")
-        return self._normalise_many([a for a in data["ancestors"] if isinstance(a, dict)], "thread")
+        if not isinstance(data.get("descendants"), list):
+            data["descendants"] = []
+        return data
+
+    async def find_own_reply(
+        self, client: httpx.AsyncClient, reply_ref: dict[str, Any], text: str
+    ) -> ReplyResult | None:
+        """Our reply to ``reply_ref`` with this text, among the status's descendants.
+
+        Some Mastodon-API servers ignore ``Idempotency-Key``: before a send is retried
+        after a lost answer, the outbox asks here and adopts the reply already posted.
+        """
+        status_id = str(reply_ref.get("status_id") or "")
+        if not status_id:
+            return None
+        await self.resolve_secrets()
+        if not self._token():
+            return None
+        me = self._me or await self._verify(client)
+        data = await self._context(client, status_id)
+        wanted = _comparable(self.compose(reply_ref, text))
+        for status in data["descendants"]:
+            if not isinstance(status, dict) or not status.get("id"):
+                continue
+            account = status.get("account") or {}
+            if str(account.get("id") or "") != str(me.get("id")):
+                continue
+            if str(status.get("in_reply_to_id") or "") != status_id:
+                continue
+            content = status.get("content")
+            posted = html_to_text(content) if content else str(status.get("text") or "")
+            if _comparable(posted) == wanted:
+                return ReplyResult(native_id=str(status["id"]), url=str(status.get("url") or ""))
+        return None
 
     # ── replying ────────────────────────────────────────────────────────────────────
     def reply_limit(self) -> int | None:
@@ -432,6 +559,7 @@ class MastodonSource(Source):
         status_id = reply_ref.get("status_id")
         if not status_id:
             raise SourceError("this item cannot be answered on Mastodon (no status id)")
+        await self.resolve_secrets()
         if not self._token():
             raise AuthError(f"cannot reply: {self._auth_hint()}")
         body_text = self.compose(reply_ref, text)
@@ -453,12 +581,19 @@ class MastodonSource(Source):
         resp = await http.request(
             client, "POST", f"{self.base}/api/v1/statuses", headers=headers, json_body=payload,
             timeout_s=self.config.timeout_s, max_bytes=self.context.max_body_bytes,
-            auth_hint=self._auth_hint(),
+            auth_hint=self._auth_hint(), home=self.base,
         )  # fmt: skip
         data = resp.json()
         if not isinstance(data, dict) or not data.get("id"):
             raise BadResponse(f"{resp.where} accepted the reply but did not return its id")
         return ReplyResult(native_id=str(data["id"]), url=str(data.get("url") or ""))
+
+
+def _comparable(text: str) -> str:
+    """A reply's words as the server shows them back: mentions dropped, spacing and case folded."""
+    text = _MENTION.sub("", text)
+    text = re.sub(r"(?<![\w@])@[\w.-]+", "", text)
+    return " ".join(text.split()).casefold()
 
 
 def _int(value: Any) -> int | None:

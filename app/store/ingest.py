@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.model import UNSCORED, Mention
+from app.secrets import mask
 from app.store.schema import ALL, ROLLUP_RES
 
 _CHUNK = 500
@@ -188,7 +189,12 @@ def record_source_status(
     now: float,
     next_poll: float | None,
 ) -> None:
-    """Health without data: a failure (with its readable reason), a pause, a start."""
+    """Health without data: a failure (with its readable reason), a pause, a start.
+
+    The reason is masked here, where every health text is stored: a server's echo of a
+    token never reaches the database, the wall's sources tile or ``doctor``.
+    """
+    error = mask(error) if error else error
     conn.execute(
         "INSERT INTO source_state (name, type, status, last_error, last_error_ts, failures, next_poll)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)"

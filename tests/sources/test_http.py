@@ -54,7 +54,10 @@ def test_rate_limit_wait_only_when_the_window_is_spent() -> None:
     [(401, AuthError, "credentials were refused: The access token is invalid — use X"),
      (403, AuthError, "403 Forbidden"), (404, BadResponse, "404 Not Found"),
      (429, RateLimited, "retry after 7 s"), (500, TransientError, "500 Internal Server Error"),
-     (502, TransientError, "Bad Gateway"), (422, BadResponse, "422 Unprocessable")],
+     (502, TransientError, "Bad Gateway"),
+     # a server that says 400/422 about the token means the token: a credential problem
+     (422, AuthError, "422 Unprocessable Entity .*credentials were refused.* — use X"),
+     (400, AuthError, "400 Bad Request .*credentials were refused.* — use X")],
 )  # fmt: skip
 def test_status_mapping(status: int, kind: type[Exception], words: str) -> None:
     resp = response(status, b'{"error":"The access token is invalid"}', **{"Retry-After": "7"})
@@ -64,6 +67,13 @@ def test_status_mapping(status: int, kind: type[Exception], words: str) -> None:
     assert isinstance(info.value, RateLimited) == (status == 429)
     if status == 429:
         assert info.value.retry_after == 7  # type: ignore[attr-defined]
+
+
+def test_a_400_about_something_else_stays_a_bad_response() -> None:
+    resp = response(422, b'{"error":"Validation failed: Text character limit of 500 exceeded"}')
+    with pytest.raises(BadResponse, match="422 Unprocessable Entity") as info:
+        raise_for_status(resp, auth_hint="use X")
+    assert not isinstance(info.value, AuthError)
 
 
 def test_json_bodies_that_are_not_json() -> None:

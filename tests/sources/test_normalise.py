@@ -112,7 +112,8 @@ def test_search_where_the_server_allows_it_and_skips_where_it_does_not() -> None
     first, second = run(go())
     assert sorted(m.native_id for m in first.mentions) == ["20", "21"]
     disabled = first.cursor["streams"]["search:globex"]
-    assert "Search is disabled" in disabled["disabled_reason"]
+    assert "Search is disabled" in disabled["note"]
+    assert any("Search is disabled" in w for w in second.warnings)  # the health says so
     assert asked.count("/api/v2/search") == 3  # globex is not asked again within the hour
     assert second.cursor["streams"]["search:globex"] == disabled  # remembered across polls
 

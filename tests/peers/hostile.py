@@ -1,0 +1,174 @@
+"""Loopback servers that attack the client or differ from Mastodon, one behaviour per path prefix.
+
+``/foreign-link/…`` pages a tag timeline with a ``Link: rel="next"`` to another origin;
+``/redirect/…`` answers every request with a redirect to another origin; ``/echo/…``
+echoes the request's headers back in a 401 (and ``/echo500/…`` in a 500) as some servers'
+debug pages do; ``/bomb-<codings>/…`` sends a body compressed with stacked codings (a
+decompression bomb); ``/nosearch/…`` is a Mastodon-API server whose search never finds
+anything and whose timelines answer nothing for ``min_id``; ``/badtoken/…`` answers 400
+"Invalid Bearer token" where Mastodon says 401. A :class:`Collector` on another port
+stands for the foreign origin and keeps every request it gets.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from tests.peers.faults import FEED, status
+from tests.peers.server import LoopbackServer, QuietHandler
+
+#: the size a bomb inflates to: far over any cap, small enough to build in a moment
+BOMB_SIZE = 256 * 1024 * 1024
+
+
+def _compress(data_size: int, coding: str) -> bytes:
+    """``data_size`` zero bytes compressed with one coding, built in pieces (never all in memory)."""
+    wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    piece = b"\0" * (1 << 20)
+    out = [packer.compress(piece) for _ in range(data_size // len(piece))]
+    out.append(packer.flush())
+    return b"".join(out)
+
+
+_bombs: dict[str, bytes] = {}
+_bomb_lock = threading.Lock()
+
+
+def bomb(codings: list[str]) -> bytes:
+    """A body that inflates to :data:`BOMB_SIZE` bytes through ``codings`` (applied in order)."""
+    key = ",".join(codings)
+    with _bomb_lock:
+        if key not in _bombs:
+            body = _compress(BOMB_SIZE, codings[0])
+            for coding in codings[1:]:
+                body = gzip.compress(body, 9) if coding == "gzip" else zlib.compress(body, 9)
+            _bombs[key] = body
+        return _bombs[key]
+
+
+@dataclass
+class Collector:
+    """The foreign origin: it answers like a Mastodon timeline and keeps what it was sent."""
+
+    server: LoopbackServer
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+class CollectorHandler(QuietHandler):
+    def do_GET(self) -> None:
+        collector: Collector = self.owner.collector  # type: ignore[attr-defined]
+        collector.requests.append({"method": self.command, "path": self.path,
+                                   "headers": dict(self.headers),
+                                   "body": self.read_body().decode("utf-8", "replace")})  # fmt: skip
+        if self.path.endswith("feed.xml"):
+            self.send(200, FEED, "application/rss+xml")
+        else:
+            self.send(200, json.dumps([status(1)]).encode())
+
+    do_POST = do_GET
+
+
+class HostileHandler(QuietHandler):
+    """Behaviour by the first path segment; ``owner.foreign`` is the collector's URL."""
+
+    counter: ClassVar[int] = 5000
+
+    @property
+    def foreign(self) -> str:
+        return str(self.owner.foreign)  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        kind, _, rest = self.path.lstrip("/").partition("/")
+        self.read_body()
+        if kind.startswith("bomb-"):
+            self.bomb(kind.removeprefix("bomb-").split("+"))
+            return
+        getattr(self, "on_" + kind.replace("-", "_"))("/" + rest)
+
+    do_POST = do_GET
+
+    def on_foreign_link(self, rest: str) -> None:
+        if "verify_credentials" in rest:
+            self.send(200, b'{"id": "1", "acct": "lumio"}')
+            return
+        page = [status(n) for n in (302, 301)]  # a full page (page_size 2): a next page is due
+        link = f'<{self.foreign}/api/v1/timelines/tag/lumio?max_id=301>; rel="next"'
+        self.send(200, json.dumps(page).encode(), headers={"Link": link})
+
+    def on_redirect(self, rest: str) -> None:
+        self.send_response(307)
+        self.send_header("Location", f"{self.foreign}{rest}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _headers_dump(self) -> str:
+        return "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+
+    def on_echo(self, rest: str) -> None:
+        body = {"error": f"The access token is invalid. You sent:\n{self._headers_dump()}"}
+        self.send(401, json.dumps(body).encode())
+
+    def on_echo500(self, rest: str) -> None:
+        page = f"<html><title>Error: {self.headers.get('Authorization')}</title></html>"
+        self.send(500, page.encode(), "text/html")
+
+    def on_badtoken(self, rest: str) -> None:
+        self.send(400, b'{"error":"Invalid Bearer token"}')
+
+    def on_nosearch(self, rest: str) -> None:
+        path, _, query = rest.partition("?")
+        if path.startswith("/api/v2/search"):
+            self.send(200, b'{"accounts": [], "statuses": [], "hashtags": []}')
+        elif path.startswith("/api/v1/timelines/tag/"):
+            if "min_id=" in query:  # this server answers nothing for min_id
+                self.send(200, b"[]")
+                return
+            HostileHandler.counter += 1
+            newest = HostileHandler.counter
+            self.send(200, json.dumps([status(newest), status(newest - 1)]).encode())
+        elif path.startswith("/api/v2/instance"):
+            self.send(200, b'{"configuration": {"statuses": {"max_characters": 500}}}')
+        elif path.startswith("/api/v1/accounts/verify_credentials"):
+            self.send(200, b'{"id": "1", "acct": "lumio"}')
+        elif path.startswith("/api/v1/notifications"):
+            self.send(200, b"[]")
+        else:
+            self.send(404, b'{"error":"Record not found"}')
+
+    def bomb(self, codings: list[str]) -> None:
+        body = bomb(codings)
+        self.send(200, body, "application/rss+xml",
+                  headers={"Content-Encoding": ", ".join(codings)})  # fmt: skip
+
+
+class Hostile:
+    """A hostile server and its foreign collector, both on loopback."""
+
+    def __init__(self) -> None:
+        self.collector = Collector(LoopbackServer(CollectorHandler))
+        self.collector.server.collector = self.collector  # type: ignore[attr-defined]
+        self.server = LoopbackServer(HostileHandler)
+        self.server.foreign = self.collector.url  # type: ignore[attr-defined]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def __enter__(self) -> Hostile:
+        self.collector.server.__enter__()
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(None, None, None)
+        self.collector.server.__exit__(None, None, None)
