@@ -57,6 +57,10 @@ def run_doctor(
         layout = check_layout(report, config)
         check_workflow(report, config, config_path, db_path)
         check_secrets(report, config)
+        if config.room is not None:  # reachable, TLS, schema, grants, clock skew, the hub
+            from app.room.checks import check_room
+
+            check_room(report, config.room, db_path)
         if not getattr(args, "offline", False):
             check_sources(report, config)
         if not getattr(args, "headless", False):

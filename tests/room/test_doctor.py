@@ -1,0 +1,77 @@
+"""`doctor` looks at the room: reachable, TLS, schema version, grants, clock skew, the hub."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.room import cluster as pg
+from tests.room.conftest import RoomDb
+
+
+def doctor(config: Path, db: Path, env: dict[str, str]) -> list[str]:
+    done = subprocess.run([sys.executable, "-m", "app", "doctor", "--headless", "--offline",
+                           "--config", str(config), "--db", str(db)],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert "Traceback" not in done.stderr + done.stdout
+    return [line for line in done.stdout.splitlines() if "room" in line or "clock" in line]
+
+
+def test_doctor_reports_a_healthy_room(
+    room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str]
+) -> None:
+    lines = doctor(room_ready.write_config(tmp_path / "c.toml"), tmp_path / "c.db", room_env)
+    text = "\n".join(lines)
+    assert f"ok   room {room_ready.url} reachable as {pg.APP} (PostgreSQL 15." in text
+    assert "note room link without TLS (sslmode = disable)" in text
+    assert "ok   room schema version 1" in text
+    assert f"ok   room grants of {pg.APP}: least privilege" in text
+    assert (
+        "ok   clock skew with the room +0.0" in text or "ok   clock skew with the room -0.0" in text
+    )
+    assert "note room hub: no hub holds the lock" in text
+    assert not [line for line in lines if "FAIL" in line]
+
+
+def test_doctor_names_what_is_wrong_with_the_room(
+    room_db: RoomDb, tmp_path: Path, room_env: dict[str, str]
+) -> None:
+    config = room_db.write_config(tmp_path / "c.toml")
+    lines = doctor(config, tmp_path / "c.db", room_env)
+    assert any("FAIL room" in line and "no schema yet: run `watchfloor room init" in line
+               for line in lines), lines  # fmt: skip
+    # TLS demanded but the server has none: said, not a traceback
+    config.write_text(config.read_text().replace('sslmode = "disable"', 'sslmode = "require"'))
+    lines = doctor(config, tmp_path / "c.db", room_env)
+    assert any("FAIL room" in line and "cannot reach the room" in line and "SSL" in line
+               for line in lines), lines  # fmt: skip
+    # an owner that signs in as the application: more than least privilege
+    owner = room_db.config_text().replace(f"{pg.APP}@", f"{pg.OWNER}@")
+    config.write_text(owner)
+    from app.config import load_config
+    from app.room.connect import connect
+    from app.room.schema import migrate
+
+    loaded = load_config(config)
+    assert loaded.room is not None
+    with connect(loaded.room, purpose="test", password_env="WATCHFLOOR_TEST_ROOM_OWNER_PASSWORD"
+                 ) as conn:  # fmt: skip
+        migrate(conn)
+    env = {**room_env, "WATCHFLOOR_TEST_ROOM_PASSWORD": pg.OWNER_PASSWORD}
+    lines = doctor(config, tmp_path / "c.db", env)
+    assert any(f"FAIL room grants: {pg.OWNER} owns the room's tables" in line
+               and "could rewrite the audit trail" in line for line in lines), lines  # fmt: skip
+
+
+def test_doctor_fails_an_app_role_that_may_rewrite_the_audit_trail(
+    room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str]
+) -> None:
+    from tests.room import procs
+
+    with procs.owner(room_ready) as conn:
+        conn.execute(f"GRANT UPDATE ON audit TO {pg.APP}")
+    lines = doctor(room_ready.write_config(tmp_path / "c.toml"), tmp_path / "c.db", room_env)
+    (line,) = [line for line in lines if "room grants" in line]
+    assert line.startswith(f"  FAIL room grants of {pg.APP} are not least privilege: "
+                           "audit: may UPDATE (should not)")  # fmt: skip
