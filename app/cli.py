@@ -12,10 +12,12 @@ import contextlib
 import getpass
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app import __version__
 from app.config import Config, ConfigError, load_config
@@ -139,8 +141,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "run"
     from app.logs import setup_logging
+    try:
+        return _main(args, command)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # every command ends in one clear line, never a traceback
+        return _fail(exc, resolve_db(args.db), verbose=args.verbose)
+
+
+def _main(args: argparse.Namespace, command: str) -> int:
 
     try:
+    for option in ("config", "db"):
+        if getattr(args, option) is not None:
+            _path(getattr(args, option), f"--{option}")
+
         config, config_path = _config(args)
     except ConfigError as exc:
         print(f"watchfloor: config error in {exc}", file=sys.stderr)
@@ -157,10 +172,59 @@ def main(argv: Sequence[str] | None = None) -> int:
                   to_file=command not in {"export", "doctor", "users", "audit"})  # fmt: skip
     db_path = resolve_db(args.db)
     log.info("config %s, database %s", config_path, db_path)
-    try:
-        return _dispatch(command, args, config, config_path, db_path)
-    except KeyboardInterrupt:
-        return 130
+    return _dispatch(command, args, config, config_path, db_path)
+
+
+#: exit codes: 1 a problem found (the database, a file), 2 bad input (config, layout),
+#: 70 a bug (EX_SOFTWARE; the log file holds the traceback), 141 output closed early (SIGPIPE)
+EXIT_PROBLEM, EXIT_INPUT, EXIT_BUG, EXIT_PIPE = 1, 2, 70, 141
+
+
+def _fail(exc: Exception, db_path: Path, *, verbose: bool = False) -> int:
+    """Say what went wrong in one line (plus the list of a file's problems) and pick the code."""
+    import sqlite3
+
+    from app.layouts import LayoutError
+    from app.store.db import StoreError, describe_error
+
+    if isinstance(exc, BrokenPipeError):  # `watchfloor export | head`: the reader has enough
+        with contextlib.suppress(OSError):  # no more writes (nor a flush at exit) to the pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("watchfloor: output closed before the end (broken pipe)", file=sys.stderr)
+        return EXIT_PIPE
+    if isinstance(exc, UsageError):
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if isinstance(exc, LayoutError):
+        print(f"watchfloor: layout error in {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if isinstance(exc, StoreError | sqlite3.Error):
+        print(f"watchfloor: {describe_error(exc, db_path)}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"watchfloor: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if verbose:
+        log.error("internal error", exc_info=exc)
+    else:
+        _log_bug(exc)
+    print(f"watchfloor: internal error: {type(exc).__name__}: {_short(str(exc))} "
+          "(-v shows where)", file=sys.stderr)  # fmt: skip
+    return EXIT_BUG
+
+
+def _log_bug(exc: Exception) -> None:
+    """A bug's traceback goes to the log file only (stderr keeps its one line)."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, "internal error", (),
+                            (type(exc), exc, exc.__traceback__))  # fmt: skip
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _dispatch(command: str, args: argparse.Namespace, config: Config, config_path: Path,
@@ -185,10 +249,12 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
         )  # fmt: skip
     if command == "snapshot":
         from app.ui.snapshot import render_snapshot
+        from app.store.db import check_readable
 
-        paths = render_snapshot(
-            config, db_path, Path(args.out), layout=args.layout, scene=args.scene
-        )
+        out = _out_folder(args.out)
+        check_readable(db_path, thorough=True)  # a damaged file would render as blank tiles
+
+        paths = render_snapshot(config, db_path, out, layout=args.layout, scene=args.scene)
         for path in paths:
             print(path)
         return 0
@@ -224,7 +290,7 @@ def poll(config: Config, db_path: Path, *, once: bool, seconds: float | None,
         print(f"watchfloor: template error in {exc}", file=sys.stderr)
         return 2
 
-    async def go() -> None:
+    async def go() -> tuple[Poller, str | None]:
         writer = StoreWriter(db_path, config).start()
         poller = Poller(config, writer, workflow=workflow)
         loop = asyncio.get_running_loop()
@@ -235,19 +301,82 @@ def poll(config: Config, db_path: Path, *, once: bool, seconds: float | None,
             await poller.run(once=once, duration=seconds)
         finally:
             await asyncio.to_thread(writer.close)
+        return poller, writer.maintenance.damage if writer.maintenance else None
 
-    asyncio.run(go())
+    poller, damage = asyncio.run(go())
+    return poll_report(poller, once=once, damage=damage, db_path=db_path)
+
+
+def poll_report(poller: Any, *, once: bool, damage: str | None, db_path: Path) -> int:
+    """What each source stored, one line each, then the verdict: the exit code says it too.
+
+    Non-zero when the database is damaged, when every source failed, or (one round,
+    ``--once``) when any page could not be stored.
+    """
+    runners = list(poller.runners.values())
+    for r in runners:
+        line = f"{r.source.name}: {r.stored} new of {r.fetched} fetched"
+        if r.last_error or not r.pages:
+            line += f"; failed: {r.last_error or 'nothing fetched'}"
+        print(line)
+    fatal = poller.fatal or (f"the database {db_path} is damaged ({damage})" if damage else None)
+    if fatal:
+        print(f"watchfloor: polling stopped: {fatal}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if runners and not any(r.pages for r in runners):
+        print(f"watchfloor: every source failed ({len(runners)})", file=sys.stderr)
+        return EXIT_PROBLEM
+    failed = [r.source.name for r in runners if r.store_failures]
+    if once and failed:
+        print(f"watchfloor: storing failed for {', '.join(failed)}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if not runners:
+        print("no sources enabled: nothing polled")
     return 0
 
 
 def export(db_path: Path, what: str, fmt: str, out: str | None) -> int:
+class UsageError(Exception):
+    """A command-line value that cannot work (said in one line, exit 2)."""
+
+
+def _path(value: str, option: str) -> Path:
+    if not value.strip() or "\0" in value:
+        raise UsageError(f"{option} {value!r} is not a usable path")
+    return Path(value)
+
+
+def _out_folder(value: str) -> Path:
+    """``--out`` of snapshot: a folder we can write, made if missing."""
+    out = _path(value, "--out")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror or exc})") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: the folder is not writable")
+    return out
+
+
+def _out_file(value: str) -> Path:
+    """``--out`` of export: a file we can write (its folder must exist)."""
+    out = _path(value, "--out")
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; name a file")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: the folder {out.parent} does not exist")
+    return out
+
+
     from app import export as exporter
     from app.store.db import open_reader
 
-    conn = open_reader(db_path)
+    conn = open_reader(db_path, create=False)  # a mistyped --db is an error, not an empty file
     try:
         if out:
-            with Path(out).open("w", encoding="utf-8", newline="") as fh:
+            with _out_file(out).open("w", encoding="utf-8", newline="") as fh:
                 n = exporter.write(conn, what, fmt, fh)  # type: ignore[arg-type]
             print(f"{n} {what} written to {out}", file=sys.stderr)
         else:
@@ -317,7 +446,7 @@ def users_list(db_path: Path) -> int:
     from app.store.db import open_reader
     from app.workflow.users import list_users
 
-    conn = open_reader(db_path)
+    conn = open_reader(db_path, create=False)
     try:
         for user in list_users(conn):
             rights = [r for r, on in (("send without approval", user.send_unapproved),
@@ -329,19 +458,17 @@ def users_list(db_path: Path) -> int:
 
 
 def audit_verify(db_path: Path) -> int:
-    from app.store.db import open_reader
-    from app.workflow.audit import verify
+    from app.doctor import verify_audit
+    from app.store.db import check_readable, open_reader
 
-    conn = open_reader(db_path)
+    check_readable(db_path, thorough=True)  # a trail in a damaged file proves nothing
+    conn = open_reader(db_path, create=False)
     try:
-        result = verify(conn)
+        ok, line = verify_audit(conn, db_path)
     finally:
         conn.close()
-    if result.ok:
-        print(f"audit trail intact ({result.rows} rows)")
-        return 0
-    print(f"audit trail broken at row {result.first_bad_id}: {result.reason}", file=sys.stderr)
-    return 1
+    print(line, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -77,29 +77,73 @@ def run_doctor(
 
 
 def check_database(report: Report, db_path: Path) -> None:
-    from app.store.db import StoreError, open_writer
+    """Readable, intact, a schema this program knows, writable here; never creates or migrates."""
+    import sqlite3
 
+    from app.store.db import StoreError, describe_error, open_reader, writable
+    from app.store.schema import MIGRATIONS
+
+    if not db_path.exists() and not db_path.is_dir():
+        problem = writable(db_path)
+        if problem:
+            report.bad(f"database {db_path}: none yet, and it cannot be created: {problem}")
+        else:
+            report.note(f"database {db_path}: none yet; the first start creates it")
+        return
     try:
-        conn = open_writer(db_path)
+        conn = open_reader(db_path, create=False, upgrade=False)
     except StoreError as exc:
         report.bad(str(exc))
         return
     try:
-        (result,) = conn.execute("PRAGMA quick_check").fetchone()
+        (result,) = conn.execute("PRAGMA quick_check(1)").fetchone()
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         (count,) = conn.execute("SELECT count(*) FROM source_state").fetchone()
+    except sqlite3.Error as exc:
+        report.bad(describe_error(exc, db_path))
+        return
     finally:
         conn.close()
     if result != "ok":
-        report.bad(f"database {db_path}: integrity check says {result}")
+        result = " ".join(str(result).replace("*** in database main ***", "").split())
+        report.bad(f"the database {db_path} is damaged (integrity check: {result}): restore it "
+                   "from a backup, or move it aside and a new one is started")  # fmt: skip
+        return
+    problem = writable(db_path)
+    if problem:
+        report.bad(f"database {db_path}: readable, schema v{version}, but not writable here "
+                   f"({problem}): a poller here cannot store")  # fmt: skip
+    elif version < len(MIGRATIONS):
+        report.ok(f"database {db_path}: writable, schema v{version} (upgraded to "
+                  f"v{len(MIGRATIONS)} at the next start), {count} sources known")  # fmt: skip
     else:
         report.ok(f"database {db_path}: writable, schema v{version}, {count} sources known")
 
 
+def verify_audit(conn: Any, db_path: Path) -> tuple[bool, str]:
+    """The audit chain's verdict as one line; a missing or damaged table is a verdict too."""
+    import sqlite3
+
+    from app.store.db import describe_error
+    from app.workflow import audit
+
+    try:
+        verified = audit.verify(conn)
+    except sqlite3.Error as exc:
+        return False, f"audit trail unreadable: {describe_error(exc, db_path)}"
+    except (ValueError, TypeError) as exc:
+        return False, f"audit trail unreadable in {db_path}: a row or its head record is damaged ({exc})"
+    if verified.ok:
+        return True, f"audit trail intact ({verified.rows} rows)"
+    return False, f"audit trail broken at row {verified.first_bad_id}: {verified.reason}"
+
+
 def check_workflow(report: Report, config: Config, config_path: Path | None, db_path: Path) -> None:
     """Reply templates, console users and the audit trail's hash chain."""
-    from app.store.db import StoreError, open_reader
-    from app.workflow import audit
+    import sqlite3
+
+    from app.store.db import StoreError, describe_error, open_reader
+    from app.store.schema import MIGRATIONS
     from app.workflow.setup import templates_file
     from app.workflow.templates import TemplateError, load_templates
 
@@ -114,14 +158,23 @@ def check_workflow(report: Report, config: Config, config_path: Path | None, db_
         report.ok(f"templates {path}: {len(templates)} ({crisis} for a crisis)")
         if not crisis:
             report.note("no crisis templates: during a crisis only approved free text can be sent")
+    if not db_path.exists():
+        report.note("no console users yet: the first console start asks for an administrator")
+        return
     try:
-        conn = open_reader(db_path)
+        conn = open_reader(db_path, create=False, upgrade=False)
     except StoreError:
         return  # the database check has said why
     try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
+            report.note("console users and the audit trail are checked once the schema is upgraded")
+            return
         roles = dict(conn.execute("SELECT role, count(*) FROM users WHERE disabled = 0 GROUP BY role"))
         spokespeople = conn.execute("SELECT count(*) FROM users WHERE spokesperson = 1").fetchone()[0]
-        verified = audit.verify(conn)
+        audit_ok, audit_line = verify_audit(conn, db_path)
+    except sqlite3.Error as exc:
+        report.bad(f"console users unreadable: {describe_error(exc, db_path)}")
+        return
     finally:
         conn.close()
     if not roles:
@@ -131,10 +184,10 @@ def check_workflow(report: Report, config: Config, config_path: Path | None, db_
         if not spokespeople:
             report.note("no spokesperson: during a crisis nobody can approve free text "
                         "(watchfloor users add NAME --role approver --spokesperson)")  # fmt: skip
-    if verified.ok:
-        report.ok(f"audit trail: {verified.rows} rows, hash chain intact")
+    if audit_ok:
+        report.ok(audit_line)
     else:
-        report.bad(f"audit trail broken at row {verified.first_bad_id}: {verified.reason}")
+        report.bad(audit_line)
 
 
 def check_layout(report: Report, config: Config) -> Any:

@@ -39,6 +39,18 @@ class RedactSecrets(logging.Filter):
         return mask(text)
 
 
+class OneLine(logging.Formatter):
+    """stderr shows one line a record; the traceback stays in the log file (or ``-v``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
 def setup_logging(*, verbose: bool = False, secret_names: Iterable[str] = (), log_dir: Path | None = None,
                   to_file: bool = True) -> Path | None:  # fmt: skip
     """Configure the root logger; return the log file's path (None if files are off)."""
@@ -51,7 +63,7 @@ def setup_logging(*, verbose: bool = False, secret_names: Iterable[str] = (), lo
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     stderr = logging.StreamHandler()
     stderr.setLevel(level if verbose else logging.WARNING)
-    stderr.setFormatter(fmt)
+    stderr.setFormatter(fmt if verbose else OneLine(fmt._fmt))
     stderr.addFilter(redact)
     root.addHandler(stderr)
     path = None

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from app.config import Config
 from app.model import Mention
 from app.sources.base import AuthError, Cursor, RateLimited, Source, SourceContext, SourceError
 from app.sources.registry import build_source
-from app.store.db import open_reader
+from app.store.db import StoreError, describe_error, is_damage, open_reader
 from app.store.ingest import load_cursors
 from app.store.writer import IngestBatch, StoreWriter
 from app.workflow.outbox import Outbox
@@ -78,7 +79,11 @@ class _Runner:
     cursor: Cursor
     failures: int = 0
     pages: int = 0
+    fetched: int = 0
     stored: int = 0
+    #: pages fetched whose storing failed (``poll --once`` exits non-zero on any)
+    store_failures: int = 0
+    last_error: str | None = None
     paused: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -109,6 +114,8 @@ class Poller:
         self.runners: dict[str, _Runner] = {}
         self.workflow = workflow
         self.fetch = fetch
+        #: why polling stopped by itself (a damaged database: no retry can store anything)
+        self.fatal: str | None = None
 
     async def run(self, *, once: bool = False, duration: float | None = None) -> None:
         """Poll until :meth:`stop`, for ``duration`` seconds, or one round (``once``)."""
@@ -230,6 +237,7 @@ class Poller:
             runner.failures += 1
             runner.paused = True
             reason = f"paused: {exc.reason} — fix the credentials and restart"
+            runner.last_error = reason
             log.error("%s: %s", source.name, reason)
             await self._status(source, "paused", reason, runner.failures, None)
             return 3600.0
@@ -240,6 +248,7 @@ class Poller:
             reason = describe(exc)
             if isinstance(exc, RateLimited):
                 reason = f"rate limited: {reason}"
+            runner.last_error = reason
             if not isinstance(exc, SourceError | httpx.HTTPError | TimeoutError):
                 log.exception("%s: unexpected failure", source.name)
             else:
@@ -249,6 +258,7 @@ class Poller:
         delay = 0.0 if result.more else (
             result.next_in_s if result.next_in_s is not None else interval * random.uniform(0.9, 1.1)
         )  # fmt: skip
+        runner.fetched += len(result.mentions)
         batch = IngestBatch(
             source=source.name, source_type=source.type, mentions=result.mentions,
             cursor=result.cursor, next_poll=time.time() + delay,
@@ -257,13 +267,21 @@ class Poller:
             report = await asyncio.wrap_future(self.writer.submit(batch))
         except Exception as exc:
             runner.failures += 1
+            runner.store_failures += 1
             delay = backoff_delay(runner.failures, interval)
-            log.error("%s: storing failed: %s", source.name, exc)
-            await self._status(source, "backoff", f"storing failed: {exc}", runner.failures,
+            known = isinstance(exc, sqlite3.Error | StoreError)
+            why = describe_error(exc, self.writer.db_path) if known else str(exc)
+            runner.last_error = f"storing failed: {why}"
+            log.error("%s: storing failed: %s", source.name, why)
+            if is_damage(exc):  # every later page would fail the same way: stop, say why
+                self.fatal = why
+                self._stop.set()
+            await self._status(source, "backoff", f"storing failed: {why}", runner.failures,
                                time.time() + delay)  # fmt: skip
             return delay
         runner.cursor = result.cursor
         runner.failures = 0
+        runner.last_error = None
         runner.pages += 1
         runner.stored += report.stored
         log.debug(

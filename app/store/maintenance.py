@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from app.analysis.spikes import Finding, negative_surge, volume_spike
 from app.analysis.trending import TERM_BUCKET_S, TermCounter, Trend, rising_terms
 from app.config import Config
-from app.store.db import transaction
+from app.store.db import is_damage, transaction
 from app.store.schema import ALL
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Maintenance:
             _Task(60, self.refresh_trending),
             _Task(600, self.prune),
         ]
+        #: set when a task found the database damaged (``poll`` reports it and fails)
+        self.damage: str | None = None
 
     def run_due(
         self, conn: sqlite3.Connection, now: float | None = None, *, force: bool = False
@@ -72,8 +74,12 @@ class Maintenance:
                         if self.on_commit is not None:  # the change log, in the same commit
                             self.on_commit(conn, got)
                     changed |= got
-                except sqlite3.Error:
-                    log.exception("maintenance task %s failed", task.run.__name__)
+                except sqlite3.Error as exc:
+                    if is_damage(exc):  # the file is damaged: say so, a traceback adds nothing
+                        self.damage = str(exc)
+                        log.error("maintenance task %s failed: %s", task.run.__name__, exc)
+                    else:
+                        log.exception("maintenance task %s failed", task.run.__name__)
         return changed
 
     # -- term counts and trending -------------------------------------------------
