@@ -55,7 +55,7 @@ from app.store.db import data_version, open_reader
 from app.store.writer import Change, StoreWriter
 from app.ui.console_model import SORT_KEYS, QueueModel, Reader
 from app.workflow import queries
-from app.workflow.limits import reply_length, reply_limit
+from app.workflow.limits import build_reply_sources, reply_room
 from app.workflow.queries import Detail, QueueFilter
 from app.workflow.roles import Permission, grants
 from app.workflow.service import QueueWorkflow
@@ -287,6 +287,13 @@ class ConsoleWindow(QMainWindow):
                 log.error("%s", self.template_error)
                 workflow = QueueWorkflow(rules_from_config(config, {}))
         self.workflow = workflow
+        #: the configured sources, to count a reply as its network does (never fetched from)
+        self.sources = workflow.sources if workflow.sources is not None else build_reply_sources(config.sources)
+        self._can_handle = False
+        #: the alert and the pending reply selected, by id (re-reads keep them, or drop them)
+        self.alert_selected: int | None = None
+        self.pending_selected: int | None = None
+        self._filling = False
         self.user: User | None = None
         self.filter = QueueFilter()
         self.current: str | None = None
@@ -479,6 +486,9 @@ class ConsoleWindow(QMainWindow):
         lay.addLayout(trow)
         self.template_preview = _label("", role="muted")
         lay.addWidget(self.template_preview)
+        self.reply_why = _label("", role="error")
+        self.reply_why.hide()
+        lay.addWidget(self.reply_why)
         self.reply = QPlainTextEdit()
         self.reply.setPlaceholderText("Free text: an approver signs it off before it goes out  (R)")
         self.reply.setMaximumHeight(120)
@@ -518,6 +528,7 @@ class ConsoleWindow(QMainWindow):
         lay.addWidget(_label("Free-text replies waiting for a second person's sign-off", role="muted"))
         self.approvals = QListWidget()
         self.approvals.setWordWrap(True)
+        self.approvals.currentRowChanged.connect(self._pending_picked)
         lay.addWidget(self.approvals, 1)
         row = QHBoxLayout()
         self.approve_button = QPushButton("Approve (A)")
@@ -537,6 +548,7 @@ class ConsoleWindow(QMainWindow):
         lay.addWidget(_label("Active alerts", role="section"))
         self.alert_list = QListWidget()
         self.alert_list.setWordWrap(True)
+        self.alert_list.currentRowChanged.connect(self._alert_picked)
         lay.addWidget(self.alert_list, 1)
         row = QHBoxLayout()
         self.ack_button = QPushButton("Acknowledge")
@@ -620,7 +632,7 @@ class ConsoleWindow(QMainWindow):
     def sign_in(self, user: User) -> None:
         self.user = user
         self.stack.setCurrentWidget(self.work)
-        can_handle = grants(user.role, Permission.HANDLE)
+        can_handle = self._can_handle = grants(user.role, Permission.HANDLE)
         can_approve = grants(user.role, Permission.APPROVE)
         for b in (self.claim_button, self.release_button, self.dismiss_button, self.escalate_button,
                   self.template_button, self.save_button, self.submit_button, self.retry_button,
@@ -758,16 +770,29 @@ class ConsoleWindow(QMainWindow):
         elif self.loads == 1 and snap.rows:
             self.table.selectRow(0)  # the most urgent item, ready to read
         self.pending = snap.pending
+        self._filling = True
         self.approvals.clear()
         for p in snap.pending:
             self.approvals.addItem(
                 f"{p.author} → {p.post_author} ({p.network}), {age(time.time() - p.ts)} ago\n"
                 f"  reply: {' '.join(p.text.split())}\n  to: {' '.join(p.post_text.split())[:200]}")
+        ids = [p.reply_id for p in snap.pending]
+        if self.pending_selected in ids:
+            self.approvals.setCurrentRow(ids.index(self.pending_selected))
+        else:
+            self.pending_selected = None
+        self._filling = False
         self.tabs.setTabText(1, f"Approvals ({len(snap.pending)})" if snap.pending else "Approvals")
         self.alert_ids = [a[0] for a in snap.alerts]
+        self._filling = True
         self.alert_list.clear()
         for _, ts, text in snap.alerts:
             self.alert_list.addItem(f"{_clock(ts)}  {text}")
+        if self.alert_selected in self.alert_ids:
+            self.alert_list.setCurrentRow(self.alert_ids.index(self.alert_selected))
+        else:
+            self.alert_selected = None  # acknowledged meanwhile: nothing is selected now
+        self._filling = False
         self.tabs.setTabText(2, f"Alerts ({len(snap.alerts)}) && crisis" if snap.alerts else "Alerts && crisis")
         self._show_crisis(snap)
         self._notify(snap)
@@ -961,6 +986,13 @@ class ConsoleWindow(QMainWindow):
         for _, line in sorted(events):
             self.history.addItem(line)
         self.retry_button.setVisible(d.state == "failed")
+        room = reply_room(self.sources, m["source"], m["network"], m["reply_ref"], "")
+        for button in (self.template_button, self.save_button, self.submit_button, self.send_button):
+            button.setEnabled(self._can_handle and room.possible)
+        self.template_box.setEnabled(room.possible)
+        self.reply.setEnabled(room.possible)
+        self.reply_why.setText("" if room.possible else room.why[0].upper() + room.why[1:] + ".")
+        self.reply_why.setVisible(not room.possible)
         self._count()
 
     def _show_thread(self, mention_id: str) -> None:
@@ -1011,14 +1043,17 @@ class ConsoleWindow(QMainWindow):
         self.template_preview.setText(f"“{text}”")
 
     def _count(self) -> None:
-        network = self.detail.mention["network"] if self.detail else ""
-        limit = reply_limit(network)
-        n = reply_length(network, self.reply.toPlainText())
-        if limit is None:
-            self.counter.setText(f"{network}: replies are not possible here" if network else "")
+        """The reply's length as its source counts it (links as 23 on Mastodon), and its limit."""
+        if self.detail is None:
+            self.counter.setText("")
             return
-        self.counter.setText(f"{n} / {limit}")
-        self.counter.setProperty("role", "error" if n > limit else "muted")
+        m = self.detail.mention
+        room = reply_room(self.sources, m["source"], m["network"], m["reply_ref"], self.reply.toPlainText())
+        if not room.possible:
+            self.counter.setText("no replies here")
+            return
+        self.counter.setText(f"{room.length} / {room.limit}" if room.limit else f"{room.length}")
+        self.counter.setProperty("role", "error" if room.too_long else "muted")
         self.counter.style().polish(self.counter)
 
     # -- actions ----------------------------------------------------------------------------
@@ -1177,11 +1212,17 @@ class ConsoleWindow(QMainWindow):
         user = self.user.name
         return self._act(f"Walls: {command}", lambda c: self.workflow.wall(c, user, command, args, target=target))
 
+    def _pending_picked(self, row: int) -> None:
+        if not self._filling:
+            self.pending_selected = self.pending[row].reply_id if 0 <= row < len(self.pending) else None
+
+    def _alert_picked(self, row: int) -> None:
+        if not self._filling:
+            self.alert_selected = self.alert_ids[row] if 0 <= row < len(self.alert_ids) else None
+
     def _pending_selected(self) -> queries.Pending | None:
-        row = self.approvals.currentRow()
-        if 0 <= row < len(self.pending):
-            return self.pending[row]
-        return self.pending[0] if len(self.pending) == 1 else None
+        """The reply picked in the list, found by id (never "the first one")."""
+        return next((p for p in self.pending if p.reply_id == self.pending_selected), None)
 
     def approve(self, reply_id: int | None = None) -> Future[Any] | None:
         if self.user is None:
@@ -1201,6 +1242,7 @@ class ConsoleWindow(QMainWindow):
         if reply_id is None:
             p = self._pending_selected()
             if p is None:
+                self.statusBar().showMessage("Select a reply to send back", 4000)
                 return None
             reply_id = p.reply_id
         reason = reason if reason is not None else self._ask("Send back", "What should change?")
@@ -1210,10 +1252,11 @@ class ConsoleWindow(QMainWindow):
         return self._act("Send back", lambda c: self.workflow.reject(c, user, rid, reason))
 
     def _alert_selected(self) -> int | None:
-        row = self.alert_list.currentRow()
-        if 0 <= row < len(self.alert_ids):
-            return self.alert_ids[row]
-        return self.alert_ids[0] if self.alert_ids else None
+        """The alert picked in the list, by id; None when nothing is (never "the first one")."""
+        if self.alert_selected not in self.alert_ids:
+            self.statusBar().showMessage("Select an alert first", 4000)
+            return None
+        return self.alert_selected
 
     def acknowledge(self, alert_id: int | None = None) -> Future[Any] | None:
         alert_id = alert_id or self._alert_selected()

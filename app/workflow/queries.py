@@ -148,7 +148,7 @@ class Detail:
 
 _MENTION_COLS = ("id", "network", "source", "url", "author", "author_name", "author_followers",
                  "title", "text", "ts", "content_warning", "sensitive", "sentiment", "topics",
-                 "engagement", "in_reply_to", "priority")  # fmt: skip
+                 "engagement", "in_reply_to", "priority", "reply_ref")  # fmt: skip
 
 
 def _mention(conn: sqlite3.Connection, where: str, value: str) -> dict[str, Any] | None:
@@ -158,7 +158,17 @@ def _mention(conn: sqlite3.Connection, where: str, value: str) -> dict[str, Any]
         return None
     out = dict(zip(_MENTION_COLS, row, strict=True))
     out["topics"] = json.loads(out["topics"])
+    out["reply_ref"] = json_object(out["reply_ref"])
     return out
+
+
+def json_object(text: str | None) -> dict[str, Any]:
+    """A JSON object column (a reply handle); anything else reads as empty."""
+    try:
+        value = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def item_detail(conn: sqlite3.Connection, mention_id: str) -> Detail | None:

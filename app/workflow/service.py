@@ -13,11 +13,15 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app import wallcontrol
+from app.sources.base import Source
 from app.workflow import audit
+from app.workflow.limits import ReplyRoom, reply_room
+from app.workflow.queries import json_object
 from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, TRANSITIONS, Action, WorkflowError, check
 from app.workflow.templates import Template, placeholder_values
@@ -54,6 +58,7 @@ class Item:
     author_name: str
     topics: list[str]
     crisis_id: int | None
+    reply_ref: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +74,11 @@ class OutboxItem:
 
 
 class QueueWorkflow:
-    def __init__(self, rules: Rules | None = None) -> None:
+    def __init__(self, rules: Rules | None = None, sources: Mapping[str, Source] | None = None) -> None:
         self.rules = rules or Rules()
+        #: the configured sources, to count a reply as its network does and to refuse
+        #: replies where the network takes none (None: no such checks, as in bare tests)
+        self.sources = sources
 
     # -- reading ---------------------------------------------------------------------
 
@@ -78,14 +86,14 @@ class QueueWorkflow:
         row = conn.execute(
             "SELECT q.mention_id, q.state, q.priority, q.assignee, q.claim_expires,"
             " coalesce(m.network, ''), coalesce(m.source, ''), coalesce(m.author, ''),"
-            " coalesce(m.author_name, ''), coalesce(m.topics, '[]'), q.crisis_id"
+            " coalesce(m.author_name, ''), coalesce(m.topics, '[]'), q.crisis_id, m.reply_ref"
             " FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id WHERE q.mention_id = ?",
             (mention_id,),
         ).fetchone()
         if row is None:
             raise WorkflowError(f"no queue item {mention_id}")
         return Item(row[0], row[1], int(row[2]), row[3], row[4], row[5], row[6], row[7], row[8],
-                    json.loads(row[9]), row[10])  # fmt: skip
+                    json.loads(row[9]), row[10], json_object(row[11]))  # fmt: skip
 
     def user(self, conn: sqlite3.Connection, name: str) -> User:
         user = get_user(conn, name)
@@ -256,11 +264,21 @@ class QueueWorkflow:
         ).fetchone()
         return (int(row[0]), str(row[1]), str(row[2])) if row else None
 
+    def reply_room(self, item: Item, text: str) -> ReplyRoom | None:
+        """Can ``item`` be answered, and how long is ``text`` as its network counts it."""
+        if self.sources is None:
+            return None
+        return reply_room(self.sources, item.source, item.network, item.reply_ref, text)
+
     def _write_reply(self, conn: sqlite3.Connection, user: User, mention_id: str, text: str,
                      state: str, *, template: Template | None = None) -> int:  # fmt: skip
         text = text.strip()
         if not text:
             raise WorkflowError("the reply is empty")
+        room = self.reply_room(self.item(conn, mention_id), text)
+        problem = room.problem() if room is not None else None
+        if problem:
+            raise WorkflowError(problem)
         now = time.time()
         current = self._current_reply(conn, mention_id)
         if current is not None and template is None:
@@ -459,11 +477,7 @@ class QueueWorkflow:
                 _, item, target = self._step(conn, SYSTEM, mid, "send")
                 self._move(conn, SYSTEM, item, target, "send",
                                detail={"reply": rid, "attempt": attempts + 1}, now=now)  # fmt: skip
-            try:
-                reply_ref = json.loads(ref) if ref else {}
-            except json.JSONDecodeError:
-                reply_ref = {}
-            out.append(OutboxItem(rid, mid, source, network, text, key, reply_ref, attempts + 1))
+            out.append(OutboxItem(rid, mid, source, network, text, key, json_object(ref), attempts + 1))
         return out
 
     def mark_sent(self, conn: sqlite3.Connection, reply_id: int, native_id: str, url: str = "") -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from app.config import Config
 from app.resources import templates_path
+from app.workflow.limits import build_reply_sources
 from app.workflow.service import QueueWorkflow, Rules
 from app.workflow.templates import Template, load_templates
 
@@ -32,4 +33,5 @@ def rules_from_config(config: Config, templates: dict[str, Template]) -> Rules:
 
 def build_workflow(config: Config, config_dir: Path | None = None) -> QueueWorkflow:
     """Raises :class:`~app.workflow.templates.TemplateError` naming the file and key."""
-    return QueueWorkflow(rules_from_config(config, load_templates(templates_file(config, config_dir))))
+    return QueueWorkflow(rules_from_config(config, load_templates(templates_file(config, config_dir))),
+                         build_reply_sources(config.sources))

@@ -88,7 +88,8 @@ def check(action: Action, state: str, *, granted: bool, is_assignee: bool, is_ad
     """The state after ``action``, or :class:`WorkflowError` saying why it may not happen."""
     t = TRANSITIONS[action]
     if state not in t.sources:
-        raise WorkflowError(f"cannot {action} an item that is {state.replace('_', ' ')}")
+        hint = ": claim it first" if state == "new" and action in {"draft", "submit", "reply"} else ""
+        raise WorkflowError(f"cannot {action} an item that is {state.replace('_', ' ')}{hint}")
     if t.permission is not None and not granted:
         raise WorkflowError(f"your role may not {action} items")
     if t.assignee_only and not (is_assignee or is_admin):

@@ -168,6 +168,7 @@ def test_free_text_is_approved_by_a_second_person_then_sent(qtbot: QtBot, config
     qtbot.waitUntil(lambda: len(ada.pending) == 1, timeout=WAIT)
     assert "Approvals (1)" in ada.tabs.tabText(1)
     assert not olga.approve_button.isEnabled()
+    ada.approvals.setCurrentRow(0)
     done(qtbot, ada.approve())
     shown(qtbot, olga, mid, "approved")
     send_outbox(config, writer)
