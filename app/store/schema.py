@@ -198,8 +198,9 @@ from app.store.schema_workflow import (  # noqa: E402 - the queue workflow's tab
     WORKFLOW_SIGNIN_AUDIT_MAC,
     WORKFLOW_V2,
 )
+from app.stories.schema import STORIES_V  # noqa: E402 - stories (app/stories)
 
-MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC, CHANGES_V]
+MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC, CHANGES_V, STORIES_V]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

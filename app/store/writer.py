@@ -30,6 +30,7 @@ from app.store import tables as T
 from app.store.changelog import Change as Change
 from app.store.db import open_writer, transaction
 from app.store.maintenance import Maintenance
+from app.stories.detector import StoryDetector
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ class StoreWriter:
             Maintenance(config, self.terms, self.analyzer.excluded_terms) if maintenance else None
         )
         self.max_batch = max_batch
+        #: stories (app.stories), grouped in each ingest transaction; None turns them off
+        self.stories: StoryDetector | None = StoryDetector()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=1000)
         self._listeners: list[Callable[[Change], object]] = []
         self._thread: threading.Thread | None = None
@@ -281,6 +284,8 @@ class StoreWriter:
                 still_new = {m.id for m in ingest.unique_new(conn, everything)}
                 stored = [m for m in everything if m.id in still_new]
                 topics = ingest.insert_mentions(conn, stored, now)
+                if stored and self.stories is not None:
+                    self.stories.add(conn, stored)
                 tables = {T.SOURCE_STATE}
                 if stored:
                     tables |= {T.MENTIONS, T.ROLLUPS, T.MENTION_TOPICS}

@@ -1,0 +1,401 @@
+"""Incremental story detection: each new public post joins the story of the recent posts it
+repeats or paraphrases, in the same transaction that stores it.
+
+Why MinHash LSH, and why rensa: the Jaccard similarity of two posts' shingles
+(:mod:`app.stories.features`) is estimated from 96 hash minima, and an LSH index of 32
+bands of 3 finds the recent posts likely above the threshold in a few dictionary look-ups,
+so the cost of one post does not grow with the number stored. rensa (Rust) does the
+hashing and the index at about 7 µs a post; datasketch's pure-Python MinHash took about
+330 µs, too slow for the ingest rate (``bench/stories.py`` measures it).
+
+Bounds: the index holds at most ``max_slots`` recent posts and none older than
+``expire_s``; a post that is a near-exact copy of one indexed joins without being indexed
+itself; at most ``max_candidates`` candidates are verified per post. At start the index is
+rebuilt from the newest stored mentions, so a restart neither forgets nor duplicates.
+
+Grouping is single-link: a post joins the story of its most similar indexed post when
+their estimated Jaccard reaches ``threshold``; when it matches posts of two stories at
+``merge_threshold`` or more, the smaller story merges into the larger. A story goes quiet
+when nobody repeats it and expires (leaves the index) after ``expire_s``.
+
+Private posts (direct messages, followers-only) are never grouped: a story is content for
+a wall, and a private post never is.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rensa import RMinHash, RMinHashLSH
+
+from app.analysis.tokens import Doc, trend_terms
+from app.model import Mention
+from app.store.schema import ALL
+from app.stories.features import Shingler
+
+NUM_PERM = 96
+BANDS = 32
+SEED = 1729
+#: how many of a story's authors with most reach are kept
+TOP_AUTHORS = 5
+#: a label is at most this long (the wall cuts it anyway; the mention keeps the whole text)
+LABEL_MAX = 280
+
+
+@dataclass(frozen=True, slots=True)
+class StoryParams:
+    """How alike two posts must be, and how much the detector keeps in memory."""
+
+    threshold: float = 0.4
+    merge_threshold: float = 0.55
+    #: at or above this a post is a copy: it joins without being indexed itself
+    copy_threshold: float = 0.9
+    max_slots: int = 50_000
+    max_candidates: int = 24
+    expire_s: float = 24 * 3600.0
+
+
+@dataclass(slots=True)
+class _Slot:
+    """An indexed post: enough to start a story with it later, without reading it back."""
+
+    key: int
+    mention_id: str
+    ts: float
+    minhash: RMinHash
+    text: str
+    network: str
+    author: str
+    followers: int
+    topics: tuple[str, ...]
+    label: str
+    story: int | None = None
+    hits: int = 0
+
+
+@dataclass(slots=True)
+class Story:
+    """A story's figures, kept in memory while it may still grow."""
+
+    id: int
+    label: str
+    label_mention: str
+    first_ts: float
+    last_ts: float
+    size: int = 0
+    sentiment: dict[str, int] = field(default_factory=dict)
+    networks: dict[str, int] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+    #: author → (followers, network); only the ones with most reach are kept
+    authors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    label_hits: int = -1
+
+    def add(self, ts: float, label: str, network: str, author: str, followers: int,
+            topics: Sequence[str]) -> None:  # fmt: skip
+        self.size += 1
+        self.first_ts = min(self.first_ts, ts)
+        self.last_ts = max(self.last_ts, ts)
+        self.sentiment[label] = self.sentiment.get(label, 0) + 1
+        self.networks[network] = self.networks.get(network, 0) + 1
+        for topic in topics:
+            self.topics[topic] = self.topics.get(topic, 0) + 1
+        if author:
+            self._author(author, followers, network)
+
+    def _author(self, author: str, followers: int, network: str) -> None:
+        known = self.authors.get(author)
+        if known is None or known[0] < followers:
+            self.authors[author] = (followers, network)
+            if len(self.authors) > TOP_AUTHORS:
+                del self.authors[min(self.authors, key=lambda a: self.authors[a][0])]
+
+    def absorb(self, other: Story) -> None:
+        self.size += other.size
+        self.first_ts = min(self.first_ts, other.first_ts)
+        self.last_ts = max(self.last_ts, other.last_ts)
+        for mine, theirs in ((self.sentiment, other.sentiment), (self.networks, other.networks),
+                             (self.topics, other.topics)):  # fmt: skip
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+        for author, (followers, network) in other.authors.items():
+            self._author(author, followers, network)
+        if other.label_hits > self.label_hits:
+            self.label, self.label_mention, self.label_hits = (
+                other.label, other.label_mention, other.label_hits)  # fmt: skip
+
+    def row(self) -> tuple[object, ...]:
+        s = self.sentiment
+        authors = sorted(self.authors.items(), key=lambda a: -a[1][0])
+        return (
+            self.id, self.label, self.label_mention, self.size, self.first_ts, self.last_ts,
+            s.get("positive", 0), s.get("neutral", 0), s.get("negative", 0),
+            s.get("unscored", 0), json.dumps(self.networks), json.dumps(self.topics),
+            json.dumps([[a, net, f] for a, (f, net) in authors], ensure_ascii=False),
+        )  # fmt: skip
+
+    @classmethod
+    def from_row(cls, r: sqlite3.Row) -> Story:
+        story = cls(r["id"], r["label"], r["label_mention"], r["first_ts"], r["last_ts"],
+                    size=r["size"])  # fmt: skip
+        story.sentiment = {"positive": r["pos"], "neutral": r["neu"], "negative": r["neg"],
+                           "unscored": r["unscored"]}  # fmt: skip
+        story.networks = json.loads(r["networks"])
+        story.topics = json.loads(r["topics"])
+        story.authors = {a: (int(f or 0), net) for a, net, f in json.loads(r["authors"])}
+        return story
+
+
+_UPSERT_STORY = """
+INSERT INTO stories (id, label, label_mention, size, first_ts, last_ts, pos, neu, neg,
+    unscored, networks, topics, authors)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET label = excluded.label, label_mention = excluded.label_mention,
+    size = excluded.size, first_ts = excluded.first_ts, last_ts = excluded.last_ts,
+    pos = excluded.pos, neu = excluded.neu, neg = excluded.neg, unscored = excluded.unscored,
+    networks = excluded.networks, topics = excluded.topics, authors = excluded.authors
+"""
+
+_UPSERT_ROLLUP = """
+INSERT INTO story_rollups (topic, bucket, story_id, n) VALUES (?, ?, ?, ?)
+ON CONFLICT (topic, bucket, story_id) DO UPDATE SET n = n + excluded.n
+"""
+
+
+class StoryDetector:
+    """The in-memory index of recent posts and the stories they form (writer thread only)."""
+
+    def __init__(self, params: StoryParams | None = None) -> None:
+        self.params = params or StoryParams()
+        self._shingler = Shingler()
+        self._lsh = RMinHashLSH(threshold=self.params.threshold, num_perm=NUM_PERM,
+                                num_bands=BANDS)  # fmt: skip
+        self._slots: dict[int, _Slot] = {}
+        self._order: deque[int] = deque()
+        self._stories: dict[int, Story] = {}
+        #: merged story → the story it joined (followed until a live one)
+        self._merged: dict[int, int] = {}
+        self._next_key = 0
+        self._next_story = 1
+        self._loaded = False
+
+    # -- ingest ----------------------------------------------------------------------
+
+    def add(self, conn: sqlite3.Connection, mentions: Sequence[Mention]) -> set[int]:
+        """Group freshly stored mentions into stories, inside the caller's transaction.
+
+        Returns the ids of the stories that changed.
+        """
+        if not self._loaded:  # this batch is stored already: it is not history
+            self.rebuild(conn, skip={m.id for m in mentions})
+        members: list[tuple[str, int, float]] = []
+        rollups: dict[tuple[str, int, int], int] = {}
+        touched: set[int] = set()
+        moved: list[tuple[int, int]] = []
+        newest = 0.0
+        for m in mentions:
+            if m.private:
+                continue
+            newest = max(newest, m.ts)
+            terms = m.terms or trend_terms(
+                Doc.from_text(f"{m.title}\n{m.text}" if m.title else m.text)
+            )
+            slot = self._slot(m.id, m.ts, terms, m.text, m.network, m.author,
+                              m.author_followers or 0, tuple(m.topics), m.sentiment_label)  # fmt: skip
+            if slot is None:
+                continue
+            self._place(slot, members, rollups, touched, moved)
+        if newest:
+            self._expire(newest)
+        self._write(conn, members, rollups, touched, moved)
+        return touched
+
+    def _slot(self, mention_id: str, ts: float, terms: Sequence[str], text: str, network: str,
+              author: str, followers: int, topics: tuple[str, ...], label: str) -> _Slot | None:  # fmt: skip
+        shingles = self._shingler.shingles(terms)
+        if not shingles:
+            return None
+        mh = RMinHash(num_perm=NUM_PERM, seed=SEED)
+        mh.update(shingles)
+        key = self._next_key
+        self._next_key += 1
+        return _Slot(key, mention_id, ts, mh, text[:LABEL_MAX], network, author, followers,
+                     topics, label)  # fmt: skip
+
+    def _root(self, story: int) -> int:
+        while story in self._merged:
+            story = self._merged[story]
+        return story
+
+    def _place(self, slot: _Slot, members: list[tuple[str, int, float]],
+               rollups: dict[tuple[str, int, int], int], touched: set[int],
+               moved: list[tuple[int, int]]) -> None:  # fmt: skip
+        """Join the story of the most similar indexed post (or start one with it)."""
+        p = self.params
+        matches: list[tuple[float, _Slot]] = []
+        for key in self._lsh.query(slot.minhash)[: p.max_candidates]:
+            other = self._slots.get(key)
+            if other is None or other.ts < slot.ts - p.expire_s:  # expired, not dropped yet
+                continue
+            j = slot.minhash.jaccard(other.minhash)
+            if j >= p.threshold:
+                matches.append((j, other))
+        if not matches:
+            self._index(slot)
+            return
+        matches.sort(key=lambda x: -x[0])
+        best_j, best = matches[0]
+        # the story to join: the largest among the matches (a story beats a lone post)
+        stories = {self._root(o.story) for _, o in matches if o.story is not None}
+        if stories:
+            target = max(stories, key=lambda s: self._stories[s].size)
+        else:
+            target = self._start(best, members, rollups)
+        for j, other in matches:
+            other.hits += 1
+            if other.story is None and j >= p.threshold:
+                self._join(other, target, members, rollups)
+            elif other.story is not None and j >= p.merge_threshold:
+                root = self._root(other.story)
+                if root != target:
+                    target = self._merge(root, target, moved, touched)
+            story = self._stories[target]
+            if other.hits > story.label_hits and self._root(other.story or target) == target:
+                story.label, story.label_mention, story.label_hits = (
+                    other.text, other.mention_id, other.hits)  # fmt: skip
+        self._join(slot, target, members, rollups)
+        touched.add(target)
+        if best_j < p.copy_threshold:
+            self._index(slot)
+
+    def _index(self, slot: _Slot) -> None:
+        self._lsh.insert(slot.key, slot.minhash)
+        self._slots[slot.key] = slot
+        self._order.append(slot.key)
+        if len(self._order) > self.params.max_slots:
+            self._drop(self._order.popleft())
+
+    def _drop(self, key: int) -> None:
+        slot = self._slots.pop(key, None)
+        if slot is not None:
+            self._lsh.remove(key)
+
+    def _start(self, first: _Slot, members: list[tuple[str, int, float]],
+               rollups: dict[tuple[str, int, int], int]) -> int:  # fmt: skip
+        story = Story(self._next_story, first.text, first.mention_id, first.ts, first.ts)
+        self._next_story += 1
+        self._stories[story.id] = story
+        self._join(first, story.id, members, rollups)
+        return story.id
+
+    def _join(self, slot: _Slot, story_id: int, members: list[tuple[str, int, float]],
+              rollups: dict[tuple[str, int, int], int]) -> None:  # fmt: skip
+        slot.story = story_id
+        self._stories[story_id].add(slot.ts, slot.label, slot.network, slot.author,
+                                    slot.followers, slot.topics)  # fmt: skip
+        members.append((slot.mention_id, story_id, slot.ts))
+        minute = int(slot.ts // 60) * 60
+        for topic in (ALL, *slot.topics):
+            k = (topic, minute, story_id)
+            rollups[k] = rollups.get(k, 0) + 1
+
+    def _merge(self, a: int, b: int, moved: list[tuple[int, int]], touched: set[int]) -> int:
+        """The smaller of two stories joins the larger; returns the one that stays."""
+        big, small = (a, b) if self._stories[a].size >= self._stories[b].size else (b, a)
+        self._stories[big].absorb(self._stories.pop(small))
+        self._merged[small] = big
+        moved.append((small, big))
+        touched.discard(small)
+        touched.add(big)
+        return big
+
+    def _expire(self, now: float) -> None:
+        """Posts older than the horizon leave the index; stories with no post left, memory."""
+        horizon = now - self.params.expire_s
+        order, slots = self._order, self._slots
+        while order and (order[0] not in slots or slots[order[0]].ts < horizon):
+            self._drop(order.popleft())
+        if len(self._stories) > 2 * self.params.max_slots or (
+            self._stories and min(s.last_ts for s in self._stories.values()) < horizon
+        ):
+            live = {self._root(s.story) for s in slots.values() if s.story is not None}
+            self._stories = {k: v for k, v in self._stories.items() if k in live}
+            self._merged = {k: v for k, v in self._merged.items() if self._root(v) in live}
+
+    # -- storage ---------------------------------------------------------------------
+
+    def _write(self, conn: sqlite3.Connection, members: list[tuple[str, int, float]],
+               rollups: dict[tuple[str, int, int], int], touched: set[int],
+               moved: list[tuple[int, int]]) -> None:  # fmt: skip
+        for small, big in moved:
+            conn.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", (big, small))
+            conn.execute(
+                "INSERT INTO story_rollups (topic, bucket, story_id, n)"
+                " SELECT topic, bucket, ?, n FROM story_rollups WHERE story_id = ? AND true"
+                " ON CONFLICT (topic, bucket, story_id) DO UPDATE SET n = n + excluded.n",
+                (big, small),
+            )
+            conn.execute("DELETE FROM story_rollups WHERE story_id = ?", (small,))
+            conn.execute("UPDATE stories SET merged_into = ? WHERE id = ?", (big, small))
+        final = [(mid, self._root(sid), ts) for mid, sid, ts in members]
+        conn.executemany(
+            "INSERT INTO story_members (mention_id, story_id, ts) VALUES (?, ?, ?)"
+            " ON CONFLICT (mention_id) DO UPDATE SET story_id = excluded.story_id",
+            final,
+        )
+        merged: dict[tuple[str, int, int], int] = {}
+        for (topic, bucket, sid), n in rollups.items():
+            k = (topic, bucket, self._root(sid))
+            merged[k] = merged.get(k, 0) + n
+        conn.executemany(_UPSERT_ROLLUP, [(*k, n) for k, n in merged.items()])
+        conn.executemany(_UPSERT_STORY, [self._stories[self._root(s)].row() for s in touched])
+
+    def rebuild(
+        self, conn: sqlite3.Connection, now: float | None = None, skip: set[str] | None = None
+    ) -> None:
+        """Fill the index from the newest stored public mentions (at start), but ``skip``."""
+        self._loaded = True
+        (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()
+        self._next_story = top + 1
+        (newest,) = conn.execute("SELECT max(ts) FROM mentions").fetchone()
+        if newest is None:
+            return
+        horizon = (now if now is not None else newest) - self.params.expire_s
+        factory, conn.row_factory = conn.row_factory, sqlite3.Row
+        try:
+            rows = conn.execute(
+                "SELECT m.id, m.text, m.title, m.ts, m.network, m.author, m.author_followers,"
+                " m.topics, m.sentiment_label, sm.story_id FROM mentions m"
+                " LEFT JOIN story_members sm ON sm.mention_id = m.id"
+                " WHERE m.private = 0 AND m.ts >= ? ORDER BY m.rowid DESC LIMIT ?",
+                (horizon, self.params.max_slots),
+            ).fetchall()
+            ids = {r["story_id"] for r in rows if r["story_id"] is not None}
+            for start in range(0, len(ids), 500):
+                chunk = sorted(ids)[start : start + 500]
+                for r in conn.execute(
+                    f"SELECT * FROM stories WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                ):
+                    if r["merged_into"] is None:
+                        self._stories[r["id"]] = Story.from_row(r)
+                    else:
+                        self._merged[r["id"]] = r["merged_into"]
+        finally:
+            conn.row_factory = factory
+        for r in reversed(rows):
+            if skip and r["id"] in skip:
+                continue
+            text = f"{r['title']}\n{r['text']}" if r["title"] else r["text"]
+            slot = self._slot(r["id"], r["ts"], trend_terms(Doc.from_text(text)), r["text"],
+                              r["network"], r["author"], r["author_followers"] or 0,
+                              tuple(json.loads(r["topics"])), r["sentiment_label"])  # fmt: skip
+            if slot is None:
+                continue
+            if r["story_id"] is not None:
+                root = self._root(r["story_id"])
+                if root in self._stories:
+                    slot.story = root
+            self._index(slot)
