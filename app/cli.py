@@ -76,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--layout", metavar="NAME")
     sp.add_argument("--scene", metavar="NAME")
 
-    sp = cmd("export", "write mentions, the queue, alerts or the audit trail")
-    sp.add_argument("--what", choices=["mentions", "queue", "alerts", "audit"], default="mentions")
+    sp = cmd("export", "write mentions, the queue, alerts, the audit trail or stories")
+    sp.add_argument(
+        "--what", choices=["mentions", "queue", "alerts", "audit", "stories"], default="mentions"
+    )
     sp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     sp.add_argument("--out", metavar="FILE", help="default: standard output")
 

@@ -1,4 +1,4 @@
-"""``watchfloor export``: mentions, queue, alerts and audit as JSON lines or CSV.
+"""``watchfloor export``: mentions, queue, alerts, audit and stories as JSON lines or CSV.
 
 Rows are streamed from a reader connection in chunks, so exporting millions of
 mentions needs no more memory than exporting ten.
@@ -14,7 +14,7 @@ from typing import Any, Literal, TextIO
 
 from app.model import UNSCORED, iso_utc, sentiment_label
 
-What = Literal["mentions", "queue", "alerts", "audit"]
+What = Literal["mentions", "queue", "alerts", "audit", "stories"]
 Format = Literal["jsonl", "csv"]
 
 MENTION_FIELDS = [
@@ -87,7 +87,15 @@ def audit(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     yield from audit_rows(conn)
 
 
-_EXPORTERS = {"mentions": mentions, "queue": queue, "alerts": alerts, "audit": audit}
+def stories(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    from app.stories.queries import export_rows
+
+    yield from export_rows(conn)
+
+
+_EXPORTERS = {
+    "mentions": mentions, "queue": queue, "alerts": alerts, "audit": audit, "stories": stories,
+}  # fmt: skip
 
 
 def write(conn: sqlite3.Connection, what: What, fmt: Format, out: TextIO) -> int:
@@ -110,4 +118,8 @@ def write(conn: sqlite3.Connection, what: What, fmt: Format, out: TextIO) -> int
         count += 1
     if writer is None and what == "mentions":
         csv.writer(out).writerow(MENTION_FIELDS)
+    elif writer is None and what == "stories":
+        from app.stories.queries import STORY_FIELDS
+
+        csv.writer(out).writerow(STORY_FIELDS)
     return count
