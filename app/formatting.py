@@ -62,3 +62,9 @@ def signed(value: float, digits: int = 2) -> str:
     if round(value, digits) == 0:
         return f"±{text}"
     return ("+" if value > 0 else "−") + text
+
+
+def ago(seconds: float) -> str:
+    """How long ago as a phrase: ``just now``, ``45s ago``, ``12m ago`` (never "now ago")."""
+    text = age(seconds)
+    return "just now" if text == "now" else f"{text} ago"

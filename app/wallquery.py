@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.config import Config
 from app.store.schema import ALL
 
 #: queue states that still wait for someone (everything but sent and dismissed)
@@ -335,6 +336,11 @@ class SourceHealth:
     def healthy(self) -> bool:
         return self.status in {"ok", "starting"}
 
+    @property
+    def flowing(self) -> bool:
+        """Data comes, whatever warning the source has to show."""
+        return self.healthy or self.status == "degraded"
+
 
 def sources(conn: sqlite3.Connection) -> list[SourceHealth]:
     return [
@@ -344,3 +350,63 @@ def sources(conn: sqlite3.Connection) -> list[SourceHealth]:
             " stored_total FROM source_state ORDER BY name"
         )
     ]
+
+
+#: a source is late when nothing came for its interval plus this margin (at least)
+LATE_MARGIN_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFreshness:
+    """A source's health judged by its age too: a poller that stopped writing (dead,
+    disk full, database locked) records no error, but its source goes late by itself."""
+
+    health: SourceHealth
+    #: healthy by its status, but nothing written for longer than its interval allows
+    late: bool
+
+    @property
+    def live(self) -> bool:
+        return self.health.flowing and not self.late and self.health.last_success is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How live the whole picture is: what the title bar and every tile's dimming follow."""
+
+    sources: list[SourceFreshness] = field(default_factory=list)
+    #: the newest successful poll of any configured source (None: never)
+    newest: float | None = None
+    #: enabled sources in the config (none: nothing to judge, the picture is not called stale)
+    configured: int = 0
+
+    @property
+    def live(self) -> bool:
+        return not self.configured or any(s.live for s in self.sources)
+
+    @property
+    def stale_since(self) -> float | None:
+        """When the data stopped coming (the newest poll), or None while it is live."""
+        return None if self.live else self.newest
+
+    @property
+    def not_live(self) -> list[SourceFreshness]:
+        return [s for s in self.sources if not s.live]
+
+
+def late(health: SourceHealth, interval_s: float, now: float) -> bool:
+    """Nothing for longer than expected: the interval (or a later poll the source asked
+    for) plus a margin of the interval itself, at least :data:`LATE_MARGIN_S`."""
+    if health.last_success is None:
+        return False
+    expected = max(health.last_success + interval_s, health.next_poll or 0.0)
+    return now > expected + max(LATE_MARGIN_S, interval_s)
+
+
+def freshness(conn: sqlite3.Connection, config: Config, now: float) -> Freshness:
+    """Each enabled source's health and lateness (a handful of rows)."""
+    intervals = {s.name: s.interval_s for s in config.sources if s.enabled}
+    rows = [r for r in sources(conn) if r.name in intervals]
+    judged = [SourceFreshness(r, late(r, intervals[r.name], now)) for r in rows]
+    newest = max((r.last_success for r in rows if r.last_success is not None), default=None)
+    return Freshness(judged, newest, len(intervals))

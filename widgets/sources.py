@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
 from app import wallquery
-from app.formatting import age, compact
+from app.formatting import age, ago, compact
 from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
@@ -28,25 +28,30 @@ class SourcesTile(TileFrame):
 
     def __init__(self, opts: SourcesOptions, ctx: TileContext, title: str | None) -> None:
         super().__init__(ctx, title or "Sources")
-        self.rows: list[wallquery.SourceHealth] = []
+        self.judged: list[wallquery.SourceFreshness] = []
+
+    @property
+    def rows(self) -> list[wallquery.SourceHealth]:
+        return [j.health for j in self.judged]
 
     def load(self) -> None:
-        configured = {s.name for s in self.ctx.config.sources if s.enabled}
-        self.rows = [r for r in wallquery.sources(self.ctx.conn) if r.name in configured]
-        bad = sum(not r.healthy for r in self.rows)
-        self.subtitle = f"{bad} unhealthy" if bad else "all healthy"
-        self.empty_text = "" if self.rows else "No source has reported yet"
+        fresh = wallquery.freshness(self.ctx.conn, self.ctx.config, self.ctx.clock())
+        self.judged = fresh.sources
+        bad = len(fresh.not_live)
+        self.subtitle = f"{bad} of {len(self.judged)} not live" if bad else "all live"
+        self.empty_text = "" if self.judged else "No source has reported: is a poller running?"
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:
         s = self.s
         now = self.ctx.clock()
-        row_h = min(s.px(86), r.height() / max(len(self.rows), 1))
-        for i, src in enumerate(self.rows):
+        row_h = min(s.px(86), r.height() / max(len(self.judged), 1))
+        for i, judged in enumerate(self.judged):
+            src = judged.health
             y = r.top() + i * row_h
             if y + s.px(40) > r.bottom() + 1:
                 break
-            colour = theme.OK if src.healthy else (
-                theme.WARN if src.status in ("backoff", "degraded") else theme.CRISIS)  # fmt: skip
+            colour = theme.OK if judged.live and src.healthy else (
+                theme.WARN if src.status in ("backoff", "degraded") or judged.late else theme.CRISIS)  # fmt: skip
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(theme.colour(colour))
             d = s.px(18)
@@ -61,11 +66,14 @@ class SourcesTile(TileFrame):
             right = f"{src.type} · {compact(src.stored_total)} stored"
             p.drawText(QRectF(r.left(), y, r.width(), s.px(42)),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)  # fmt: skip
-            if src.status == "degraded":  # data flows, but the source has a warning to show
-                detail = f"updated {age(now - (src.last_success or now))} ago — {src.last_error}"
+            if judged.late and src.last_success:  # its poller stopped writing: no error says so
+                detail = f"stale since {_clock(src.last_success)} — nothing new for {age(now - src.last_success)}"
+                p.setPen(theme.colour(colour))
+            elif src.status == "degraded":  # data flows, but the source has a warning to show
+                detail = f"updated {ago(now - (src.last_success or now))} — {src.last_error}"
                 p.setPen(theme.colour(colour))
             elif src.healthy:
-                detail = f"ok · updated {age(now - src.last_success)} ago" if src.last_success else "starting"
+                detail = f"ok · updated {ago(now - src.last_success)}" if src.last_success else "starting"
                 p.setPen(theme.colour(theme.MUTED))
             else:
                 since = f"stale since {_clock(src.last_success)}" if src.last_success else "never reached"

@@ -149,6 +149,7 @@ class WallSet(QObject):
         self._pending.setInterval(500)  # monitors often come and go in bursts
         self._pending.timeout.connect(self.place)
         hub.command.connect(self._on_command)
+        hub.reopened.connect(self.place)  # the database opened at last: tiles read the new one
         self.chord = AdminChord(app, admin_chord)
         self.chord.pressed.connect(on_quit)
         self.keeper = QTimer(self)

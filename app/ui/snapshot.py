@@ -44,6 +44,7 @@ def render_snapshot(
     out.mkdir(parents=True, exist_ok=True)
     hub = WallHub(db_path, config)
     hub.read_control()
+    hub.read_health()  # a picture of old data says so, as the wall would
     colours: dict[str, str] = {}
     written = []
     try:

@@ -12,12 +12,21 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QTextLayout, QTextOption
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
 
 from app.config import Config
@@ -74,6 +83,11 @@ class Tile(Protocol):
         """Re-read (bounded queries) and repaint."""
         ...
 
+    def set_stale(self, stale: bool, since: float | None) -> None:
+        """The pollers stopped delivering (since ``since``; None: never did): a tile whose
+        data comes from them dims and says since when."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class TileSpec:
@@ -112,6 +126,8 @@ class TileFrame(QFrame):
 
     tables: frozenset[str] = frozenset({T.EVERY})
     period_s: float = 0.0
+    #: tables filled by the pollers: a tile reading them goes stale with them
+    POLLED = frozenset({T.EVERY, T.MENTIONS, T.MENTION_TOPICS, T.ROLLUPS, T.TRENDING, T.ALERTS})
 
     def __init__(self, ctx: TileContext, title: str) -> None:
         super().__init__()
@@ -121,6 +137,9 @@ class TileFrame(QFrame):
         self.title = title
         self.subtitle = ""
         self.empty_text = ""
+        self.stale = False
+        self.stale_since: float | None = None
+        self._veil: _Veil | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
 
@@ -137,6 +156,31 @@ class TileFrame(QFrame):
 
     def load(self) -> None:
         """Read what the tile shows (override)."""
+
+    def set_stale(self, stale: bool, since: float | None) -> None:
+        stale = stale and bool(self.tables & self.POLLED)
+        if (stale, since) != (self.stale, self.stale_since):
+            self.stale, self.stale_since = stale, since
+            if stale and self._veil is None:
+                self._veil = _Veil(self)
+            if self._veil is not None:
+                self._veil.setVisible(stale)
+                self._place_veil()
+            self.update()
+
+    def _place_veil(self) -> None:
+        if self._veil is not None and self._veil.isVisible():
+            self._veil.setGeometry(0, self.header_height(), self.width(), self.height() - self.header_height())
+            self._veil.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_veil()
+
+    def stale_text(self) -> str:
+        if self.stale_since is None:
+            return "no data received yet"
+        return f"no new data since {stale_clock(self.stale_since, self.ctx.clock())}"
 
     # painting
     def header_height(self) -> int:
@@ -158,11 +202,15 @@ class TileFrame(QFrame):
         full_w = self.width() - 2 * m
         header = QRectF(m, self.s.px(10), full_w, self.header_height() - self.s.px(10))
         sub_w = 0.0
-        if self.subtitle:
+        subtitle = self.stale_text() if self.stale else self.subtitle
+        if subtitle:
             p.setFont(self.s.small)
-            sub = elide(self.subtitle, self.s.small, full_w * 0.45)
+            if self.stale:
+                p.setPen(theme.colour(theme.WARN))
+            sub = elide(subtitle, self.s.small, full_w * (0.6 if self.stale else 0.45))
             sub_w = p.fontMetrics().horizontalAdvance(sub) + self.s.px(16)
             p.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, sub)
+            p.setPen(theme.colour(theme.MUTED))
         p.setFont(self.s.title)
         p.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                    elide(self.title.upper(), self.s.title, full_w - sub_w))  # fmt: skip
@@ -177,6 +225,27 @@ class TileFrame(QFrame):
 
     def paint_body(self, p: QPainter, rect: QRectF) -> None:
         """Paint the tile's content into ``rect`` (override)."""
+
+
+class _Veil(QWidget):
+    """Dims a stale tile's body, plots included (children paint over their parent)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), theme.colour(theme.SURFACE, 165))
+        p.end()
+
+
+def stale_clock(ts: float, now: float) -> str:
+    """A moment as a wall says "since when": ``10:42`` today, ``Mon 10:42`` before."""
+    when = datetime.fromtimestamp(ts)
+    if when.date() == datetime.fromtimestamp(now).date():
+        return when.strftime("%H:%M")
+    return when.strftime("%a %d %b %H:%M")
 
 
 def elide(text: str, font: QFont, width: float) -> str:

@@ -24,13 +24,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from app import wallcontrol
+from app import wallcontrol, wallquery
 from app.layouts import Scene, Screen
 from app.store import tables as T
 from app.store.changelog import Change
 from app.ui import theme
 from app.ui.theme import Scale
-from app.ui.tilebase import Tile, TileContext, TileSpec, elide
+from app.ui.tilebase import Tile, TileContext, TileSpec, elide, stale_clock
 from app.ui.walldata import WallHub
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,24 @@ def draw_mark(p: QPainter, rect: QRectF) -> None:
     p.restore()
 
 
+def picture_notice(fresh: wallquery.Freshness, problem: str, now: float) -> str:
+    """The title bar's warning about the data itself ("" while it is live and readable)."""
+    if problem:
+        head, _, rest = problem.partition(" · ")
+        return f"{head.upper()} · {rest}" if rest else problem
+    if not fresh.live:
+        if fresh.newest is None:
+            return "NO LIVE DATA · no source has reported: is a poller running?"
+        return f"NO LIVE DATA · nothing new since {stale_clock(fresh.newest, now)}"
+    return ""
+
+
+def partial_notice(fresh: wallquery.Freshness) -> str:
+    """Some sources are not live while others are: said beside the scene, not in alarm."""
+    late = fresh.not_live if fresh.live else []
+    return f"  ·  {len(late)} of {len(fresh.sources)} sources not live" if late else ""
+
+
 class TitleBar(QWidget):
     """Brand, scene, crisis banner and clock: the line a visitor reads first."""
 
@@ -75,6 +93,9 @@ class TitleBar(QWidget):
         self.scene_title = ""
         self.crisis: wallcontrol.Crisis | None = None
         self.position = ""
+        #: what is wrong with the picture itself (no live data, a damaged database), or ""
+        self.notice = ""
+        self.aside = ""
         self.clock = datetime.now
         self.setFixedHeight(scale.px(84))
 
@@ -84,8 +105,10 @@ class TitleBar(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         crisis = self.crisis is not None
-        p.fillRect(self.rect(), QColor("#7A2800" if crisis else theme.SURFACE))
-        p.fillRect(QRectF(0, h - s.px(3), w, s.px(3)), theme.colour(theme.CRISIS if crisis else theme.SURFACE_HI))
+        notice = bool(self.notice)
+        p.fillRect(self.rect(), QColor("#7A2800" if crisis else ("#5A4200" if notice else theme.SURFACE)))
+        edge = theme.CRISIS if crisis else (theme.WARN if notice else theme.SURFACE_HI)
+        p.fillRect(QRectF(0, h - s.px(3), w, s.px(3)), theme.colour(edge))
         m = s.px(24)
         mark = s.px(50)
         draw_mark(p, QRectF(m, (h - mark) / 2, mark, mark))
@@ -101,7 +124,7 @@ class TitleBar(QWidget):
         p.drawText(QRectF(w - m - clock_w, 0, clock_w, h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                    now.strftime("%H:%M"))  # fmt: skip
         p.setFont(s.small)
-        p.setPen(theme.colour(theme.TEXT if crisis else theme.MUTED))
+        p.setPen(theme.colour(theme.TEXT if crisis or notice else theme.MUTED))
         time_w = s.px(150)
         p.drawText(QRectF(w - m - clock_w, 0, clock_w - time_w, h),
                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, now.strftime("%a %d %b"))  # fmt: skip
@@ -109,10 +132,16 @@ class TitleBar(QWidget):
         if crisis and self.crisis is not None:
             since = datetime.fromtimestamp(self.crisis.since).strftime("%H:%M")
             text = f"CRISIS · {self.crisis.reason} · since {since}"
+            if notice:
+                text = f"{self.notice} · {text}"
+            p.setFont(s.font(34, bold=True))
+            p.setPen(theme.colour(theme.TEXT))
+        elif notice:
+            text = self.notice
             p.setFont(s.font(34, bold=True))
             p.setPen(theme.colour(theme.TEXT))
         else:
-            text = f"{self.scene_title}{self.position}"
+            text = f"{self.scene_title}{self.position}{self.aside}"
             p.setFont(s.font(32))
             p.setPen(theme.colour(theme.MUTED))
         p.drawText(QRectF(x, 0, middle, h), Qt.AlignmentFlag.AlignVCenter, elide(text, p.font(), middle))
@@ -196,6 +225,7 @@ class WallWindow(QWidget):
         self.clock_timer.setInterval(1000)
         self.clock_timer.timeout.connect(self.title.update)
         hub.crisis_changed.connect(self.on_crisis)
+        hub.health_changed.connect(self.on_health)
         hub.command.connect(self.on_command)
         if kiosk:
             self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
@@ -228,6 +258,7 @@ class WallWindow(QWidget):
     def start(self, offset_s: float = 0.0) -> None:
         """Show the first scene; ``offset_s`` lengthens it, so screens flip at different moments."""
         self.clock_timer.start()
+        self.on_health()
         self.on_crisis(self.hub.crisis)
         if self.hub.crisis is None or self.crisis_ref is None:
             self.show_scene(self.rotation[0], hold_s=self.rotation[0].scene.duration_s + offset_s)
@@ -269,6 +300,12 @@ class WallWindow(QWidget):
                 self.show_scene(self.crisis_ref)
         elif self.current == self.crisis_ref:
             self.show_scene(self.rotation[self.index % len(self.rotation)])
+
+    def on_health(self) -> None:
+        """Say on the title bar when the picture itself cannot be trusted."""
+        self.title.notice = picture_notice(self.hub.freshness, self.hub.problem, self.hub.clock())
+        self.title.aside = partial_notice(self.hub.freshness)
+        self.title.update()
 
     def on_command(self, cmd: wallcontrol.WallCommand) -> None:
         if not any(cmd.applies_to(s.name) for s in self.screens) and cmd.target != "*":

@@ -18,16 +18,22 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app import wallcontrol
+from app import wallcontrol, wallquery
 from app.config import Config
 from app.store import tables as T
 from app.store.changelog import EVERYTHING, Change, ChangeFeed, SqliteChangeFeed
-from app.store.db import open_reader
+from app.store.db import StoreError, open_reader
+from app.store.schema import migrate
 from app.ui.tilebase import Tile
 
 log = logging.getLogger(__name__)
 
 __all__ = ["EVERYTHING", "WallHub"]
+
+#: the key of "the database did not open" among the failures the wall shows
+_OPENING = -1
+#: seconds between attempts to open a database that failed to open
+REOPEN_S = 10.0
 
 #: commits to these tables can change the crisis state or bring wall commands
 CONTROL_TABLES = frozenset({T.EVERY, T.ALERTS, T.CRISES, T.WALL_COMMANDS})
@@ -36,6 +42,10 @@ CONTROL_TABLES = frozenset({T.EVERY, T.ALERTS, T.CRISES, T.WALL_COMMANDS})
 class WallHub(QObject):
     crisis_changed = Signal(object)  # wallcontrol.Crisis | None
     command = Signal(object)  # wallcontrol.WallCommand
+    #: how live the picture is changed (wallquery.Freshness), or the database failed (str)
+    health_changed = Signal()
+    #: the database opened at last after failing to: the windows must be built again
+    reopened = Signal()
 
     def __init__(
         self,
@@ -50,7 +60,11 @@ class WallHub(QObject):
         super().__init__(parent)
         self.config = config
         self.clock = clock
-        self.conn: sqlite3.Connection = open_reader(db_path)
+        self.db_path = db_path
+        #: a database problem the wall must show (damaged file, unreadable), or ""
+        self.problem = ""
+        self._db_failing: set[int] = set()
+        self.conn: sqlite3.Connection = self._open()
         self.throttle_ms = throttle_ms
         self._tiles: list[Tile] = []
         self._dirty: set[int] = set()
@@ -74,11 +88,49 @@ class WallHub(QObject):
         self._slice.timeout.connect(self._refresh_slice)
         #: seconds of GUI-thread time spent in the last refresh slice
         self.last_refresh_s = 0.0
+        #: how live the data is, judged by each source's age (read every tick)
+        self.freshness = wallquery.Freshness()
+        self._health_key: tuple[object, ...] = ()
+        self._reopen_at = 0.0
 
     # -- lifecycle -----------------------------------------------------------------
 
+    def _open(self) -> sqlite3.Connection:
+        """The reader; a file that cannot be opened (damaged, unreadable) leaves the wall
+        up on an empty picture that says why, instead of no wall at all."""
+        try:
+            conn = open_reader(self.db_path)
+        except StoreError as exc:
+            self.problem = f"database problem · {exc}"
+            self._db_failing.add(_OPENING)
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            migrate(conn)
+        return conn
+
+    def try_reopen(self) -> bool:
+        """After an open failed: try the file again (IT replaced it); True when it opened.
+
+        The windows are built again on :attr:`reopened`, so every tile reads the new file.
+        """
+        if _OPENING not in self._db_failing:
+            return False
+        self._db_failing.discard(_OPENING)
+        conn = self._open()
+        if _OPENING in self._db_failing:
+            conn.close()
+            return False
+        old, self.conn = self.conn, conn
+        old.close()
+        self.feed = SqliteChangeFeed(conn)
+        self._tables = T.existing(conn)
+        self._db_failing.clear()
+        self.problem = ""
+        self.reopened.emit()
+        return True
+
     def start(self) -> None:
         self.read_control()
+        self.read_health()
         self.timer.start()
 
     def close(self) -> None:
@@ -141,9 +193,45 @@ class WallHub(QObject):
         return len(changes)
 
     def tick(self) -> None:
-        """Once a throttle interval: read what was committed meanwhile, refresh what is due."""
+        """Once a throttle interval: read what was committed meanwhile, judge how live the
+        data is (age goes on with no commit at all), refresh what is due."""
         self.read_changes()
+        self.read_health()
         self.refresh_due()
+
+    def read_health(self) -> None:
+        """Judge the sources by age and tell tiles whose data comes from them."""
+        now = time.monotonic()
+        if _OPENING in self._db_failing and now >= self._reopen_at:
+            self._reopen_at = now + REOPEN_S
+            if self.try_reopen():
+                return
+        try:
+            self.freshness = wallquery.freshness(self.conn, self.config, self.clock())
+        except sqlite3.Error as exc:
+            self._fail(0, exc)
+        else:
+            self._db_failing.discard(0)
+        if not self._db_failing:
+            self.problem = ""
+        since = self.freshness.stale_since if not self.freshness.live else None
+        stale = not self.freshness.live
+        for tile in self._tiles:
+            tile.set_stale(stale, since)
+        key = (stale, since, len(self.freshness.not_live), self.problem)
+        if key != self._health_key:
+            self._health_key = key
+            self.health_changed.emit()
+
+    def _fail(self, key: int, exc: sqlite3.Error) -> None:
+        """Remember a database error (``key``: a tile, or 0 for the health read) to show it."""
+        self._db_failing.add(key)
+        text = str(exc)
+        if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
+            self.problem = (f"database problem · the database {self.db_path} is damaged ({text}): "
+                            "restore it from a backup, or move it aside")  # fmt: skip
+        else:
+            self.problem = f"database problem · {self.db_path} cannot be read: {text}"
 
     def refresh_due(self, *, force_visible: bool = False) -> int:
         """Queue visible tiles that are dirty or past their period; return how many.
@@ -202,12 +290,15 @@ class WallHub(QObject):
         self._last[key] = time.monotonic()  # a failing tile waits its turn like the others
         try:
             tile.refresh()
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, sqlite3.Error):
+                self._fail(key, exc)  # the title bar says so: blank tiles alone would look calm
             if key not in self._failing:
                 log.exception("tile %s failed to refresh", type(tile).__name__)
                 self._failing.add(key)
             return False
         self._failing.discard(key)
+        self._db_failing.discard(key)
         self._dirty.discard(key)
         return True
 
