@@ -15,6 +15,7 @@ from widgets import (
     share_of_voice,
     sources,
     spotlight,
+    stories,
     trending,
     volume,
 )
@@ -23,6 +24,6 @@ REGISTRY: dict[str, TileSpec] = {
     spec.id: spec
     for spec in (
         volume.SPEC, sentiment.SPEC, share_of_voice.SPEC, feed.SPEC, queue.SPEC, trending.SPEC,
-        kpi.SPEC, alerts.SPEC, sources.SPEC, spotlight.SPEC,
+        kpi.SPEC, alerts.SPEC, sources.SPEC, spotlight.SPEC, stories.SPEC,
     )
 }  # fmt: skip
