@@ -8,7 +8,6 @@ plugin that cannot load aborts the process that tried.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import subprocess
@@ -232,33 +231,12 @@ def check_secrets(report: Report, config: Config) -> None:
 
 
 def check_sources(report: Report, config: Config) -> None:
-    import httpx
+    """Each source's server asked now: reachable, credentials, and what it really answers."""
+    from app.sources.probe import probe_sources
 
-    from app.poller import source_context
-    from app.sources.registry import build_source
-
-    async def go() -> list[tuple[str, list[str]]]:
-        ctx = source_context(config)
-        out = []
-        async with httpx.AsyncClient(timeout=15.0, follow_redirects=True) as client:
-            for cfg in config.sources:
-                if not cfg.enabled:
-                    continue
-                try:
-                    source = build_source(cfg, ctx)
-                    problems = await asyncio.wait_for(source.check(client), timeout=30)
-                    await source.aclose()
-                except Exception as exc:  # doctor reports, never crashes
-                    problems = [f"check failed: {type(exc).__name__}: {exc}"]
-                out.append((cfg.name, problems))
-        return out
-
-    for name, problems in asyncio.run(go()):
-        if problems:
-            for problem in problems:
-                report.bad(f"source {name}: {problem}")
-        else:
-            report.ok(f"source {name}: reachable")
+    for name, findings in probe_sources(config):
+        for finding in findings:
+            getattr(report, finding.level)(f"source {name}: {finding.text}")
 
 
 def screens_probe_command() -> list[str]:

@@ -51,6 +51,7 @@ cp -a "$BUNDLE" "$ROOT/opt/watchfloor"
 ln -s ../../opt/watchfloor/watchfloor "$ROOT/usr/bin/watchfloor"   # relative: also right in a scratch root
 L=installer/linux
 install -D -m 644 "$L/watchfloor-wall.service" "$ROOT/usr/lib/systemd/user/watchfloor-wall.service"
+install -D -m 644 "$L/watchfloor-poll.service" "$ROOT/usr/lib/systemd/user/watchfloor-poll.service"
 install -D -m 755 "$L/start-wall" "$ROOT/usr/libexec/watchfloor/start-wall"
 install -D -m 644 "$L/watchfloor-wall.desktop" "$ROOT/etc/xdg/autostart/watchfloor-wall.desktop"
 install -D -m 644 "$L/watchfloor-kiosk.desktop" "$ROOT/usr/share/xsessions/watchfloor-kiosk.desktop"

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 
@@ -72,6 +72,14 @@ class FetchResult:
     #: what went wrong without stopping the poll (a refused link, a search that finds
     #: nothing on this server): the source's health says so while the data still flows
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of what ``doctor`` found out about a source: ok, a note, or a problem."""
+
+    level: Literal["ok", "note", "bad"]
+    text: str
 
 
 @dataclass(slots=True)
@@ -144,6 +152,13 @@ class Source(abc.ABC):
     async def check(self, client: httpx.AsyncClient) -> list[str]:
         """Problems `doctor` should report (unreachable, credentials refused); none by default."""
         return []
+
+    async def probe(self, client: httpx.AsyncClient) -> list[Finding]:
+        """What ``doctor`` says of this source: :meth:`check`'s problems, or what works."""
+        problems = await self.check(client)
+        if problems:
+            return [Finding("bad", p) for p in problems]
+        return [Finding("ok", "reachable")]
 
     async def reply(
         self,

@@ -33,6 +33,7 @@ from app.sources.base import (
     BadResponse,
     Cursor,
     FetchResult,
+    Finding,
     RateLimited,
     ReplyResult,
     Source,
@@ -471,6 +472,90 @@ class MastodonSource(Source):
         elif self.config.notifications:
             problems.append("no token_env: mentions of the brand (notifications) cannot be read")
         return problems
+
+    async def probe(self, client: httpx.AsyncClient) -> list[Finding]:
+        """The instance and credentials, then each hashtag timeline, ``min_id``, the
+        notifications and each search, as this server really answers them."""
+        problems = await self.check(client)
+        if problems:
+            return [Finding("bad", p) for p in problems]
+        found = [Finding("ok", f"{self.base} reachable" + (", token accepted" if self._me else ""))]
+        words: list[str] = []
+        for tag in self.config.hashtags:
+            found.extend(await self._probe_tag(client, tag.lstrip("#"), words))
+        if self.config.notifications and self._token():
+            try:
+                resp = await self._get(client, "/api/v1/notifications",
+                                       {"types[]": "mention", "limit": 5})  # fmt: skip
+                found.append(Finding("ok", f"notifications: readable ({len(self._records(resp, 'notifications'))} recent mentions)"))
+            except SourceError as exc:
+                found.append(Finding("bad", f"notifications: {exc.reason}"))
+        found.extend(await self._probe_search(client, words))
+        return found
+
+    async def _probe_tag(self, client: httpx.AsyncClient, tag: str, words: list[str]) -> list[Finding]:
+        path = f"/api/v1/timelines/tag/{quote(tag, safe='')}"
+        try:
+            newest = self._records(await self._get(client, path, {"limit": 5}), f"tag:{tag}")
+        except SourceError as exc:
+            return [Finding("bad", f"hashtag #{tag}: {exc.reason}")]
+        if not newest:
+            return [Finding("note", f"hashtag #{tag}: no posts on this server yet")]
+        for record in newest:
+            text = html_to_text(str(record.get("content") or ""))
+            words.extend(w for w in re.findall(r"[^\W\d_]{5,}", text) if not w.startswith("http"))
+        out = [Finding("ok", f"hashtag #{tag}: {len(newest)} recent posts")]
+        if len(newest) >= 2:
+            below = min((str(r.get("id")) for r in newest), key=id_key)
+            try:
+                above = self._records(await self._get(client, path, {"limit": 5, "min_id": below}),
+                                      f"tag:{tag}")  # fmt: skip
+            except SourceError as exc:
+                return [*out, Finding("bad", f"hashtag #{tag} with min_id: {exc.reason}")]
+            if not above:
+                out.append(Finding("note", f"hashtag #{tag}: this server answers nothing for "
+                                           "min_id; the source reads it by since_id instead"))  # fmt: skip
+        return out
+
+    async def _probe_search(self, client: httpx.AsyncClient, words: list[str]) -> list[Finding]:
+        if not self.config.queries:
+            return []
+        empty: list[str] = []
+        out: list[Finding] = []
+        for query in self.config.queries:
+            try:
+                hits = await self._search_count(client, query)
+            except SourceError as exc:
+                out.append(Finding("bad", f"search {query!r}: {exc.reason}"))
+                continue
+            if hits:
+                out.append(Finding("ok", f"search {query!r}: {hits} recent posts"))
+            else:
+                empty.append(query)
+        if not empty:
+            return out
+        asked = ", ".join(repr(q) for q in empty)
+        # nothing found: is it the query, or does search never find anything here?
+        if out and any(f.level == "ok" for f in out):
+            return [*out, Finding("note", f"search {asked}: nothing found yet")]
+        probe_word = words[0] if words else None
+        try:
+            probe_hits = await self._search_count(client, probe_word) if probe_word else 0
+        except SourceError:
+            probe_hits = 0
+        if probe_word is not None and not probe_hits:
+            return [*out, Finding("bad", f"search returns nothing on this server ({asked}, and "
+                                         f"{probe_word!r} from a post it holds): full-text search "
+                                         "may be off there; follow hashtags instead")]  # fmt: skip
+        if probe_word is None:
+            return [*out, Finding("note", f"search {asked}: nothing found (no post to tell "
+                                          "whether search works on this server)")]  # fmt: skip
+        return [*out, Finding("note", f"search {asked}: nothing found yet")]
+
+    async def _search_count(self, client: httpx.AsyncClient, query: str) -> int:
+        resp = await self._get(client, "/api/v2/search",
+                               {"q": query, "type": "statuses", "resolve": "false", "limit": 5})  # fmt: skip
+        return len(self._records(resp, "search:"))
 
     # ── thread context ──────────────────────────────────────────────────────────────
     async def thread(self, client: httpx.AsyncClient, reply_ref: dict[str, Any]) -> list[Mention]:

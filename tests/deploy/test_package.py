@@ -100,6 +100,7 @@ def test_package_layout(built: Built) -> None:
     for path in (
         "etc/watchfloor/config.toml",
         "usr/lib/systemd/user/watchfloor-wall.service",
+        "usr/lib/systemd/user/watchfloor-poll.service",
         "etc/xdg/autostart/watchfloor-wall.desktop",
         "usr/share/xsessions/watchfloor-kiosk.desktop",
         "usr/libexec/watchfloor/start-wall",

@@ -18,6 +18,7 @@ from tests.conftest import REPO
 
 LINUX = REPO / "installer" / "linux"
 UNIT = LINUX / "watchfloor-wall.service"
+POLL_UNIT = LINUX / "watchfloor-poll.service"
 
 
 def read_ini(path: Path) -> configparser.ConfigParser:
@@ -38,16 +39,33 @@ def test_unit_is_a_watched_notify_service_running_the_kiosk_wall() -> None:
     assert unit["Install"]["WantedBy"] == "graphical-session.target"
 
 
+def test_an_installed_wall_brings_its_poller() -> None:
+    """A wall alone sits on old data: the wall unit pulls in the package's poller, and
+    without a systemd user manager the launcher polls in the wall process itself."""
+    assert read_ini(UNIT)["Unit"]["Wants"] == "watchfloor-poll.service"
+    poll = read_ini(POLL_UNIT)
+    assert poll["Service"]["ExecStart"] == "/usr/bin/watchfloor poll"
+    assert poll["Service"]["Restart"] == "always"
+    assert poll["Unit"]["StartLimitIntervalSec"] == "0"
+    build = (REPO / "installer" / "build.sh").read_text()
+    assert '"$ROOT/usr/lib/systemd/user/watchfloor-poll.service"' in build
+    launcher = (LINUX / "start-wall").read_text()
+    runs = [line.strip() for line in launcher.splitlines() if "/usr/bin/watchfloor wall" in line]
+    assert runs and all("--poll" in line for line in runs)
+
+
 @pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
 )
-def test_systemd_analyze_verify(tmp_path: Path) -> None:
+@pytest.mark.parametrize("unit_file", [UNIT, POLL_UNIT], ids=lambda p: p.name)
+def test_systemd_analyze_verify(tmp_path: Path, unit_file: Path) -> None:
     # verify checks that ExecStart exists: point it at a stand-in (the package test runs the real one)
     exe = tmp_path / "watchfloor"
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
-    unit = tmp_path / UNIT.name
-    unit.write_text(UNIT.read_text().replace("/usr/bin/watchfloor", str(exe)))
+    for source in (UNIT, POLL_UNIT):  # side by side, as installed: the wall's Wants= resolves
+        (tmp_path / source.name).write_text(source.read_text().replace("/usr/bin/watchfloor", str(exe)))
+    unit = tmp_path / unit_file.name
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
@@ -56,7 +74,7 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
     # systemd-analyze exits 0 even when it "ignores" a line it cannot parse: read what it says
-    said = [line for line in (proc.stdout + proc.stderr).splitlines() if UNIT.name in line]
+    said = [line for line in (proc.stdout + proc.stderr).splitlines() if unit_file.name in line]
     assert proc.returncode == 0, proc.stderr
     assert said == []
 

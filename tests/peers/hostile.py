@@ -6,7 +6,9 @@ echoes the request's headers back in a 401 (and ``/echo500/…`` in a 500) as so
 debug pages do; ``/bomb-<codings>/…`` sends a body compressed with stacked codings (a
 decompression bomb); ``/nosearch/…`` is a Mastodon-API server whose search never finds
 anything and whose timelines answer nothing for ``min_id``; ``/badtoken/…`` answers 400
-"Invalid Bearer token" where Mastodon says 401. A :class:`Collector` on another port
+"Invalid Bearer token" where Mastodon says 401; ``/dm/…`` delivers a direct message
+(as a mention notification) and a followers-only post, both as a real Mastodon 4.7.3
+recorded them. A :class:`Collector` on another port
 stands for the foreign origin and keeps every request it gets.
 """
 
@@ -50,6 +52,18 @@ def bomb(codings: list[str]) -> bytes:
                 body = gzip.compress(body, 9) if coding == "gzip" else zlib.compress(body, 9)
             _bombs[key] = body
         return _bombs[key]
+
+
+def recorded_status(visibility: str) -> dict[str, Any]:
+    """The status a real Mastodon returned when posting with this visibility (Mastodon.py's cassette)."""
+    from tests.peers.mastodon_replay import load
+
+    for interaction in load(f"test_status_post[None-{visibility}].yaml"):
+        req, resp = interaction["request"], interaction["response"]
+        if req["method"] == "POST" and req["uri"].endswith("/api/v1/statuses"):
+            found: dict[str, Any] = json.loads(resp["body"]["string"])
+            return found
+    raise LookupError(visibility)
 
 
 @dataclass
@@ -142,6 +156,20 @@ class HostileHandler(QuietHandler):
             self.send(200, b'{"id": "1", "acct": "lumio"}')
         elif path.startswith("/api/v1/notifications"):
             self.send(200, b"[]")
+        else:
+            self.send(404, b'{"error":"Record not found"}')
+
+    def on_dm(self, rest: str) -> None:
+        path = rest.partition("?")[0]
+        direct, private = recorded_status("direct"), recorded_status("private")
+        if path.startswith("/api/v1/accounts/verify_credentials"):
+            self.send(200, b'{"id": "1", "acct": "lumio"}')
+        elif path.startswith("/api/v1/notifications"):
+            note = {"id": "90", "type": "mention", "created_at": direct["created_at"],
+                    "account": direct["account"], "status": direct}  # fmt: skip
+            self.send(200, json.dumps([note]).encode())
+        elif path.startswith("/api/v1/timelines/tag/"):
+            self.send(200, json.dumps([private, status(7)]).encode())
         else:
             self.send(404, b'{"error":"Record not found"}')
 

@@ -6,7 +6,9 @@ not recorded verbatim (a later poll with ``min_id``) is answered from the status
 recorded for that path, paged the way Mastodon pages them, so cursors can be tested.
 Replies are matched to the recorded ``POST /api/v1/statuses`` with the same
 ``in_reply_to_id``; an ``Idempotency-Key`` seen before returns the first answer again,
-as Mastodon does. Every request is kept in ``Replay.requests`` for the tests to inspect.
+as Mastodon does (``honour_idempotency = False`` plays a server that ignores the key and
+posts again). ``/api/v1/statuses/:id/context`` lists the replies posted so far as its
+descendants. Every request is kept in ``Replay.requests`` for the tests to inspect.
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ class Replay:
     requests: list[dict[str, Any]] = field(default_factory=list)
     idempotent: dict[str, Recorded] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)
+    #: the replies posted, as the server returned them (the context's descendants)
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    honour_idempotency: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -129,6 +134,9 @@ class ReplayHandler(QuietHandler):
         if recorded is not None:
             self.send_recorded(recorded)
             return
+        if method == "GET" and path.startswith("/api/v1/statuses/") and path.endswith("/context"):
+            self.context(path.split("/")[4])
+            return
         if method == "GET" and path in replay.timelines:
             self.page(path, dict(query))
             return
@@ -164,6 +172,18 @@ class ReplayHandler(QuietHandler):
         body = self.replay.rewrite(json.dumps(chosen)).encode()
         self.send(200, body, "application/json; charset=utf-8", headers)
 
+    def context(self, status_id: str) -> None:
+        """A recorded reply target's context: the replies posted to it so far."""
+        targets = {dict(urllib.parse.parse_qsl(r.request_body)).get("in_reply_to_id")
+                   for r in self.replay.replies}  # fmt: skip
+        if status_id not in targets:
+            self.send(404, b'{"error":"Record not found"}', "application/json; charset=utf-8")
+            return
+        with self.replay.lock:
+            below = [s for s in self.replay.posted if s.get("in_reply_to_id") == status_id]
+        body = json.dumps({"ancestors": [], "descendants": below})
+        self.send(200, self.replay.rewrite(body).encode(), "application/json; charset=utf-8")
+
     def reply(self, body: str) -> None:
         replay = self.replay
         try:
@@ -172,7 +192,7 @@ class ReplayHandler(QuietHandler):
             sent = dict(urllib.parse.parse_qsl(body))
         key = self.headers.get("Idempotency-Key")
         with replay.lock:
-            if key and key in replay.idempotent:
+            if key and key in replay.idempotent and replay.honour_idempotency:
                 self.send_recorded(replay.idempotent[key])
                 return
         target = str(sent.get("in_reply_to_id") or "")
@@ -182,6 +202,7 @@ class ReplayHandler(QuietHandler):
                     if key:
                         replay.idempotent[key] = recorded
                     replay.created.append(json.loads(recorded.body)["id"])
+                    replay.posted.append(json.loads(recorded.body))
                 self.send_recorded(recorded)
                 return
         self.send(422, b'{"error":"Validation failed: replied-to status not found"}',
