@@ -22,7 +22,7 @@ from app import wallcontrol, wallquery
 from app.config import Config
 from app.store import tables as T
 from app.store.changelog import EVERYTHING, Change, ChangeFeed, SqliteChangeFeed
-from app.store.db import StoreError, open_reader
+from app.store.db import StoreError, describe_error, open_reader
 from app.store.schema import migrate
 from app.ui.tilebase import Tile
 
@@ -226,12 +226,7 @@ class WallHub(QObject):
     def _fail(self, key: int, exc: sqlite3.Error) -> None:
         """Remember a database error (``key``: a tile, or 0 for the health read) to show it."""
         self._db_failing.add(key)
-        text = str(exc)
-        if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
-            self.problem = (f"database problem · the database {self.db_path} is damaged ({text}): "
-                            "restore it from a backup, or move it aside")  # fmt: skip
-        else:
-            self.problem = f"database problem · {self.db_path} cannot be read: {text}"
+        self.problem = f"database problem · {describe_error(exc, self.db_path)}"
 
     def refresh_due(self, *, force_visible: bool = False) -> int:
         """Queue visible tiles that are dirty or past their period; return how many.
