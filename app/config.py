@@ -136,6 +136,38 @@ class Rules(_Model):
     queue_kinds: list[TopicKind] = Field(default_factory=lambda: list(_QUEUED_KINDS))
 
 
+class Sentiment(_Model):
+    """How posts are scored: the care scorer with this brand's own words, and what it reads."""
+
+    #: ``care``: VADER with the shipped care rules and the terms below; ``vader``: VADER alone
+    scorer: Literal["care", "vader"] = "care"
+    #: words and phrases this brand counts as negative (for a phone maker: "hot", "runs hot")
+    negative: list[str] = Field(default_factory=list)
+    #: … and as positive
+    positive: list[str] = Field(default_factory=list)
+    #: words and phrases with their own weight on VADER's scale (−4 … 4)
+    terms: dict[str, Annotated[float, Field(ge=-4, le=4, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
+    #: languages told apart (ISO 639-1); a post in any but ``scored_languages`` is unscored
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "fr", "de", "es", "pt", "it", "nl", "ja", "zh", "ko", "ru", "ar"]
+    )
+    scored_languages: list[str] = Field(default_factory=lambda: ["en"])
+    #: stored text is cut to this many characters (the full length is kept beside it)
+    max_text_chars: int = Field(default=20_000, ge=500, le=1_000_000)
+
+    @field_validator("languages", "scored_languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        from lingua import IsoCode639_1
+
+        unknown = [c for c in value if not hasattr(IsoCode639_1, c.upper()) or len(c) != 2]
+        if unknown:
+            raise ValueError(f"unknown ISO 639-1 language code(s): {', '.join(unknown)}")
+        return [c.lower() for c in value]
+
+
 class Alerts(_Model):
     """Spike detection: EWMA baseline per topic, alert at z ≥ ``z`` over ``min_count``."""
 
@@ -239,6 +271,7 @@ class Config(_Model):
     topics: list[Topic] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: Rules = Rules()
+    sentiment: Sentiment = Sentiment()
     alerts: Alerts = Alerts()
     retention: Retention = Retention()
     sla: Sla = Sla()

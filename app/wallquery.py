@@ -72,15 +72,21 @@ class Totals:
     sent_sum: float = 0.0
     engagement: int = 0
     needs_response: int = 0
+    #: mentions the scorer could not read (another language): in ``n``, in no class
+    unscored: int = 0
+
+    @property
+    def scored(self) -> int:
+        return self.n - self.unscored
 
     @property
     def net_sentiment(self) -> float:
-        """Positive minus negative share, −1…1: the figure a room quotes."""
-        return (self.pos - self.neg) / self.n if self.n else 0.0
+        """Positive minus negative share of the scored mentions, −1…1: the figure a room quotes."""
+        return (self.pos - self.neg) / self.scored if self.scored else 0.0
 
     @property
     def mean_sentiment(self) -> float:
-        return self.sent_sum / self.n if self.n else 0.0
+        return self.sent_sum / self.scored if self.scored else 0.0
 
 
 def totals(conn: sqlite3.Connection, topic: str, start: float, end: float) -> Totals:
@@ -88,7 +94,8 @@ def totals(conn: sqlite3.Connection, topic: str, start: float, end: float) -> To
     res = resolution_for(end - start)
     row = conn.execute(
         "SELECT count(*), sum(n), sum(pos), sum(neu), sum(neg), sum(sent_sum), sum(engagement),"
-        " sum(needs_response) FROM rollups WHERE res = ? AND topic = ? AND bucket >= ? AND bucket < ?",
+        " sum(needs_response), sum(unscored)"
+        " FROM rollups WHERE res = ? AND topic = ? AND bucket >= ? AND bucket < ?",
         (res, topic, int(start // res) * res, int(end // res) * res + (res if end % res else 0)),
     ).fetchone()
     if not row[0]:

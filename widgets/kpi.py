@@ -90,8 +90,8 @@ class KpiTile(TileFrame):
                 self.delta = f"{signed(v - b)} vs previous {self._period()}"
                 worse = v < b
             elif metric == "negative_share":
-                v = cur.neg / cur.n if cur.n else 0.0
-                b = prev.neg / prev.n if prev.n else 0.0
+                v = cur.neg / cur.scored if cur.scored else 0.0
+                b = prev.neg / prev.scored if prev.scored else 0.0
                 self.value = f"{v:.0%}"
                 self.delta = f"{'+' if v >= b else '−'}{abs(v - b) * 100:.0f} pts vs previous {self._period()}"
                 worse = v > b
@@ -109,6 +109,8 @@ class KpiTile(TileFrame):
             if not prev.n:  # a young database: there is no previous period to compare with
                 self.delta = f"no earlier {self._period()} to compare with"
                 self.delta_colour = theme.MUTED
+            if metric in {"net_sentiment", "negative_share"} and cur.unscored:
+                self.delta += f" · {compact(cur.unscored)} unscored"
         self.explanation = ""
         if self.opts.explain and metric not in {"queue_waiting", "sla_breaches"}:
             for alert in wallquery.active_alerts(conn, 5):

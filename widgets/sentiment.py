@@ -53,14 +53,19 @@ class _Now(QWidget):
             p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, elide(line, s.small, w))
             y += s.px(36)
         shares = t.now
-        if shares.n:
+        if shares.unscored:  # posts in a language the scorer cannot read are in no share
+            p.setPen(theme.colour(theme.MUTED))
+            p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft,
+                       elide(f"{shares.unscored} unscored (other languages)", s.small, w))  # fmt: skip
+            y += s.px(36)
+        if shares.scored:
             y += s.px(6)
             for label, count, colour in (("pos", shares.pos, theme.POSITIVE),
                                          ("neu", shares.neu, theme.NEUTRAL),
                                          ("neg", shares.neg, theme.NEGATIVE)):  # fmt: skip
                 p.setPen(theme.colour(colour))
                 p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft,
-                           f"{label} {count / shares.n:.0%}")  # fmt: skip
+                           f"{label} {count / shares.scored:.0%}")  # fmt: skip
                 y += s.px(34)
         p.end()
 
@@ -102,7 +107,9 @@ class SentimentTile(TileFrame):
         start = now - self.opts.window_min * 60
         s = wallquery.series(self.ctx.conn, self.opts.topic, start, now)
         # 10-minute steps keep the shares steady enough to read; the open bucket is left out
-        n, neg, neu = (np.asarray(a[:-1], dtype=float) for a in (s.n, s.neg, s.neu))
+        # shares of the scored mentions: unscored ones (other languages) are in no class
+        scored = [p + u + g for p, u, g in zip(s.pos, s.neu, s.neg, strict=True)]
+        n, neg, neu = (np.asarray(a[:-1], dtype=float) for a in (scored, s.neg, s.neu))
         xs = np.asarray(s.starts[:-1], dtype=float)
         step = max(1, 600 // s.res)
         k = len(n) // step * step

@@ -1,24 +1,60 @@
-"""normalise → analyse: topics, sentiment, needs-response, trend terms — on the writer thread.
+"""normalise → analyse: topics, language, sentiment, needs-response, trend terms — on the writer thread.
 
 One :class:`Analyzer` is built from the config and reused for every batch; scoring a
 whole batch at once keeps the per-mention overhead small.
+
+A post's cost is bounded before anything reads it: its text is cut to
+``[sentiment] max_text_chars`` (at a space near the cut, the full length kept in
+``text_length``), and the scorer reads at most its head. A post in a language the scorer
+cannot read is marked ``unscored``, never silently neutral.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.analysis.language import LanguageDetector
 from app.analysis.query import Query, parse
 from app.analysis.rules import ResponseRules
-from app.analysis.sentiment import Scorer, VaderScorer
+from app.analysis.sentiment import CareRules, CareScorer, Scorer, brand_weights, care_rules_path
 from app.analysis.tokens import Doc, trend_terms
-from app.config import Config
-from app.model import Mention, sentiment_label
+from app.config import Config, Sentiment
+from app.model import UNSCORED, Mention
+
+#: how far back from the cut a space is looked for, so a word is not split
+_CUT_SLACK = 200
+
+
+def build_scorer(settings: Sentiment) -> CareScorer:
+    """The configured scorer: the care rules plus the brand's own terms, or VADER alone."""
+    if settings.scorer == "vader":
+        return CareScorer()
+    rules = CareRules.load(care_rules_path())
+    weights = brand_weights(settings.negative, settings.positive, settings.terms)
+    return CareScorer(rules.with_brand(weights) if weights else rules)
+
+
+def cap_text(mention: Mention, limit: int) -> None:
+    """Cut an over-long text to ``limit`` characters, keeping its full length."""
+    text = mention.text
+    if len(text) <= limit:
+        return
+    cut = text.rfind(" ", limit - _CUT_SLACK, limit)
+    mention.text_length = len(text)
+    mention.text = text[: cut if cut > 0 else limit]
 
 
 class Analyzer:
     def __init__(self, config: Config, scorer: Scorer | None = None) -> None:
-        self.scorer: Scorer = scorer or VaderScorer()
+        settings = config.sentiment
+        vocabulary: frozenset[str] = frozenset()
+        if scorer is None:
+            care = build_scorer(settings)
+            scorer, vocabulary = care, care.vocabulary
+        self.scorer: Scorer = scorer
+        self.max_text = settings.max_text_chars
+        self.scored_languages = frozenset(settings.scored_languages)
+        self.languages = LanguageDetector(settings.languages, vocabulary)
         self.topics: list[tuple[str, Query]] = [(t.name, parse(t.query)) for t in config.topics]
         self.rules = ResponseRules(
             config.brand, config.rules, {t.name: t.kind for t in config.topics}
@@ -26,14 +62,31 @@ class Analyzer:
 
     def analyse(self, mentions: Sequence[Mention]) -> None:
         """Fill the analysis fields of every mention in place."""
+        limit = self.max_text
+        for m in mentions:
+            if len(m.text) > limit:
+                cap_text(m, limit)
+            if len(m.title) > limit:
+                m.title = m.title[:limit]
         texts = [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions]
-        scores = self.scorer.score_many(texts)
+        docs = [Doc.from_text(text) for text in texts]
+        detect = self.languages.detect
+        scored = self.scored_languages
+        readable = []
+        for m, text, doc in zip(mentions, texts, docs, strict=True):
+            m.language = detect(doc.tokens, m.lang, text)
+            readable.append(m.language is None or m.language in scored)
+        to_score = [text for text, ok in zip(texts, readable, strict=True) if ok]
+        scores = iter(self.scorer.score_many(to_score))
+        label = self.scorer.label
         topics = self.topics
         judge = self.rules.judge
-        for m, text, score in zip(mentions, texts, scores, strict=True):
-            doc = Doc.from_text(text)
-            m.sentiment = score
-            m.sentiment_label = sentiment_label(score)
+        for m, doc, ok in zip(mentions, docs, readable, strict=True):
+            if ok:
+                m.sentiment = next(scores)
+                m.sentiment_label = label(m.sentiment)
+            else:
+                m.sentiment, m.sentiment_label = 0.0, UNSCORED
             m.topics = [name for name, query in topics if query.matches(doc)]
             m.terms = trend_terms(doc)
             judge(m, doc.tokens)

@@ -1,25 +1,83 @@
 """Sentiment scoring behind a small interface, so the scorer can change without touching callers.
 
-VADER is tuned for social media (emoticons, capitals, "!!!", slang) and needs no model
-download: its lexicon ships inside the package.
+Two scorers share the :class:`Scorer` interface:
+
+* :class:`VaderScorer` — plain VADER on the whole text, the baseline benchmarks compare with.
+  Its cost grows with the square of a text's length, so the pipeline never uses it.
+* :class:`CareScorer` — VADER's lexicon and rules read piece by piece (a sentence, at most
+  :data:`PIECE_WORDS` words), so one post costs time in proportion to its length and never
+  more than :data:`MAX_SCORED_CHARS` characters' worth. On top of VADER it applies the care
+  rules shipped in ``config/sentiment/care.toml`` (complaint words and phrases — delays, lost
+  bags, being on hold, charged twice, devices that fail, burns and recalls —, angry emoji,
+  irony such as "great, another delay", politeness that is no praise inside a complaint) and
+  the brand's own ``[sentiment]`` terms. Without rules it is VADER read the linear way.
+
+Both need no model download: VADER's lexicon ships inside its package, the care rules inside ours.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+import string
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
+
+from app.model import sentiment_label
+
+#: the most text of one post that is scored (its head): beyond it a post costs nothing more
+MAX_SCORED_CHARS = 4_000
+#: VADER's look-backs rebuild the word list of their piece for every word: pieces stay short
+PIECE_WORDS = 40
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_PUNCT = string.punctuation
+# emoji modifiers that carry no meaning of their own: variation selectors, skin tones, joiner
+_MODIFIERS = [0xFE0E, 0xFE0F, 0x200D, *range(0x1F3FB, 0x1F400)]
+#: lexicon keys for rule-made tokens (they cannot collide with a word: they hold spaces)
+_IRONY = "ironic praise"
+_HASHTAG = "hashtag against us"
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    """A word or phrase of a post and the valence it added (VADER's scale, after modifiers)."""
+
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a post scored as it did: what the console shows beside the score."""
+
+    score: float
+    label: str
+    #: strongest first
+    drivers: list[Driver]
+    #: characters read (a long post is scored on its head only)
+    scored_chars: int
+    #: rules that changed the reading, in words ("irony", "politeness muted in a complaint")
+    notes: list[str] = field(default_factory=list)
 
 
 class Scorer(Protocol):
-    """Scores texts on −1 (most negative) … 1 (most positive)."""
+    """Scores texts on −1 (most negative) … 1 (most positive) and names the class shown."""
 
     def score(self, text: str) -> float: ...
 
     def score_many(self, texts: Sequence[str]) -> list[float]: ...
 
+    def label(self, score: float) -> str: ...
+
+    def explain(self, text: str) -> Explanation: ...
+
 
 class VaderScorer:
-    """VADER's compound score."""
+    """Plain VADER's compound score on the whole text: the baseline."""
 
     def __init__(self) -> None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -32,3 +90,299 @@ class VaderScorer:
     def score_many(self, texts: Sequence[str]) -> list[float]:
         polarity = self._analyzer.polarity_scores
         return [float(polarity(t)["compound"]) for t in texts]
+
+    def label(self, score: float) -> str:
+        return sentiment_label(score)
+
+    def explain(self, text: str) -> Explanation:
+        score = self.score(text)
+        return Explanation(score, self.label(score), [], len(text))
+
+
+class _Window:
+    """The few words around one word: all VADER's valence rules look at."""
+
+    __slots__ = ("is_cap_diff", "words_and_emoticons")
+
+    def __init__(self, is_cap_diff: bool) -> None:
+        self.is_cap_diff = is_cap_diff
+        self.words_and_emoticons: list[str] = []
+
+
+def _key(token: str) -> str:
+    """How rules match a word: lower case, ASCII punctuation at its ends stripped."""
+    return token.lower().strip(_PUNCT)
+
+
+@dataclass(frozen=True)
+class CareRules:
+    """Words, phrases, emoji and patterns a care team reads differently from plain VADER."""
+
+    terms: Mapping[str, float] = field(default_factory=dict)
+    #: phrase (its words) → valence
+    phrases: Mapping[tuple[str, ...], float] = field(default_factory=dict)
+    emoji: Mapping[str, float] = field(default_factory=dict)
+    hashtag_parts: tuple[str, ...] = ()
+    hashtag_valence: float = -2.0
+    irony_openers: frozenset[str] = frozenset()
+    irony_followers: frozenset[str] = frozenset()
+    irony_valence: float = -1.6
+    politeness: frozenset[str] = frozenset()
+    complaint_at: float = -1.5
+    #: half-width of the neutral class around 0
+    neutral_band: float = 0.05
+
+    @classmethod
+    def load(cls, path: Path) -> CareRules:
+        """The rules of a TOML file shaped like ``config/sentiment/care.toml``."""
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        terms: dict[str, float] = {}
+        phrases: dict[tuple[str, ...], float] = {}
+        for table in ("terms", "phrases"):
+            for text, valence in data.get(table, {}).items():
+                _add(terms, phrases, text, float(valence))
+        tags = data.get("hashtags", {})
+        irony = data.get("sarcasm", {})
+        openers = [o for o in irony.get("openers", []) if " " not in o]
+        return cls(
+            terms=terms,
+            phrases=phrases,
+            emoji={k.replace("\ufe0f", ""): float(v) for k, v in data.get("emoji", {}).items()},
+            hashtag_parts=tuple(p.lower() for p in tags.get("negative_parts", [])),
+            hashtag_valence=float(tags.get("valence", -2.0)),
+            irony_openers=frozenset(openers),
+            irony_followers=frozenset(irony.get("followers", [])),
+            irony_valence=float(irony.get("valence", -1.6)),
+            politeness=frozenset(irony.get("politeness", [])),
+            complaint_at=float(irony.get("complaint_at", -1.5)),
+            neutral_band=float(data.get("tuning", {}).get("neutral_band", 0.05)),
+        )
+
+    def with_brand(self, weights: Mapping[str, float]) -> CareRules:
+        """These rules plus a brand's own terms and phrases (they win over shipped ones)."""
+        terms, phrases = dict(self.terms), dict(self.phrases)
+        for text, valence in weights.items():
+            _add(terms, phrases, text, valence)
+        return CareRules(
+            terms=terms, phrases=phrases, emoji=self.emoji, hashtag_parts=self.hashtag_parts,
+            hashtag_valence=self.hashtag_valence, irony_openers=self.irony_openers,
+            irony_followers=self.irony_followers, irony_valence=self.irony_valence,
+            politeness=self.politeness, complaint_at=self.complaint_at,
+            neutral_band=self.neutral_band,
+        )  # fmt: skip
+
+
+def _add(
+    terms: dict[str, float], phrases: dict[tuple[str, ...], float], text: str, valence: float
+) -> None:
+    words = tuple(k for k in (_key(w) for w in text.split()) if k)
+    if len(words) == 1:
+        terms[words[0]] = valence
+    elif words:
+        phrases[words] = valence
+
+
+def care_rules_path() -> Path:
+    from app.resources import data_dir
+
+    return data_dir("config") / "sentiment" / "care.toml"
+
+
+class CareScorer:
+    """VADER read piece by piece (linear time, bounded per post), with optional care rules.
+
+    The neutral class is the rules' ``neutral_band`` around 0 (without rules VADER's 0.05).
+    """
+
+    def __init__(self, rules: CareRules | None = None) -> None:
+        from vaderSentiment.vaderSentiment import (
+            BOOSTER_DICT,
+            SentimentIntensityAnalyzer,
+            SentiText,
+        )
+
+        self._vader = SentimentIntensityAnalyzer()
+        self._senti_text = SentiText
+        self._boosters = frozenset(BOOSTER_DICT)
+        self.rules = rules
+        self.neutral_band = rules.neutral_band if rules is not None else 0.05
+        lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
+        table: dict[int, str] = {cp: " " for cp in _MODIFIERS}
+        for char, description in self._vader.emojis.items():
+            if len(char) == 1:
+                table[ord(char)] = f" {description} "
+        self._phrase_index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._triggers: frozenset[str] = frozenset()
+        if rules is not None:
+            lexicon.update(rules.terms)
+            for char, valence in rules.emoji.items():
+                if len(char) == 1:
+                    table[ord(char)] = f" {char} "
+                    lexicon[char] = valence
+            for words, valence in rules.phrases.items():
+                joined = " ".join(words)
+                lexicon[joined] = valence
+                self._phrase_index.setdefault(words[0], []).append((words, joined))
+            for options in self._phrase_index.values():
+                options.sort(key=lambda o: -len(o[0]))
+            self._triggers = frozenset(self._phrase_index) | rules.irony_openers
+            lexicon[_IRONY] = rules.irony_valence
+            lexicon[_HASHTAG] = rules.hashtag_valence
+        self._emoji_table = table
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The single words this scorer has a valence for (English)."""
+        return frozenset(k for k in self._vader.lexicon if k.isalpha())
+
+    # -- the interface ---------------------------------------------------------------------
+
+    def score(self, text: str) -> float:
+        return self._read(text)[0]
+
+    def score_many(self, texts: Sequence[str]) -> list[float]:
+        read = self._read
+        return [read(t)[0] for t in texts]
+
+    def label(self, score: float) -> str:
+        if score >= self.neutral_band:
+            return "positive"
+        if score <= -self.neutral_band:
+            return "negative"
+        return "neutral"
+
+    def explain(self, text: str) -> Explanation:
+        """The score with the words and phrases that drove it, strongest first."""
+        score, tokens, sentiments, scored, notes = self._read(text)
+        drivers = [Driver(t, round(s, 3)) for t, s in zip(tokens, sentiments, strict=True) if s]
+        drivers.sort(key=lambda d: -abs(d.weight))
+        return Explanation(score, self.label(score), drivers, scored, notes)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _pieces(self, text: str) -> Iterable[str]:
+        """A short post whole (as VADER reads it); a longer one sentence by sentence."""
+        if len(text) < PIECE_WORDS * 4 and text.count(" ") < PIECE_WORDS:
+            yield text
+            return
+        for sentence in _SENTENCE_END.split(text):
+            words = sentence.split()
+            if len(words) <= PIECE_WORDS:
+                if words:
+                    yield sentence
+                continue
+            for i in range(0, len(words), PIECE_WORDS):
+                yield " ".join(words[i : i + PIECE_WORDS])
+
+    def _read(self, text: str) -> tuple[float, list[str], list[float], int, list[str]]:
+        """(score, tokens, their valences, characters read, notes on the rules that applied)."""
+        head = text[:MAX_SCORED_CHARS]
+        if not head.isascii():
+            head = head.translate(self._emoji_table)
+        vader = self._vader
+        lexicon = vader.lexicon
+        boosters = self._boosters
+        rules = self.rules
+        emoji = rules.emoji if rules is not None else {}
+        tokens: list[str] = []
+        sentiments: list[float] = []
+        notes: list[str] = []
+        for piece in self._pieces(head):
+            senti = self._senti_text(piece)
+            words = senti.words_and_emoticons
+            if rules is not None:
+                words = senti.words_and_emoticons = self._apply_rules(words, rules, notes)
+            window = _Window(senti.is_cap_diff)
+            valences: list[float] = []
+            for i, item in enumerate(words):
+                low = item.lower()
+                if low in boosters or (
+                    low == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"
+                ):
+                    valences.append(0.0)
+                    continue
+                if low not in lexicon:
+                    valences.append(0.0)  # what VADER's own loop appends for an unknown word
+                    continue
+                if item in emoji:  # a face means what it shows: "never answered 😡" is no praise
+                    valences.append(emoji[item])
+                    continue
+                # VADER looks at most three words back and two ahead, but copies the whole
+                # list for each look: hand it just that window, and the cost stays constant
+                lo = i - 3 if i > 3 else 0
+                window.words_and_emoticons = words[lo : i + 3]
+                valences.append(vader.sentiment_valence(0, window, item, i - lo, [])[0])
+            valences = vader._but_check(words, valences)
+            tokens += words
+            sentiments += valences
+        if rules is not None and rules.politeness and sentiments:
+            self._mute_politeness(tokens, sentiments, rules, notes)
+        score = float(vader.score_valence(sentiments, head)["compound"]) if sentiments else 0.0
+        if math.isnan(score):
+            score = 0.0
+        return score, tokens, sentiments, len(head), notes
+
+    def _apply_rules(self, words: list[str], rules: CareRules, notes: list[str]) -> list[str]:
+        """Phrases merged into one token, ironic praise and hashtags against us marked."""
+        keys = [w.lower().strip(_PUNCT) for w in words]
+        if self._triggers.isdisjoint(keys) and not any(w.startswith("#") for w in words):
+            return words  # the common case: nothing here for a rule
+        out: list[str] = []
+        index = self._phrase_index
+        i, n = 0, len(words)
+        while i < n:
+            key = keys[i]
+            options = index.get(key)
+            if options:
+                for phrase, joined in options:
+                    end = i + len(phrase)
+                    if end <= n and tuple(keys[i:end]) == phrase:
+                        upper = all(w.isupper() for w in words[i:end])
+                        out.append(joined.upper() if upper else joined)
+                        i = end
+                        break
+                else:
+                    options = None
+                if options:
+                    continue
+            word = words[i]
+            if (
+                key in rules.irony_openers
+                and i + 1 < n
+                and keys[i + 1] in rules.irony_followers
+                and any(
+                    self._vader.lexicon.get(k, 0.0) <= rules.complaint_at for k in keys[i + 2 :]
+                )
+            ):
+                out.append(_IRONY)
+                notes.append(f"irony: “{word} {words[i + 1]}”")
+            elif word.startswith("#") and any(p in key for p in rules.hashtag_parts):
+                out.append(_HASHTAG)
+            else:
+                out.append(word)
+            i += 1
+        return out
+
+    def _mute_politeness(
+        self, tokens: list[str], sentiments: list[float], rules: CareRules, notes: list[str]
+    ) -> None:
+        """In a complaint, "thanks", "please" and "help" are manners, not praise."""
+        if min(sentiments) > rules.complaint_at:
+            return
+        polite = rules.politeness
+        muted = []
+        for i, (token, valence) in enumerate(zip(tokens, sentiments, strict=True)):
+            if valence > 0 and _key(token) in polite:
+                sentiments[i] = 0.0
+                muted.append(token)
+        if muted:
+            notes.append("politeness in a complaint counts as none: " + ", ".join(muted))
+
+
+def brand_weights(negative: Iterable[str], positive: Iterable[str],
+                  terms: Mapping[str, float], strength: float = 2.0) -> dict[str, float]:  # fmt: skip
+    """A brand's ``[sentiment]`` lists and weighted terms as one term → valence map."""
+    weights = {t: -strength for t in negative}
+    weights.update({t: strength for t in positive})
+    weights.update(terms)
+    return weights

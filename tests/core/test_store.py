@@ -78,8 +78,8 @@ def test_rollups_agree_with_mentions(writer: StoreWriter, db_path: Path) -> None
         )
         params = () if topic == "*" else (topic,)
         expected = conn.execute(
-            "SELECT count(*), sum(sentiment >= 0.05), sum(sentiment > -0.05 AND sentiment < 0.05),"
-            f" sum(sentiment <= -0.05) FROM mentions {where}",
+            "SELECT count(*), sum(sentiment_label = 'positive'), sum(sentiment_label = 'neutral'),"
+            f" sum(sentiment_label = 'negative') FROM mentions {where}",
             params,
         ).fetchone()
         for res in (60, 600, 3600):

@@ -19,7 +19,7 @@ from app.config import Config
 from app.poller import Poller
 from app.sources.base import Source
 from app.store.writer import StoreWriter
-from tests.peers.hostile import BOMB_SIZE, Hostile
+from tests.peers.hostile import BOMB_SIZE, Hostile, bomb
 from tests.sources.helpers import bluesky, context, mastodon, rss
 
 SECRET = "s3cret-brand-token-4f9a"
@@ -148,6 +148,7 @@ def test_an_echoed_token_is_masked_in_the_database_and_in_doctor(hostile: Hostil
 def test_a_compressed_bomb_stops_at_the_cap_while_inflating(
     hostile: Hostile, db_path: Path, demo_config: Config, codings: str
 ) -> None:
+    bomb(codings.split("+"))  # built before the poll: the server answers at once
     feed = rss(f"{hostile.url}/bomb-{codings}/feed.xml", name="bomb")  # 1 MiB cap (helpers)
     neighbour = rss(f"{hostile.url}/redirect/feed.xml", name="neighbour")
     tracemalloc.start()

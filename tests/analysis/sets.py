@@ -1,0 +1,61 @@
+"""Human-rated and hand-labelled sentiment sets for the tests and ``bench/sentiment.py``.
+
+* VADER's four rated sets (MIT, in the ``vaderSentiment==3.3.2`` source distribution,
+  ``additional_resources/hutto_ICWSM_2014.tar.gz``): tweets, Amazon review snippets, movie
+  review snippets, New York Times editorial snippets — a mean human rating −4…4 per text.
+  A rating of at least :data:`RATED_BAND` counts as positive, at most −:data:`RATED_BAND`
+  as negative, the rest neutral.
+* ``care_dev`` and ``care_check`` (``tests/analysis/data``): customer-care posts addressed to
+  brands, labelled by hand for this project. The care rules are tuned on ``care_dev`` only.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+from tests.datasets import CACHE, _sdist
+
+DATA = Path(__file__).resolve().parent / "data"
+RATED_BAND = 0.5
+VADER_SETS = ("tweets", "amazonReviewSnippets", "movieReviewSnippets", "nytEditorialSnippets")
+CARE_SETS = ("care_dev", "care_check")
+
+
+def vader_rated(name: str) -> list[tuple[float, str]]:
+    """(mean human rating −4…4, text) of one of VADER's rated sets."""
+    target = CACHE / f"{name}_GroundTruth.txt"
+    if not target.exists():
+        with tarfile.open(_sdist()) as outer:
+            member = outer.extractfile(
+                "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
+            )
+            assert member is not None
+            with tarfile.open(fileobj=member) as inner:
+                data = inner.extractfile(f"hutto_ICWSM_2014/{name}_GroundTruth.txt")
+                assert data is not None
+                target.write_bytes(data.read())
+    rows = []
+    for line in target.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.rstrip("\r").split("\t", 2)
+        if len(parts) == 3:
+            rows.append((float(parts[1]), parts[2]))
+    return rows
+
+
+def rated_label(rating: float) -> str:
+    if rating >= RATED_BAND:
+        return "positive"
+    if rating <= -RATED_BAND:
+        return "negative"
+    return "neutral"
+
+
+def care_set(name: str) -> list[tuple[str, str]]:
+    """(label, text) of a hand-labelled care set."""
+    rows = []
+    for line in (DATA / f"{name}.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            label, text = line.split("\t", 1)
+            rows.append((label, text))
+    return rows
