@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(lst, top=False)
     for action, help_ in (("passwd", "set a new password (read from stdin twice, or prompted)"),
                           ("disable", "stop a user signing in (their history stays)"),
-                          ("enable", "let a disabled user sign in again")):  # fmt: skip
+                          ("enable", "let a disabled user sign in again"),
+                          ("unlock", "lift a sign-in lockout after too many failed passwords")):  # fmt: skip
         sp_user = users.add_parser(action, help=help_)
         _common(sp_user, top=False)
         sp_user.add_argument("name")
@@ -174,6 +175,10 @@ def _main(args: argparse.Namespace, command: str) -> int:
                   to_file=command not in {"export", "doctor", "users", "audit"})  # fmt: skip
     db_path = resolve_db(args.db)
     log.info("config %s, database %s", config_path, db_path)
+    from app.workflow.anchor import configure as configure_audit
+
+    # the audit key signs every row written from here; a command that only reads makes none
+    configure_audit(config, create=command not in {"audit", "doctor", "export", "snapshot"})
     return _dispatch(command, args, config, config_path, db_path)
 
 
@@ -268,7 +273,7 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
         return run_doctor(config, config_path=config_path, db_path=db_path, args=args)
     if command == "users" and args.users_command == "list":
         return users_list(db_path)
-    if command == "users" and args.users_command in {"passwd", "disable", "enable"}:
+    if command == "users" and args.users_command in {"passwd", "disable", "enable", "unlock"}:
         return users_change(db_path, args.users_command, args.name)
     if command == "users":
         return users_add(db_path, args.name, args.role, send_unapproved=args.send_without_approval,
@@ -424,7 +429,7 @@ def users_add(db_path: Path, name: str, role: str, *, send_unapproved: bool = Fa
 
 def users_change(db_path: Path, action: str, name: str) -> int:
     from app.store.db import open_writer, transaction
-    from app.workflow.users import set_disabled, set_password
+    from app.workflow.users import set_disabled, set_password, unlock
 
     password = _read_password() if action == "passwd" else ""
     conn = open_writer(db_path)
@@ -432,6 +437,8 @@ def users_change(db_path: Path, action: str, name: str) -> int:
         with transaction(conn):
             if action == "passwd":
                 set_password(conn, name, password)
+            elif action == "unlock":
+                unlock(conn, name)
             else:
                 set_disabled(conn, name, action == "disable")
     except ValueError as exc:
@@ -440,7 +447,7 @@ def users_change(db_path: Path, action: str, name: str) -> int:
     finally:
         conn.close()
     print({"passwd": f"password of {name} changed", "disable": f"{name} disabled",
-           "enable": f"{name} enabled"}[action])  # fmt: skip
+           "enable": f"{name} enabled", "unlock": f"{name} unlocked"}[action])  # fmt: skip
     return 0
 
 

@@ -228,6 +228,20 @@ class Console(_Model):
     notify_priorities: list[int] = Field(default_factory=lambda: [1])
 
 
+class Audit(_Model):
+    """Where the audit trail is anchored outside the database (see app/workflow/anchor.py)."""
+
+    #: an environment variable or keyring entry holding the audit key (hex); empty: key_file
+    key_name: str = Field(default="", max_length=200)
+    #: the audit key file (created 0600 on first use); empty: audit.key in the user data folder
+    key_file: str = Field(default="", max_length=4096)
+    #: signed checkpoints of the chain's head are appended here; empty: the journal only
+    checkpoint_file: str = Field(default="", max_length=4096)
+    checkpoint_every_min: float = Field(default=5.0, ge=0.1, le=24 * 60)
+    #: also send each checkpoint to the system journal (syslog)
+    syslog: bool = True
+
+
 class Room(_Model):
     """The shared PostgreSQL of a room of machines; absent, this machine stands alone.
 
@@ -277,6 +291,7 @@ class Config(_Model):
     sla: Sla = Sla()
     wall: Wall = Wall()
     console: Console = Console()
+    audit: Audit = Audit()
     room: Room | None = None
 
     @model_validator(mode="after")

@@ -132,9 +132,7 @@ def verify_audit(conn: Any, db_path: Path) -> tuple[bool, str]:
         return False, f"audit trail unreadable: {describe_error(exc, db_path)}"
     except (ValueError, TypeError) as exc:
         return False, f"audit trail unreadable in {db_path}: a row or its head record is damaged ({exc})"
-    if verified.ok:
-        return True, f"audit trail intact ({verified.rows} rows)"
-    return False, f"audit trail broken at row {verified.first_bad_id}: {verified.reason}"
+    return verified.ok, verified.summary()  # with the last anchored point, or why none
 
 
 def check_workflow(report: Report, config: Config, config_path: Path | None, db_path: Path) -> None:

@@ -23,13 +23,14 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_dumps
 
 from app.config import Config, Room
 from app.poller import Poller
@@ -78,6 +79,37 @@ def lock_holder(conn: psycopg.Connection[Any]) -> str | None:
     """The ``application_name`` of the session holding the hub lock, if any holds it."""
     row = conn.execute(_HOLDER, (HUB_LOCK >> 32, HUB_LOCK & 0xFFFFFFFF)).fetchone()
     return str(row[0]) if row else None
+
+
+def insert_mentions(conn: psycopg.Connection[Any], bodies: dict[str, dict[str, Any]]) -> list[str]:
+    """Insert the mentions the room does not hold yet, numbered on from its sequence.
+
+    Call inside a transaction: the sequence's row stays locked until the commit, so
+    commits come in sequence order and a reader never skips one. Returns the new ids.
+    """
+    known = {r[0] for r in conn.execute("SELECT id FROM mentions WHERE id = ANY(%s)",
+                                        (list(bodies),))}  # fmt: skip
+    new = [i for i in bodies if i not in known]
+    if not new:
+        return new
+    (last,) = conn.execute("UPDATE mention_seq SET last = last + %s RETURNING last",
+                           (len(new),)).fetchone() or (0,)  # fmt: skip
+    first = int(last) - len(new) + 1
+    with conn.cursor().copy("COPY mentions (seq, id, network, source, ts, needs_response,"
+                            " priority, topics, body) FROM STDIN") as copy:  # fmt: skip
+        for n, mid in enumerate(new):
+            b = bodies[mid]
+            copy.write_row((first + n, mid, b["network"], b["source"], b["ts"],
+                            bool(b["needs_response"]), int(b["priority"]), list(b["topics"]),
+                            Jsonb(b)))  # fmt: skip
+    return new
+
+
+def log_change(conn: psycopg.Connection[Any], tables: Sequence[str], ids: Sequence[str],
+               topics: Iterable[str] = ()) -> None:  # fmt: skip
+    """The change-log row of this transaction; its trigger NOTIFYs the stations after commit."""
+    conn.execute("INSERT INTO change_log (tables, ids, topics) VALUES (%s, %s, %s)",
+                 (list(tables), list(ids) if len(ids) <= MAX_IDS else [], sorted(topics)))  # fmt: skip
 
 
 class Hub:
@@ -181,6 +213,7 @@ class Hub:
             conn: psycopg.Connection[Any] | None = None
             try:
                 conn = connect(self.room, purpose="hub")
+                set_json_dumps(orjson.dumps, conn)
                 ensure(conn)
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (HUB_LOCK,)).fetchone()
                 if row and row[0]:
@@ -294,21 +327,7 @@ class Hub:
         bodies = {str(r["id"]): body_from_row(r) for r in rows}
         changed = [h for h in health if tuple(h) != self._health_sent.get(h["name"])]
         with conn.transaction():
-            known = {r[0] for r in conn.execute("SELECT id FROM mentions WHERE id = ANY(%s)",
-                                                (list(bodies),))}  # fmt: skip
-            new = [(i, b) for i, b in bodies.items() if i not in known]
-            if new:
-                (last,) = conn.execute("UPDATE mention_seq SET last = last + %s RETURNING last",
-                                       (len(new),)).fetchone() or (0,)  # fmt: skip
-                first = int(last) - len(new) + 1
-                with conn.cursor().copy(
-                    "COPY mentions (seq, id, network, source, ts, needs_response, priority,"
-                    " topics, body) FROM STDIN"
-                ) as copy:
-                    for n, (mid, b) in enumerate(new):
-                        copy.write_row((first + n, mid, b["network"], b["source"], b["ts"],
-                                        bool(b["needs_response"]), int(b["priority"]),
-                                        list(b["topics"]), Jsonb(b)))  # fmt: skip
+            new = insert_mentions(conn, bodies)
             hub = station_name(self.room)
             for h in changed:
                 conn.execute(_UPSERT_HEALTH, (h["name"], h["type"], Jsonb(json.loads(h["cursor"] or "{}")),
@@ -324,10 +343,8 @@ class Hub:
             tables = [name for name, hit in (("mentions", new), ("source_state", changed),
                                              ("alerts", fresh_alerts)) if hit]  # fmt: skip
             if tables:
-                ids = [i for i, _ in new] + [h["name"] for h in changed]
-                topics = sorted({t for _, b in new for t in b["topics"]})
-                conn.execute("INSERT INTO change_log (tables, ids, topics) VALUES (%s, %s, %s)",
-                             (tables, ids if len(ids) <= MAX_IDS else [], topics))  # fmt: skip
+                topics = {t for i in new for t in bodies[i]["topics"]}
+                log_change(conn, tables, [*new, *(h["name"] for h in changed)], topics)
             else:
                 conn.execute("SELECT 1")  # the lock's session is alive: still ours
         self.published += len(new)

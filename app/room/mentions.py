@@ -19,6 +19,7 @@ from app.model import Mention, utc_from_ts
 _FIELDS = {f.name: f for f in dataclasses.fields(Mention)}
 #: stored in SQLite as JSON text
 _JSON_COLUMNS = frozenset({"topics", "reasons", "reply_ref"})
+_NAMES = frozenset(_FIELDS) - {"created_at"}
 _BOOLS = frozenset(name for name, f in _FIELDS.items() if isinstance(f.default, bool))
 
 
@@ -49,8 +50,15 @@ def body_from_row(row: sqlite3.Row) -> dict[str, Any]:
 
 def mention_from_body(body: dict[str, Any]) -> Mention:
     """The analysed mention back from its body; keys this program does not know are ignored."""
-    kwargs = {k: v for k, v in body.items() if k in _FIELDS and k != "created_at"}
-    kwargs["created_at"] = utc_from_ts(float(body["ts"]))
-    for name in ("topics", "reasons", "terms"):
-        kwargs[name] = list(kwargs.get(name) or [])
-    return Mention(**kwargs)
+    kwargs = dict(body)
+    ts = kwargs.pop("ts")
+    if not kwargs.keys() <= _NAMES:  # written by a newer program: keep what this one knows
+        kwargs = {k: v for k, v in kwargs.items() if k in _NAMES}
+    return Mention(**kwargs, created_at=utc_from_ts(float(ts)))
+
+
+def body_from_mention(m: Mention) -> dict[str, Any]:
+    """The room's body for an analysed mention in memory (as :func:`body_from_row` gives)."""
+    body = {name: getattr(m, name) for name in _FIELDS if name != "created_at"}
+    body["ts"] = m.ts
+    return body

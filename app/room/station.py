@@ -18,12 +18,15 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import psycopg
+from psycopg.types.json import set_json_loads
 
 from app.config import Room
 from app.room.connect import CHANNEL, RoomError, connect, describe
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 META_ROOM, META_SEQ, META_LINK = "room.id", "room.seq", "room.link"
 #: mentions read from the room per round trip while catching up
 PAGE = 5000
+#: pages handed to the writer and not yet committed, while catching up
+IN_FLIGHT = 3
 #: seconds between looks at the change log when no notification came (a safety net)
 IDLE_CHECK_S = 5.0
 #: longest wait between reconnection attempts
@@ -122,6 +127,7 @@ class Station:
 
     def _session(self, conn: psycopg.Connection[Any]) -> None:
         ensure(conn)
+        set_json_loads(orjson.loads, conn)  # catching up decodes a body a mention: the hot path
         conn.execute(f"LISTEN {CHANNEL}")  # before reading, so no change falls between
         self._load_cursor(room_id(conn))
         (last_change,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (
@@ -168,34 +174,38 @@ class Station:
     def _catch_up(self, conn: psycopg.Connection[Any]) -> None:
         """Read every mention after the cursor, a page at a time, into the local writer.
 
-        The next page is read from the room while the writer stores this one; the cursor
-        moves on only once its page is committed.
+        Pages are read from the room while the writer stores the ones before (a few in
+        flight, which it merges into fewer transactions); the saved cursor moves on only
+        once its page is committed.
         """
-        pending: tuple[Future[Any], int] | None = None
+        pending: deque[tuple[Future[Any], int]] = deque()
+        saved: Future[None] | None = None
         while not self._halt.is_set():
             rows = conn.execute("SELECT seq, body FROM mentions WHERE seq > %s ORDER BY seq"
                                 " LIMIT %s", (self.status.seq, self.page)).fetchall()  # fmt: skip
-            if pending is not None:
-                self._commit(*pending)
-                pending = None
             if not rows:
                 break
             mentions = [mention_from_body(body) for _, body in rows]
             stored = self.writer.submit(IngestBatch(source="room", source_type="room",
                                                     mentions=mentions, cursor={}, analysed=True))  # fmt: skip
-            pending = (stored, int(rows[-1][0]))
+            pending.append((stored, int(rows[-1][0])))
             self.status.seq = int(rows[-1][0])
             self.status.received += len(rows)
+            while len(pending) > IN_FLIGHT:
+                saved = self._commit(*pending.popleft())
             if len(rows) < self.page:
                 break
-        if pending is not None:
-            self._commit(*pending)
+        while pending:
+            saved = self._commit(*pending.popleft())
+        if saved is not None:
+            saved.result(timeout=60)
         self.caught_up.set()
 
-    def _commit(self, stored: Future[Any], seq: int) -> None:
+    def _commit(self, stored: Future[Any], seq: int) -> Future[None]:
+        """Once a page is stored, queue its cursor (the writer commits in order)."""
         stored.result(timeout=120)
         items = {META_ROOM: self._room_id, META_SEQ: str(seq)}
-        self.writer.call(lambda c: _put_meta(c, items), tables=("meta",)).result(timeout=60)
+        return self.writer.call(lambda c: _put_meta(c, items), tables=("meta",))
 
     def _mirror_health(self, conn: psycopg.Connection[Any]) -> None:
         """The room's source health (as the hub records it) into the local cache."""

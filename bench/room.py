@@ -1,0 +1,151 @@
+"""The room: a station's catch-up rate after time offline, and change propagation over NOTIFY.
+
+Starts a throwaway PostgreSQL from the distribution's package (as the tests do), makes
+the room as docs/IT.md says (an owner migrates, the application role has its grants),
+and publishes mentions from the demo simulator, analysed by the same analyser the hub
+runs, the way the hub does (gap-free sequence, change-log row, NOTIFY).
+
+- catch-up: a station syncs, goes offline, ``--offline`` mentions are published, and it
+  comes back: the rate is those mentions over the seconds until its SQLite cache has
+  committed the last one (same writer: rollups, topic index, queue rows).
+- propagation: with the station caught up and listening, ``--samples`` commits of one
+  mention each; the time from the start of the room's COMMIT to the commit of that
+  mention in the station's cache (seen by the writer's change listener).
+
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+
+from app.analysis.pipeline import Analyzer
+from app.config import DemoSourceConfig, Room, load_config
+from app.model import Mention
+from app.poller import source_context
+from app.resources import demo_config_path
+from app.room.hub import insert_mentions, log_change
+from app.room.mentions import body_from_mention
+from app.room.schema import grant, migrate
+from app.room.station import Station
+from app.sources.demo import DemoSource
+from app.store.writer import Change, StoreWriter
+from tests.room import cluster as pg
+
+PAGE = 5000
+
+
+def make_bodies(n: int, start: float, counter: int) -> dict[str, dict[str, Any]]:
+    """``n`` analysed demo mentions as room bodies (seeded: the same every run)."""
+    config = load_config(demo_config_path())
+    demo = DemoSourceConfig(type="demo", name="demo", rate_per_minute=60_000, rhythm=False,
+                            crisis_every_min=0)  # fmt: skip
+    source = DemoSource(demo, source_context(config))
+    mentions: list[Mention] = []
+    span = 1.0
+    while len(mentions) < n:
+        mentions += source.generate(start, start + span, seed=11, counter=counter + len(mentions))
+        start += span
+    mentions = mentions[:n]
+    Analyzer(config).analyse(mentions)
+    return {m.id: body_from_mention(m) for m in mentions}
+
+
+def publish(conn: psycopg.Connection[Any], bodies: dict[str, dict[str, Any]]) -> None:
+    items = list(bodies.items())
+    for i in range(0, len(items), PAGE):
+        page = dict(items[i : i + PAGE])
+        with conn.transaction():
+            new = insert_mentions(conn, page)
+            log_change(conn, ["mentions"], new, {t for b in page.values() for t in b["topics"]})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--offline", type=int, default=72_000,
+                    help="mentions published while the station is away (an hour at 20/s)")  # fmt: skip
+    ap.add_argument("--samples", type=int, default=300)
+    args = ap.parse_args()
+    config = load_config(demo_config_path())
+    t = time.time() - 7200
+    before = make_bodies(1000, t, 0)
+    away = make_bodies(args.offline, t + 60, 1000)
+    live = make_bodies(args.samples, t + 3600, 1000 + args.offline)
+    with pg.cluster() as cluster, tempfile.TemporaryDirectory() as tmp:
+        db = cluster.create_database()
+        owner = psycopg.connect(cluster.url(db, pg.OWNER), password=pg.OWNER_PASSWORD,
+                                autocommit=True)  # fmt: skip
+        migrate(owner)
+        grant(owner, pg.APP)
+        owner.close()
+        os.environ["WATCHFLOOR_BENCH_ROOM_PASSWORD"] = pg.APP_PASSWORD
+        room = Room(url=cluster.url(db), password_env="WATCHFLOOR_BENCH_ROOM_PASSWORD",
+                    sslmode="disable", station="bench")  # fmt: skip
+        conn = psycopg.connect(cluster.url(db), password=pg.APP_PASSWORD, autocommit=True,
+                               options="-c search_path=watchfloor")  # fmt: skip
+        publish(conn, before)
+        writer = StoreWriter(Path(tmp) / "station.db", config).start()
+        station = Station(room, writer).start()
+        assert station.caught_up.wait(60), "the station never caught up"
+        station.stop()
+        # offline: the room moves on
+        publish(conn, away)
+        station = Station(room, writer)
+        t0 = time.perf_counter()
+        station.start()
+        assert station.caught_up.wait(600), "the station never caught up"
+        catch_up_s = time.perf_counter() - t0
+        received = station.status.received
+        # live: one mention a commit, commit → the station's cache
+        arrived = threading.Event()
+
+        def heard(change: Change) -> None:
+            if "mentions" in change.tables:
+                arrived.set()
+
+        writer.add_listener(heard)
+        latencies = []
+        for mid, body in live.items():
+            arrived.clear()
+            conn.execute("BEGIN")
+            new = insert_mentions(conn, {mid: body})
+            log_change(conn, ["mentions"], new, body["topics"])
+            t1 = time.perf_counter()
+            conn.execute("COMMIT")
+            assert arrived.wait(10), "a mention never reached the station"
+            latencies.append((time.perf_counter() - t1) * 1000)
+        station.stop()
+        writer.close()
+        conn.close()
+    latencies.sort()
+    result = {
+        "catch_up_mentions": received,
+        "catch_up_s": round(catch_up_s, 3),
+        "catch_up_per_s": round(received / catch_up_s),
+        "notify_samples": len(latencies),
+        "notify_p50_ms": round(statistics.median(latencies), 2),
+        "notify_p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
+        "postgresql": "15 (Debian package), loopback",
+    }
+    print(
+        f"catch-up: {received} mentions in {catch_up_s:.2f} s; "
+        f"propagation p50 {result['notify_p50_ms']} ms, p99 {result['notify_p99_ms']} ms"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
