@@ -24,6 +24,7 @@ from app.sources.base import (
     TransientError,
 )
 from app.store.writer import StoreWriter
+from app.workflow.anchor import Checkpointer
 from app.workflow.service import OutboxItem, QueueWorkflow
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class Outbox:
         self.workflow = workflow
         self.sources = dict(sources)
         self.client = client
+        #: signed checkpoints of the audit trail's head, written from here (the service)
+        self.checkpoints = Checkpointer()
 
     async def send_due(self) -> int:
         """Send every reply that is due now; return how many went out."""
@@ -53,6 +56,7 @@ class Outbox:
         sent = 0
         for item in items:
             sent += await self._send(item)
+        await asyncio.wrap_future(self.writer.call(self.checkpoints.write, tables=()))
         return sent
 
     async def _send(self, item: OutboxItem) -> int:
