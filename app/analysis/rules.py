@@ -3,14 +3,21 @@
 Only mentions about us (a topic of a queued kind, a mention of our account, or a
 notification addressed to us) are queued; the reasons travel with the item so an
 operator sees why it is there.
+
+Complaints and questions to us come before praise: a post the scorer calls negative
+weighs more than a question, a question more than a bare mention of our account, and
+praise addressed to us stays in the queue at the lowest priority (someone says thank you
+back). A ``?`` inside a link asks nothing; a post in a language the scorer cannot read
+is queued for a person to read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from app.analysis.tokens import without_links
 from app.config import Brand, Rules, TopicKind
-from app.model import Mention, Priority
+from app.model import UNSCORED, Mention, Priority
 
 _VERY_NEGATIVE = -0.75
 
@@ -48,15 +55,19 @@ class ResponseRules:
             if addressed:
                 reasons.append("addressed to our account")
                 points += 1
-            if self.rules.questions and "?" in mention.text:
+            if self.rules.questions and "?" in mention.text and "?" in without_links(mention.text):
                 reasons.append("asks us a question")
                 points += 1
+            label = mention.sentiment_label
             if mention.sentiment <= _VERY_NEGATIVE:
                 reasons.append(f"very negative ({mention.sentiment:+.2f})")
                 points += 3
-            elif mention.sentiment <= self.rules.negative_threshold:
+            elif mention.sentiment <= self.rules.negative_threshold or label == "negative":
                 reasons.append(f"negative ({mention.sentiment:+.2f})")
                 points += 2
+            elif label == UNSCORED and addressed:
+                reasons.append(f"in a language not scored ({mention.language}): read it")
+                points += 1
             followers = mention.author_followers or 0
             if self.rules.follower_threshold and followers >= self.rules.follower_threshold:
                 reasons.append(f"influential author ({followers:,} followers)")

@@ -26,7 +26,7 @@ import sys
 import unicodedata
 from collections.abc import Set as AbstractSet
 
-__all__ = ["STOPWORDS", "Doc", "has_unspaced_script", "tokenize", "trend_terms"]
+__all__ = ["STOPWORDS", "Doc", "has_unspaced_script", "tokenize", "trend_terms", "without_links"]
 
 
 def _mark_ranges() -> str:
@@ -140,6 +140,13 @@ def _scan(folded: str) -> tuple[list[str], list[str]]:
         tokens += found
         special += found
     return tokens, special
+
+
+def without_links(text: str) -> str:
+    """``text`` with its links taken out (a ``?`` in a URL's query asks nothing)."""
+    if "://" not in text and "www." not in text.lower():
+        return text
+    return _URL.sub(" ", text)
 
 
 def tokenize(text: str) -> list[str]:
