@@ -1,8 +1,9 @@
 """The outbox: approved replies go out through the source that fetched the post.
 
 A reply is marked ``sending`` in the store before the network call and carries an
-idempotency key the network honours, so a retry after a timeout, a crash or a second
-sender never posts twice. Transient failures back off and try again by themselves; a
+idempotency key, so a retry after a timeout, a crash or a second sender never posts
+twice; and because some servers ignore that key, a retry first looks for our reply under
+the post (:meth:`~app.sources.base.Source.find_own_reply`) and adopts the one it finds. Transient failures back off and try again by themselves; a
 refusal (too long, no thread to answer in) fails at once and waits for a person.
 """
 
@@ -19,6 +20,7 @@ from app.sources.base import (
     AuthError,
     BadResponse,
     RateLimited,
+    ReplyResult,
     Source,
     SourceError,
     TransientError,
@@ -64,10 +66,17 @@ class Outbox:
         if source is None:
             await self._failed(item, f"the source {item.source!r} is not configured here", False)
             return 0
+        timeout = max(source.config.timeout_s * 2, 30.0)
+        adopted: ReplyResult | None = None
         try:
-            result = await asyncio.wait_for(
+            if item.attempts > 1:
+                # an earlier attempt may have posted without our hearing back, and some
+                # servers ignore the idempotency key: look for our reply before sending again
+                adopted = await asyncio.wait_for(
+                    source.find_own_reply(self.client, item.reply_ref, item.text), timeout=timeout)
+            result: ReplyResult = adopted if adopted is not None else await asyncio.wait_for(
                 source.reply(self.client, item.reply_ref, item.text, item.idempotency_key),
-                timeout=max(source.config.timeout_s * 2, 30.0),
+                timeout=timeout,
             )
         except asyncio.CancelledError:
             raise
@@ -80,11 +89,13 @@ class Outbox:
                 log.exception("reply %d: unexpected failure", item.reply_id)
             await self._failed(item, reason, _retryable(exc))
             return 0
+        found, native_id, url = adopted is not None, result.native_id, result.url
         await asyncio.wrap_future(self.writer.call(
-            lambda conn: self.workflow.mark_sent(conn, item.reply_id, result.native_id, result.url),
+            lambda conn: self.workflow.mark_sent(conn, item.reply_id, native_id, url, adopted=found),
             tables=TABLES,
         ))  # fmt: skip
-        log.info("reply %d to %s sent as %s", item.reply_id, item.mention_id, result.native_id)
+        log.info("reply %d to %s %s %s", item.reply_id, item.mention_id,
+                 "found already posted as" if found else "sent as", native_id)  # fmt: skip
         return 1
 
     async def _failed(self, item: OutboxItem, reason: str, retryable: bool) -> None:

@@ -480,7 +480,9 @@ class QueueWorkflow:
             out.append(OutboxItem(rid, mid, source, network, text, key, json_object(ref), attempts + 1))
         return out
 
-    def mark_sent(self, conn: sqlite3.Connection, reply_id: int, native_id: str, url: str = "") -> None:
+    def mark_sent(self, conn: sqlite3.Connection, reply_id: int, native_id: str, url: str = "",
+                  *, adopted: bool = False) -> None:  # fmt: skip
+        """The reply is out; ``adopted``: found already posted by an earlier attempt."""
         now = time.time()
         (mention_id,) = conn.execute("SELECT mention_id FROM replies WHERE id = ?",
                                      (reply_id,)).fetchone()  # fmt: skip
@@ -492,7 +494,8 @@ class QueueWorkflow:
         if self.item(conn, mention_id).state == "sending":
             _, item, target = self._step(conn, SYSTEM, mention_id, "sent")
             self._move(conn, SYSTEM, item, target, "sent",
-                       detail={"reply": reply_id, "native_id": native_id, "url": url}, now=now)  # fmt: skip
+                       detail={"reply": reply_id, "native_id": native_id, "url": url,
+                               **({"adopted": True} if adopted else {})}, now=now)  # fmt: skip
 
     def mark_failed(self, conn: sqlite3.Connection, reply_id: int, error: str, *,
                     retryable: bool) -> bool:  # fmt: skip
