@@ -5,6 +5,12 @@ then handed to feedparser as bytes, so feedparser never opens a connection itsel
 conditional GET (``ETag``/``Last-Modified`` kept in the cursor) makes an unchanged feed
 cost one empty 304. A feed feedparser can make sense of is ingested even if it is
 slightly broken; one it cannot read at all is a :class:`BadResponse` naming the problem.
+
+One bad entry never costs the others: character references no XML may hold (a lone
+surrogate ``&#xD800;``, ``&#0;``) are repaired to U+FFFD before parsing, and if the parser
+still gives up, the entries are read one by one and the one that fails is dropped (the
+health says so). An entry dated in the future (9999) would sit on top of every feed as
+"now" and never be pruned: it is dated when it was first seen, and its title says so.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import asyncio
 import calendar
 import hashlib
 import logging
-from datetime import UTC, datetime
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -30,6 +38,33 @@ log = logging.getLogger(__name__)
 #: bozo reasons that lose nothing: the charset or media type was wrong but the feed was read
 _SOFT = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _ACCEPT = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+#: a numeric character reference, also escaped once inside HTML content (``&amp;#xD800;``)
+_CHARREF = re.compile(rb"&(amp;)?#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));")
+_ENTRY = re.compile(rb"<(item|entry)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+#: clocks differ a little; an entry dated further ahead than this is dated when seen
+FUTURE_SLACK = timedelta(minutes=10)
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What was read of a feed: its header, its entries, and how many entries were dropped."""
+
+    feed: Any
+    entries: list[Any] = field(default_factory=list)
+    dropped: int = 0
+
+
+def repair_charrefs(body: bytes) -> bytes:
+    """Character references to code points XML cannot hold become U+FFFD; the rest stay."""
+
+    def fix(m: re.Match[bytes]) -> bytes:
+        value = int(m.group(2), 16) if m.group(2) else int(m.group(3))
+        allowed = value in (9, 10, 13) or 0x20 <= value <= 0xD7FF or 0xE000 <= value <= 0xFFFD
+        if allowed or 0x10000 <= value <= 0x10FFFF:
+            return m.group(0)
+        return (b"&amp;" if m.group(1) else b"&") + b"#xFFFD;"
+
+    return _CHARREF.sub(fix, body)
 
 
 class RssSource(Source):
@@ -60,6 +95,10 @@ class RssSource(Source):
             return FetchResult(mentions=[], cursor=dict(cursor))
         # parsing a big feed takes a while: off the event loop, which may be the GUI's
         parsed = await asyncio.to_thread(self.parse, resp)
+        warnings = []
+        if parsed.dropped:
+            warnings.append(f"dropped {parsed.dropped} feed entr{'y' if parsed.dropped == 1 else 'ies'} "
+                            "that could not be read; the others were kept")  # fmt: skip
         new_cursor: Cursor = {}
         if resp.headers.get("etag"):
             new_cursor["etag"] = resp.headers["etag"]
@@ -70,21 +109,30 @@ class RssSource(Source):
         mentions: list[Mention] = []
         seen: set[str] = set()
         for entry in parsed.entries[: self.config.max_entries]:
-            mention = self.normalise(entry, feed_title, fetched)
+            try:
+                mention = self.normalise(entry, feed_title, fetched)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                log.warning("%s: skipped a feed entry that did not parse: %s", self.name, exc)
+                continue
             if mention.native_id not in seen:
                 seen.add(mention.native_id)
                 mentions.append(mention)
-        return FetchResult(mentions=mentions, cursor=new_cursor)
+        return FetchResult(mentions=mentions, cursor=new_cursor, warnings=warnings)
 
-    def parse(self, resp: http.Response) -> Any:
-        """feedparser's result, or :class:`BadResponse` if there is no feed in the body."""
+    def parse(self, resp: http.Response) -> Parsed:
+        """The feed's entries, or :class:`BadResponse` if there is no feed in the body."""
         if not resp.body.strip():
             raise BadResponse(f"{resp.where} sent an empty body instead of a feed")
         headers = {k.lower(): v for k, v in resp.headers.items() if k.lower() in
                    {"content-type", "content-location", "content-language"}}  # fmt: skip
         headers.setdefault("content-location", str(resp.url))
-        parsed = feedparser.parse(resp.body, response_headers=headers, sanitize_html=True,
-                                  resolve_relative_uris=False)  # fmt: skip
+        body = repair_charrefs(resp.body)
+        try:
+            parsed = self._feedparser(body, headers)
+        except Exception as exc:  # feedparser gave up on the whole body: save what can be saved
+            log.warning("%s: the feed parser failed (%s); reading entry by entry", self.name,
+                        type(exc).__name__)  # fmt: skip
+            return self._entry_by_entry(body, headers, resp.where)
         problem = parsed.get("bozo_exception")
         soft = isinstance(problem, _SOFT)  # feedparser read it all; it only guessed the charset
         html = http.looks_like_html(resp.body, resp.headers.get("content-type", ""))
@@ -96,7 +144,40 @@ class RssSource(Source):
         if parsed.get("bozo"):
             log.info("%s: the feed is not well-formed but readable: %s", self.name,
                      _short(str(parsed.get("bozo_exception"))))  # fmt: skip
-        return parsed
+        return Parsed(feed=parsed.feed, entries=list(parsed.entries))
+
+    @staticmethod
+    def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
+        return feedparser.parse(body, response_headers=headers, sanitize_html=True,
+                                resolve_relative_uris=False)  # fmt: skip
+
+    def _entry_by_entry(self, body: bytes, headers: dict[str, str], where: str) -> Parsed:
+        """Each entry parsed on its own inside the feed's own header; the ones that fail dropped."""
+        spans = [m.span() for m in _ENTRY.finditer(body)]
+        if not spans:
+            raise BadResponse(f"{where} is not a readable RSS/Atom feed (the parser failed)")
+        head = body[: spans[0][0]]
+        tail = body[spans[-1][1]:]
+        result = Parsed(feed={})
+        try:
+            result.feed = self._feedparser(head + tail, headers).feed
+        except Exception:  # a header that cannot be read: the entries still can
+            result.feed = {}
+        for start, end in spans:
+            try:
+                parsed = self._feedparser(head + body[start:end] + tail, headers)
+            except Exception:
+                result.dropped += 1
+                continue
+            if parsed.entries:
+                result.entries.extend(parsed.entries)
+            else:
+                result.dropped += 1
+        if not result.entries:
+            raise BadResponse(f"{where} is not a readable RSS/Atom feed (no entry could be read)")
+        log.warning("%s: kept %d entries, dropped %d that could not be read", self.name,
+                    len(result.entries), result.dropped)  # fmt: skip
+        return result
 
     def normalise(self, entry: Any, feed_title: str, fetched: datetime) -> Mention:
         link = str(entry.get("link") or "")
@@ -106,6 +187,11 @@ class RssSource(Source):
             content = entry.get("content") or []
             summary = _plain(content[0]) if content else ""
         created = _when(entry) or fetched
+        if created > fetched + FUTURE_SLACK:
+            # a date ahead of now would sit on top as "now" for ever and never be pruned
+            label = f"dated {created:%Y-%m-%d %H:%M} UTC, shown as first seen"
+            title = f"{title} [{label}]" if title else f"[{label}]"
+            created = fetched
         author = clean_text(str(entry.get("author") or "")).strip()
         return Mention(
             network="rss",

@@ -8,7 +8,9 @@ decompression bomb); ``/nosearch/…`` is a Mastodon-API server whose search nev
 anything and whose timelines answer nothing for ``min_id``; ``/badtoken/…`` answers 400
 "Invalid Bearer token" where Mastodon says 401; ``/dm/…`` delivers a direct message
 (as a mention notification) and a followers-only post, both as a real Mastodon 4.7.3
-recorded them. A :class:`Collector` on another port
+recorded them; ``/bad-entries/feed.xml`` is a feed of four entries, one with a lone
+surrogate reference, one dated 9999, one with a reference no parser survives. A
+:class:`Collector` on another port
 stands for the foreign origin and keeps every request it gets.
 """
 
@@ -52,6 +54,18 @@ def bomb(codings: list[str]) -> bytes:
                 body = gzip.compress(body, 9) if coding == "gzip" else zlib.compress(body, 9)
             _bombs[key] = body
         return _bombs[key]
+
+
+BAD_ENTRIES = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Globex news</title>
+<item><guid>https://globex.test/1</guid><title>Globex cuts prices</title><description>fine</description>
+<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><guid>https://globex.test/2</guid><title>Half &#xD800; an emoji</title>
+<description>broken &amp;#xD800; here</description><pubDate>Mon, 23 Nov 2026 11:00:00 GMT</pubDate></item>
+<item><guid>https://globex.test/3</guid><title>Far ahead</title><description>later</description>
+<pubDate>Fri, 31 Dec 9999 23:59:59 GMT</pubDate></item>
+<item><guid>https://globex.test/4</guid><title>Overflow &#123456789012; ref</title><description>x</description>
+<pubDate>Mon, 23 Nov 2026 12:00:00 GMT</pubDate></item>
+</channel></rss>"""
 
 
 def recorded_status(visibility: str) -> dict[str, Any]:
@@ -172,6 +186,9 @@ class HostileHandler(QuietHandler):
             self.send(200, json.dumps([private, status(7)]).encode())
         else:
             self.send(404, b'{"error":"Record not found"}')
+
+    def on_bad_entries(self, rest: str) -> None:
+        self.send(200, BAD_ENTRIES, "application/rss+xml")
 
     def bomb(self, codings: list[str]) -> None:
         body = bomb(codings)
