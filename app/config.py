@@ -72,8 +72,10 @@ class DemoSourceConfig(_SourceBase):
     rate_per_minute: float = Field(default=120.0, gt=0, le=6_000_000)
     interval_s: float = Field(default=1.0, gt=0)
     seed: int | None = None
-    #: minutes between simulated crises (0 = never); the first comes after one interval
+    #: minutes between simulated crises (0 = never)
     crisis_every_min: float = Field(default=45.0, ge=0)
+    #: minutes after the start of a run when its first crisis breaks out (its history is calm)
+    crisis_first_min: float = Field(default=6.0, ge=0)
     crisis_length_min: float = Field(default=8.0, gt=0)
     #: a daily rhythm (quiet nights, busy evenings); off, the rate is flat
     rhythm: bool = True

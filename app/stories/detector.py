@@ -13,9 +13,9 @@ Bounds: the index holds at most ``max_slots`` recent posts and none older than
 itself; at most ``max_candidates`` candidates are verified per post. At start the index is
 rebuilt from the newest stored mentions, so a restart neither forgets nor duplicates.
 
-Grouping is single-link: a post joins the story of its most similar indexed post when
-their estimated Jaccard reaches ``threshold``; when it matches posts of two stories at
-``merge_threshold`` or more, the smaller story merges into the larger. A story goes quiet
+A post joins the story of its most similar indexed post in a story when their estimated
+Jaccard reaches ``threshold`` (lone posts it matches join with it); when it matches posts
+of two stories at ``merge_threshold`` or more, the smaller story merges into the larger. A story goes quiet
 when nobody repeats it and expires (leaves the index) after ``expire_s``.
 
 Private posts (direct messages, followers-only) are never grouped: a story is content for
@@ -51,7 +51,7 @@ class StoryParams:
     """How alike two posts must be, and how much the detector keeps in memory."""
 
     threshold: float = 0.4
-    merge_threshold: float = 0.55
+    merge_threshold: float = 0.6
     #: at or above this a post is a copy: it joins without being indexed itself
     copy_threshold: float = 0.9
     max_slots: int = 50_000
@@ -248,12 +248,9 @@ class StoryDetector:
             return
         matches.sort(key=lambda x: -x[0])
         best_j, best = matches[0]
-        # the story to join: the largest among the matches (a story beats a lone post)
-        stories = {self._root(o.story) for _, o in matches if o.story is not None}
-        if stories:
-            target = max(stories, key=lambda s: self._stories[s].size)
-        else:
-            target = self._start(best, members, rollups)
+        # the story to join: that of the most similar post in one (a story beats a lone post)
+        joined = [o.story for _, o in matches if o.story is not None]
+        target = self._root(joined[0]) if joined else self._start(best, members, rollups)
         for j, other in matches:
             other.hits += 1
             if other.story is None and j >= p.threshold:

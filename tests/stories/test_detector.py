@@ -112,15 +112,15 @@ def test_a_story_keeps_growing_across_batches_and_its_rollups_count(
 
 def test_stories_merge_when_a_post_bridges_them(writer: StoreWriter, db_path: Path) -> None:
     # two groups far enough apart to start as two stories, then posts that say both
-    first = ["Lumio battery overheating while charging overnight",
-             "my Lumio battery is overheating while charging overnight!!"]  # fmt: skip
-    second = ["charging overnight burned my hand", "charging it overnight burned my hand 😡"]
+    first = ["Lumio overheating while charging overnight",
+             "Lumio overheating while charging overnight!!"]  # fmt: skip
+    second = ["charging overnight burned my hand", "charging overnight burned my hand 😡"]
     ingest(writer, first + second)
     conn = open_reader(db_path)
     before = set(groups(conn).values())
     assert len(before) == 2
-    bridge = ["Lumio battery overheating while charging overnight burned my hand",
-              "Lumio battery overheating while charging overnight, burned my hand"]  # fmt: skip
+    bridge = ["Lumio overheating charging overnight burned my hand",
+              "Lumio overheating, charging overnight burned my hand"]  # fmt: skip
     ingest(writer, bridge, start=50)
     after = groups(conn)
     assert len(set(after.values())) == 1

@@ -1,0 +1,77 @@
+"""The demo tells a story: a calm history, a crisis a few minutes into the run that shows
+as a few stories on the wall, recovery after it, and a queue of today's work only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.analysis.pipeline import Analyzer
+from app.config import Config, DemoSourceConfig
+from app.sources.base import SourceContext
+from app.sources.demo import DemoSource
+from app.store.db import open_reader
+from app.store.writer import IngestBatch, StoreWriter
+from app.stories import queries
+
+START = 1_780_000_000.0  # a fixed start, so every figure below is reproducible
+
+
+def demo(config: Config) -> DemoSource:
+    (source,) = [s for s in config.sources if isinstance(s, DemoSourceConfig)]
+    return DemoSource(source, SourceContext(), started=START)
+
+
+def test_the_crisis_comes_a_few_minutes_into_the_run_then_recovery(demo_config: Config) -> None:
+    src = demo(demo_config)
+    first = demo_config.sources[0].crisis_first_min  # type: ignore[union-attr]
+    length = demo_config.sources[0].crisis_length_min  # type: ignore[union-attr]
+    assert 5 <= first <= 10
+    assert not src.crisis_active(START - 3600) and not src.crisis_active(START + 60)
+    assert not src.crisis_active(START + first * 60 - 1)
+    assert src.crisis_active(START + first * 60 + 1)
+    assert src.crisis_active(START + (first + length) * 60 - 1)
+    assert not src.crisis_active(START + (first + length) * 60 + 1)
+    assert src.recovering(START + (first + length + 2) * 60)
+    # it rises, holds, and fades
+    rates = [src.crisis_rate_per_s(START + (first + length * f) * 60) for f in (0.05, 0.4, 0.95)]
+    assert rates[0] < rates[1] and rates[2] < rates[1]
+
+
+def test_the_history_is_calm_and_holds_no_work_already_done(demo_config: Config) -> None:
+    src = demo(demo_config)
+    history = src.generate(START - 3 * 3600, START, seed=11, counter=0)
+    assert len(history) > 1000
+    assert not any("overheat" in m.text.casefold() or "recall" in m.text.casefold()
+                   for m in history)  # fmt: skip
+    assert not any("@lumio" in m.text.casefold() for m in history)
+    Analyzer(demo_config).analyse(history)
+    queued = sum(m.needs_response for m in history)
+    assert queued / len(history) < 0.12  # most posts about a brand are no work for it
+    live = src.generate(START, START + 5 * 60, seed=11, counter=len(history))
+    assert any("@lumio" in m.text.casefold() for m in live)  # today's questions do come
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_the_crisis_shows_as_a_few_stories(seed: int, demo_config: Config, db_path: Path) -> None:
+    src = demo(demo_config)
+    first = demo_config.sources[0].crisis_first_min  # type: ignore[union-attr]
+    length = demo_config.sources[0].crisis_length_min  # type: ignore[union-attr]
+    end = START + (first + length) * 60
+    posts = src.generate(START - 3600, end, seed=seed, counter=0)
+    crisis = {m.id for m in posts if src.crisis_active(m.ts)}
+    assert len(crisis) >= 300  # hundreds of people
+    texts = {m.text for m in posts if m.id in crisis}
+    assert len(texts) > len(crisis) / 3  # in their own words, not one sentence repeated
+    with StoreWriter(db_path, demo_config, maintenance=False) as w:
+        for i in range(0, len(posts), 2000):
+            w.submit(IngestBatch("demo", "demo", posts[i : i + 2000], {"n": i})).result(60)
+    conn = open_reader(db_path)
+    top = queries.top_stories(conn, "lumio", length * 60, 6, end)
+    members = dict(conn.execute("SELECT mention_id, story_id FROM story_members").fetchall())
+    in_top = {m for m, s in members.items() if s in {r.id for r in top[:6]}} & crisis
+    assert len(in_top) >= 0.7 * len(crisis)  # six stories tell most of it
+    big = [r for r in top if r.count >= 0.05 * len(crisis)]
+    assert 3 <= len(big) <= 6  # a few stories, not one and not hundreds
+    assert all(r.label in texts for r in big)  # each labelled by a crisis post
