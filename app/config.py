@@ -7,6 +7,7 @@ a source names the environment variable (or keyring entry) that holds its token.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from collections.abc import Sequence
@@ -34,19 +35,27 @@ class ConfigError(FileProblems):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `true` is not a number nor 1.0 a count; finite: nan and inf are never settings
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+#: human-facing text (names, handles): longer is a mistake, and would not fit a wall anyway
+_NAME = 200
+#: URLs, paths, queries
+_LONG = 2000
+_Short = Annotated[str, Field(max_length=_NAME)]
 
 
 class Brand(_Model):
-    name: str = Field(min_length=1)
-    accounts: list[str] = Field(default_factory=list)
+    name: str = Field(min_length=1, max_length=_NAME)
+    accounts: list[_Short] = Field(default_factory=list, max_length=100)
 
 
 class Topic(_Model):
-    name: str = Field(min_length=1, pattern=r"^[^\s*]+$")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s*]+$")
     kind: TopicKind = "brand"
-    query: str = Field(min_length=1)
-    colour: str | None = None
+    query: str = Field(min_length=1, max_length=_LONG)
+    colour: str | None = Field(default=None, max_length=64)
 
     @field_validator("query")
     @classmethod
@@ -61,10 +70,10 @@ class Topic(_Model):
 
 
 class _SourceBase(_Model):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=64)
     enabled: bool = True
-    interval_s: float = Field(default=60.0, gt=0)
-    timeout_s: float = Field(default=20.0, gt=0)
+    interval_s: float = Field(default=60.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=20.0, gt=0, le=600)
 
 
 class DemoSourceConfig(_SourceBase):
@@ -85,11 +94,11 @@ class DemoSourceConfig(_SourceBase):
 
 class MastodonSourceConfig(_SourceBase):
     type: Literal["mastodon"]
-    base_url: str
-    hashtags: list[str] = Field(default_factory=list)
-    queries: list[str] = Field(default_factory=list)
+    base_url: str = Field(max_length=_LONG)
+    hashtags: list[_Short] = Field(default_factory=list, max_length=100)
+    queries: list[_Short] = Field(default_factory=list, max_length=100)
     notifications: bool = True
-    token_env: str | None = None
+    token_env: _Short | None = None
     interval_s: float = Field(default=30.0, gt=0)
     #: pages read back on the first start of each stream (hashtag, query, notifications);
     #: 0 starts from now
@@ -100,10 +109,10 @@ class MastodonSourceConfig(_SourceBase):
 
 class BlueskySourceConfig(_SourceBase):
     type: Literal["bluesky"]
-    base_url: str = "https://bsky.social"
-    queries: list[str] = Field(default_factory=list)
-    handle: str | None = None
-    password_env: str | None = None
+    base_url: str = Field(default="https://bsky.social", max_length=_LONG)
+    queries: list[_Short] = Field(default_factory=list, max_length=100)
+    handle: _Short | None = None
+    password_env: _Short | None = None
     notifications: bool = True
     interval_s: float = Field(default=30.0, gt=0)
     #: pages read back on the first start of each stream (query, notifications); 0 starts from now
@@ -116,7 +125,7 @@ class BlueskySourceConfig(_SourceBase):
 
 class RssSourceConfig(_SourceBase):
     type: Literal["rss"]
-    url: str
+    url: str = Field(max_length=_LONG)
     interval_s: float = Field(default=300.0, gt=0)
     #: entries kept per poll (the newest first); a feed that never trims is bounded here
     max_entries: int = Field(default=200, ge=1, le=10_000)
@@ -189,28 +198,93 @@ class Alerts(_Model):
 
 
 class Retention(_Model):
-    mentions_days: float = Field(default=30, gt=0)
-    minute_rollups_days: float = Field(default=3, gt=0)
+    # at least a day: the wall's windows, trends and alert baselines look back that far
+    mentions_days: float = Field(default=30, ge=1, le=36_500)
+    minute_rollups_days: float = Field(default=3, ge=1, le=36_500)
+    #: alerts and wall commands are kept this long (the alert history tiles show hours)
+    alerts_days: float = Field(default=90, ge=1, le=36_500)
 
 
 class Sla(_Model):
     """Minutes an item may wait for a response, by priority (P1 … P4)."""
 
-    p1_min: int = 15
-    p2_min: int = 60
-    p3_min: int = 240
-    p4_min: int = 1440
+    p1_min: int = Field(default=15, ge=1, le=525_600)
+    p2_min: int = Field(default=60, ge=1, le=525_600)
+    p3_min: int = Field(default=240, ge=1, le=525_600)
+    p4_min: int = Field(default=1440, ge=1, le=525_600)
 
 
 class Wall(_Model):
-    layout: str = "demo"
+    layout: str = Field(default="demo", min_length=1, max_length=_LONG)
     theme: str = "dark"
+    #: the only way to close a kiosk wall: modifiers and one key, like Qt writes them
     admin_chord: str = "Ctrl+Alt+Shift+Q"
-    cursor_idle_s: float = 3.0
+    #: seconds without a movement before a kiosk hides the pointer
+    cursor_idle_s: float = Field(default=3.0, ge=0.5, le=3600)
     #: burn-in care for panels that show the same title bar for weeks: the whole picture
     #: moves by this many pixels every ``pixel_shift_min`` minutes (0 = never)
     pixel_shift_px: int = Field(default=2, ge=0, le=16)
-    pixel_shift_min: float = Field(default=10.0, ge=0)
+    pixel_shift_min: float = Field(default=10.0, ge=0, le=1440)
+
+    @field_validator("pixel_shift_min")
+    @classmethod
+    def _shift_every(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("must be 0 (never) or at least 1 minute")
+        return value
+
+    @field_validator("admin_chord")
+    @classmethod
+    def _chord(cls, value: str) -> str:
+        return check_chord(value)
+
+    @field_validator("theme")
+    @classmethod
+    def _theme(cls, value: str) -> str:
+        known = wall_themes()
+        if value not in known:
+            raise ValueError(f"unknown theme (shipped: {', '.join(known)})")
+        return value
+
+
+_MODIFIERS = ("Ctrl", "Alt", "Shift", "Meta")
+#: key names Qt's QKeySequence reads (besides one printable character)
+_KEY_NAMES = frozenset(
+    k.lower()
+    for k in ("Esc", "Escape", "Tab", "Backtab", "Backspace", "Return", "Enter", "Ins", "Insert",
+              "Del", "Delete", "Pause", "Print", "SysReq", "Home", "End", "Left", "Up", "Right",
+              "Down", "PgUp", "PgDown", "Space", *(f"F{n}" for n in range(1, 36)))
+)  # fmt: skip
+
+
+def check_chord(value: str) -> str:
+    """A key chord for closing a kiosk: modifiers (one of them Ctrl, Alt or Meta) and a key.
+
+    A key alone, or with Shift only, is typed by accident (one Escape would close the
+    wall); Qt's own parser (``QKeySequence``) accepts these names, so what passes here runs.
+    """
+    example = "like Ctrl+Alt+Shift+Q"
+    parts = [p.strip() for p in value.split("+")]
+    if len(parts) < 2 or not all(parts):
+        raise ValueError(f"needs modifiers and one key joined by '+', {example}")
+    *mods, key = parts
+    wrong = [m for m in mods if m.lower() not in {x.lower() for x in _MODIFIERS}]
+    if wrong:
+        raise ValueError(f"{wrong[0]!r} is not a modifier (one of {', '.join(_MODIFIERS)})")
+    if len({m.lower() for m in mods}) != len(mods):
+        raise ValueError("a modifier is named twice")
+    if not {m.lower() for m in mods} & {"ctrl", "alt", "meta"}:
+        raise ValueError(f"needs Ctrl, Alt or Meta, so it is never typed by accident ({example})")
+    if not (len(key) == 1 and key.isprintable() and key not in " ,") and key.lower() not in _KEY_NAMES:
+        raise ValueError(f"{key!r} is not a key Qt knows (a letter, a digit, F1…F35, Esc, …)")
+    return value
+
+
+def wall_themes() -> list[str]:
+    """The wall themes shipped in ``assets/themes`` (the console's own sheet is not one)."""
+    from app.resources import data_dir
+
+    return sorted(p.stem for p in (data_dir("assets") / "themes").glob("*.qss") if p.stem != "console")
 
 
 class Console(_Model):
@@ -221,13 +295,13 @@ class Console(_Model):
     #: tries of one reply before it waits for a person (same idempotency key every time)
     max_send_attempts: int = Field(default=5, ge=1, le=50)
     #: the templates file; empty: the shipped ``config/templates.toml``
-    templates: str = ""
+    templates: str = Field(default="", max_length=_LONG)
     #: desktop notifications for new P1 items and spikes
     notify: bool = True
     #: a sound file (WAV) played with them; empty: silent
-    sound: str = ""
+    sound: str = Field(default="", max_length=_LONG)
     #: priorities that raise a notification
-    notify_priorities: list[int] = Field(default_factory=lambda: [1])
+    notify_priorities: list[Annotated[int, Field(ge=1, le=4)]] = Field(default_factory=lambda: [1])
 
 
 class Audit(_Model):
@@ -284,8 +358,8 @@ class Room(_Model):
 
 class Config(_Model):
     brand: Brand
-    topics: list[Topic] = Field(default_factory=list)
-    sources: list[SourceConfig] = Field(default_factory=list)
+    topics: list[Topic] = Field(default_factory=list, max_length=500)
+    sources: list[SourceConfig] = Field(default_factory=list, max_length=200)
     rules: Rules = Rules()
     sentiment: Sentiment = Sentiment()
     alerts: Alerts = Alerts()
@@ -328,6 +402,11 @@ def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     return tuple(p for p in loc if p not in {"demo", "mastodon", "bluesky", "rss"})
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    """An over-long value quoted in an error is cut: the key says where it is."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
 def describe_validation_error(exc: ValidationError) -> list[str]:
     """Turn pydantic's errors into ``key: what was expected (got …)`` lines."""
     problems = []
@@ -347,7 +426,7 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
             "extra_forbidden",
             "union_tag_not_found",
         } and not isinstance(got, dict | list):
-            msg += f" (got {got!r})"
+            msg += f" (got {_clip(repr(got))})"
         problems.append(f"{key}: {msg}")
     return problems
 
@@ -359,17 +438,43 @@ def parse_config(data: dict[str, Any], path: Path | str = "<config>") -> Config:
         raise ConfigError(path, describe_validation_error(exc)) from None
 
 
-def load_config(path: Path | str) -> Config:
-    """Load and validate a config file, or raise :class:`ConfigError` listing every problem."""
+#: a config or layout a person writes is a few kilobytes; a file this big is a mistake
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def read_toml(path: Path | str, error: type[FileProblems]) -> dict[str, Any]:
+    """Read a TOML file a person edits; raise ``error`` with one clear reason if it cannot be.
+
+    Beyond syntax: a UTF-8 byte-order mark (Notepad writes one), UTF-16 text, a file too
+    big or nested too deeply for a settings file, a number too long to be one.
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        raise error(path, ["is a folder, not a file"]) from None
     except OSError as exc:
-        raise ConfigError(path, [f"cannot read the file: {exc.strerror or exc}"]) from None
+        raise error(path, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise error(path, [f"larger than {MAX_FILE_BYTES // 1024} KB: not a settings file"])
+    if raw.startswith(codecs.BOM_UTF8):
+        raise error(path, ["starts with a UTF-8 byte-order mark (BOM), which TOML does not "
+                           "allow: save it as UTF-8 without a byte-order mark"])  # fmt: skip
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise error(path, ["is UTF-16 text (it starts with a byte-order mark): save it as UTF-8"])
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, [f"not UTF-8 text (byte {exc.start})"]) from None
+        raise error(path, [f"not UTF-8 text (byte {exc.start})"]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, [f"TOML syntax: {exc}"]) from None
-    return parse_config(data, path)
+        raise error(path, [f"TOML syntax: {exc}"]) from None
+    except RecursionError:
+        raise error(path, ["nested too deeply (arrays or tables inside each other)"]) from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise error(path, [f"a value cannot be read: {_clip(str(exc))}"]) from None
+
+
+def load_config(path: Path | str) -> Config:
+    """Load and validate a config file, or raise :class:`ConfigError` listing every problem."""
+    return parse_config(read_toml(path, ConfigError), path)

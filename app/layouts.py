@@ -12,7 +12,6 @@ by :func:`check_tiles`, which is handed the registry's option models.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from app.config import FileProblems, describe_validation_error
+from app.config import FileProblems, describe_validation_error, read_toml
 from app.resources import data_dir
 
 
@@ -29,15 +28,15 @@ class LayoutError(FileProblems):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class TilePlacement(_Model):
     """One tile in a scene's grid: ``at = [column, row, column span, row span]``."""
 
-    tile: str = Field(min_length=1)
+    tile: str = Field(min_length=1, max_length=100)
     at: list[int] = Field(min_length=2, max_length=4)
-    title: str | None = None
+    title: str | None = Field(default=None, max_length=200)
     options: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -159,12 +158,7 @@ def load_layout(name_or_path: str) -> LoadedLayout:
     if not path.is_file():
         known = ", ".join(shipped_layouts())
         raise LayoutError(path, [f"no such layout (shipped layouts: {known})"])
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LayoutError(path, [f"cannot read the file: {exc}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutError(path, [f"TOML syntax: {exc}"]) from None
+    data = read_toml(path, LayoutError)
     return LoadedLayout(path.stem, path, parse_layout(data, path))
 
 
