@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import sys
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from datetime import datetime
@@ -300,6 +301,8 @@ class ConsoleWindow(QMainWindow):
         self.detail: Detail | None = None
         self.crisis: tuple[int, str | None, str] | None = None
         self.notifications: list[str] = []
+        #: the actions whose outcome the window has shown (tests and tools wait on these)
+        self.shown: weakref.WeakSet[Future[Any]] = weakref.WeakSet()
         self._notified: set[str] = set()
         self._alerts_seen: set[int] | None = None
         self._loading = False
@@ -1067,12 +1070,15 @@ class ConsoleWindow(QMainWindow):
 
         def done(f: Future[Any]) -> None:
             exc = f.exception()
-            self.reader.hand_over(lambda r: self._acted(label, r, then), exc if exc else f.result())
+            self.reader.hand_over(lambda r: self._acted(label, r, then, f), exc if exc else f.result())
 
         fut.add_done_callback(done)
         return fut
 
-    def _acted(self, label: str, result: Any, then: Callable[[Any], None] | None) -> None:
+    def _acted(self, label: str, result: Any, then: Callable[[Any], None] | None,
+               fut: Future[Any] | None = None) -> None:  # fmt: skip
+        if fut is not None:
+            self.shown.add(fut)
         if isinstance(result, BaseException):
             text = str(result) if isinstance(result, WorkflowError | ValueError) else f"{type(result).__name__}: {result}"
             self.statusBar().showMessage(f"{label}: {text}", 10000)

@@ -50,11 +50,10 @@ def open_console(qtbot: QtBot, config: Config, db: Path, writer: StoreWriter,
     return window
 
 
-def done(qtbot: QtBot, fut: Any) -> Any:
+def done(qtbot: QtBot, window: ConsoleWindow, fut: Any) -> Any:
     """Wait for an action and for the console to show its outcome."""
     assert fut is not None
-    qtbot.waitUntil(fut.done, timeout=WAIT)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: fut in window.shown, timeout=WAIT)
     return fut.result()
 
 
@@ -143,7 +142,7 @@ def test_claim_then_template_reply_is_sent(qtbot: QtBot, config: Config, db_path
     i = window.template_box.findData("dm-details")
     window.template_box.setCurrentIndex(i)
     assert "User 0" in window.template_preview.text()
-    done(qtbot, window.send_template())
+    done(qtbot, window, window.send_template())
     shown(qtbot, window, mid, "approved")
     send_outbox(config, writer)
     window.state_box.setCurrentIndex(7)  # "Sent"
@@ -160,16 +159,16 @@ def test_free_text_is_approved_by_a_second_person_then_sent(qtbot: QtBot, config
     olga = open_console(qtbot, config, db_path, writer, "olga")
     ada = open_console(qtbot, config, db_path, writer, "ada")
     olga.select(mid)
-    done(qtbot, olga.claim())
+    done(qtbot, olga, olga.claim())
     olga.reply.setPlainText("So sorry — a replacement is on its way today.")
     assert olga.counter.text() == "45 / 500"
     assert not olga.send_button.isVisible()  # no right to send without approval
-    done(qtbot, olga.submit())
+    done(qtbot, olga, olga.submit())
     qtbot.waitUntil(lambda: len(ada.pending) == 1, timeout=WAIT)
     assert "Approvals (1)" in ada.tabs.tabText(1)
     assert not olga.approve_button.isEnabled()
     ada.approvals.setCurrentRow(0)
-    done(qtbot, ada.approve())
+    done(qtbot, ada, ada.approve())
     shown(qtbot, olga, mid, "approved")
     send_outbox(config, writer)
     conn = open_reader(db_path)
@@ -189,7 +188,7 @@ def test_a_viewer_sees_but_cannot_act(qtbot: QtBot, config: Config, db_path: Pat
     assert not window.claim_button.isEnabled() and not window.approve_button.isEnabled()
     window.select(mid)
     with pytest.raises(Exception, match="role may not claim"):
-        done(qtbot, window.claim())
+        done(qtbot, window, window.claim())
     assert "refused" in window.error_bar.text()
     window.close()
 
@@ -226,19 +225,19 @@ def test_escalation_turns_the_console_to_crisis_mode(qtbot: QtBot, config: Confi
     olga = open_console(qtbot, config, db_path, writer, "olga")
     ada = open_console(qtbot, config, db_path, writer, "ada")
     olga.select(first)
-    done(qtbot, olga.escalate("reports of phones catching fire"))
+    done(qtbot, olga, olga.escalate("reports of phones catching fire"))
     qtbot.waitUntil(lambda: olga.banner.isVisible(), timeout=WAIT)
     assert "CRISIS" in olga.banner.text() and "lumio" in olga.banner.text()
     assert olga.topic_box.currentData() == "lumio"  # the queue focuses on the crisis topic
     qtbot.waitUntil(lambda: olga.timeline.count() >= 2, timeout=WAIT)
     olga.select(second)
-    done(qtbot, olga.claim())
+    done(qtbot, olga, olga.claim())
     qtbot.waitUntil(lambda: olga.template_box.count() == 2, timeout=WAIT)
     names = {olga.template_box.itemData(i) for i in range(olga.template_box.count())}
     assert names == {"crisis-holding", "crisis-support"}
     assert not olga.end_crisis_button.isEnabled()
     qtbot.waitUntil(lambda: ada.crisis is not None, timeout=WAIT)
-    done(qtbot, ada.end_crisis("a faulty charger batch; statement published"))
+    done(qtbot, ada, ada.end_crisis("a faulty charger batch; statement published"))
     qtbot.waitUntil(lambda: not olga.banner.isVisible(), timeout=WAIT)
     conn = open_reader(db_path)
     assert conn.execute("SELECT ended_by FROM crises").fetchone() == ("ada",)
@@ -354,7 +353,8 @@ def test_new_urgent_items_and_spikes_raise_a_notification(qtbot: QtBot, config: 
     conn = sqlite3.connect(db_path)
     queue_items(conn, 1)  # waiting at sign-in: on screen already, no notice
     window = open_console(qtbot, config, db_path, writer, "olga")
-    qtbot.wait(300)
+    window.reload()  # a second read of the same queue: still nothing new to announce
+    qtbot.waitUntil(lambda: window.loads >= 2, timeout=WAIT)
     assert window.notifications == []
     queue_items(conn, 4, start=100)  # P1, P2, P3, P4: only P1 notifies by default
     conn.execute(
