@@ -143,7 +143,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args = build_parser().parse_args(argv)
     command = args.command or "run"
-    from app.logs import setup_logging
     try:
         return _main(args, command)
     except KeyboardInterrupt:
@@ -153,12 +152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, command: str) -> int:
+    from app.logs import setup_logging
 
-    try:
     for option in ("config", "db"):
         if getattr(args, option) is not None:
             _path(getattr(args, option), f"--{option}")
 
+    try:
         config, config_path = _config(args)
     except ConfigError as exc:
         print(f"watchfloor: config error in {exc}", file=sys.stderr)
@@ -255,11 +255,11 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
             kiosk=bool(getattr(args, "kiosk", False)),
         )  # fmt: skip
     if command == "snapshot":
-        from app.ui.snapshot import render_snapshot
         from app.store.db import check_readable
 
         out = _out_folder(args.out)
         check_readable(db_path, thorough=True)  # a damaged file would render as blank tiles
+        from app.ui.snapshot import render_snapshot
 
         paths = render_snapshot(config, db_path, out, layout=args.layout, scene=args.scene)
         for path in paths:
@@ -342,7 +342,6 @@ def poll_report(poller: Any, *, once: bool, damage: str | None, db_path: Path) -
     return 0
 
 
-def export(db_path: Path, what: str, fmt: str, out: str | None) -> int:
 class UsageError(Exception):
     """A command-line value that cannot work (said in one line, exit 2)."""
 
@@ -377,6 +376,7 @@ def _out_file(value: str) -> Path:
     return out
 
 
+def export(db_path: Path, what: str, fmt: str, out: str | None) -> int:
     from app import export as exporter
     from app.store.db import open_reader
 
