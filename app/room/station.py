@@ -133,9 +133,9 @@ class Station:
         (last_change,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (
             0,
         )
+        self._link_up()
         self._catch_up(conn)
         self._mirror_health(conn)
-        self._link_up()
         self.status.change_id = int(last_change)
         quiet_since = time.monotonic()
         while not self._halt.is_set():
@@ -221,7 +221,7 @@ class Station:
         link = {"state": "up", "since": time.time(), "seq": self.status.seq}
         self.writer.call(lambda c: _put_meta(c, {META_LINK: json.dumps(link)}), tables=("meta",))
         (log.warning if was_lost else log.info)(
-            "room link up: the cache holds the room's mentions to sequence %d", self.status.seq
+            "room link up: catching up from sequence %d", self.status.seq
         )
 
     def _link_lost(self, reason: str) -> None:

@@ -259,7 +259,14 @@ def run_gui(
     def request_quit() -> None:
         loop.call_soon_threadsafe(done.set)
 
-    writer = StoreWriter(db_path, config, maintenance=poll).start() if (poll or console) else None
+    room = config.room
+    if room is not None and poll:  # never a second poller beside the room's hub
+        log.warning("in a room the hub polls (`watchfloor poll`); this machine fills its cache")
+        poll = False
+    writer = (
+        StoreWriter(db_path, config, maintenance=poll or room is not None).start()
+        if (poll or console or room is not None) else None
+    )  # fmt: skip
     hub = None
     wallset = None
     if walls and loaded is not None:
@@ -302,6 +309,11 @@ def run_gui(
     # Python runs signal handlers only between bytecodes: a timer lets it look regularly
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: request_quit())
+    station = None
+    if room is not None and writer is not None:  # the cache filled from the room
+        from app.room.station import Station
+
+        station = Station(room, writer).start()
     heartbeat = QTimer()
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)
@@ -325,6 +337,8 @@ def run_gui(
             hub.close()
         if console_window is not None:
             console_window.close()
+        if station is not None:
+            station.stop()
         if writer is not None:
             writer.close()
     return 0
