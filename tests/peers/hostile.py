@@ -187,6 +187,11 @@ class HostileHandler(QuietHandler):
         else:
             self.send(404, b'{"error":"Record not found"}')
 
+    def on_brotli(self, rest: str) -> None:
+        """An encoding nobody asked for (no brotli here): it must be refused, not guessed."""
+        self.owner.accept_encoding = self.headers.get("Accept-Encoding")  # type: ignore[attr-defined]
+        self.send(200, bytes(range(256)) * 16, "application/rss+xml", headers={"Content-Encoding": "br"})
+
     def on_bad_entries(self, rest: str) -> None:
         self.send(200, BAD_ENTRIES, "application/rss+xml")
 

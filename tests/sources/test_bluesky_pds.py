@@ -229,3 +229,28 @@ def test_thread_context_lists_the_parents_oldest_first(room: dict[str, Any]) -> 
     assert [m.native_id for m in parents] == [root["uri"], middle["uri"]]
     assert parents[0].text == "Which phone has the best battery this year?"
     assert parents[1].in_reply_to == root["uri"]
+
+
+def test_our_reply_is_found_among_the_posts_replies_before_a_retry(room: dict[str, Any]) -> None:
+    """For the outbox: a send whose answer was lost is looked for (getPostThread) before a retry."""
+    net: Network = room["net"]
+    question = post(net, room["ana"], "Does the lumio case fit the new model?")
+    net.process_all()
+    src = source(room)
+    ref = {"uri": question["uri"], "cid": question["cid"], "root": question}
+
+    async def go(text: str) -> Any:
+        async with client() as c:
+            return await src.find_own_reply(c, ref, text)
+
+    assert run(go("Yes, it fits!")) is None  # nothing posted yet
+
+    async def send() -> Any:
+        async with client() as c:
+            return await src.reply(c, ref, "Yes, it fits!", "fit-1")
+
+    sent = run(send())
+    net.process_all()
+    found = run(go("Yes,  it fits!"))
+    assert found is not None and found.native_id == sent.native_id
+    assert run(go("Something else")) is None

@@ -41,3 +41,30 @@ def test_a_broken_keyring_means_not_found(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(keyring, "get_password", broken)
     assert get_secret("WF_TEST_TOKEN") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("echo: Authorization: Bearer abcdef123456 end", "echo: Authorization: Bearer [secret] end"),
+        ('{"authorization": "Basic dXNlcjpwYXNz"}', '{"authorization": "Basic [secret]"}'),
+        ("token was bearer zyx987wvu654 in the log", "token was bearer [secret] in the log"),
+        ('{"accessJwt":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkaWQifQ.c2ln"}', '{"accessJwt":"[secret]"}'),
+        ("GET /api?access_token=abc123def456&limit=5", "GET /api?access_token=[secret]&limit=5"),
+        ("The access token is invalid", "The access token is invalid"),  # words stay words
+        ("Invalid token provided", "Invalid token provided"),
+    ],
+)
+def test_credential_shapes_are_masked_even_when_the_value_is_unknown(text: str, kept: str) -> None:
+    from app.secrets import mask
+
+    assert mask(text) == kept
+
+
+def test_every_secret_read_is_masked_from_then_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.secrets import mask
+
+    monkeypatch.setenv("WF_TEST_TOKEN", "plain-value-77x")
+    assert mask("got plain-value-77x back") == "got plain-value-77x back"  # not read yet
+    get_secret("WF_TEST_TOKEN")
+    assert mask("got plain-value-77x back") == "got [secret] back"

@@ -162,3 +162,11 @@ def test_a_compressed_bomb_stops_at_the_cap_while_inflating(
     assert "inflates past the 1,048,576-byte cap" in error and "stopped inflating" in error
     assert peak < 24 * 1024 * 1024 < BOMB_SIZE  # bounded by the cap, not by the bomb
     assert state["neighbour"][0] == "ok"  # every other source goes on
+
+
+def test_an_encoding_we_did_not_ask_for_is_refused(hostile: Hostile, db_path: Path,
+                                                   demo_config: Config) -> None:  # fmt: skip
+    state = poll_once(db_path, demo_config, rss(f"{hostile.url}/brotli/feed.xml", name="br"))
+    assert state["br"][0] == "backoff"
+    assert "sent a body in an encoding we did not ask for ('br')" in state["br"][1]
+    assert hostile.server.accept_encoding == "gzip, deflate"  # type: ignore[attr-defined]
