@@ -223,7 +223,7 @@ class Hub:
                 self.state = "standby"
                 if said != self.holder:
                     said = self.holder or ""
-                    log.info("standby: the room's hub lock is held by %s", self.holder)
+                    log.warning("standby: the room's hub lock is held by %s", self.holder)
                 if once:
                     self._once_refused = True
                     conn.close()
