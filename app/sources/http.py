@@ -467,8 +467,14 @@ def _inflate_steps(body: bytes, wbits: int, coding: str, max_bytes: int, place: 
     out = bytearray()
     inflater = zlib.decompressobj(wbits)
     pending = body
+    follow_on = False  # inside a second gzip member: junk there ends the body, as browsers do
     while True:
-        piece = inflater.decompress(pending, max_bytes + 1 - len(out))
+        try:
+            piece = inflater.decompress(pending, max_bytes + 1 - len(out))
+        except zlib.error:
+            if not follow_on:
+                raise
+            break
         out += piece
         if len(out) > max_bytes:
             raise BadResponse(
@@ -479,7 +485,7 @@ def _inflate_steps(body: bytes, wbits: int, coding: str, max_bytes: int, place: 
         if inflater.eof:
             rest = inflater.unused_data
             if wbits > 16 and rest.strip(b"\0"):  # another gzip member follows
-                inflater, pending = zlib.decompressobj(wbits), rest
+                inflater, pending, follow_on = zlib.decompressobj(wbits), rest, True
                 continue
             break
         if not pending and not piece:

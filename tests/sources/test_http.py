@@ -84,3 +84,20 @@ def test_json_bodies_that_are_not_json() -> None:
     with pytest.raises(BadResponse, match="not valid UTF-8 \\(byte 7\\)"):
         parse_json(b'{"a": "\xff"}', "application/json", "m.test/x")
     assert parse_json(b'{"a": "\\ud800"}', "application/json", "m.test/x") == {"a": "\ud800"}
+
+
+def test_inflate_reads_the_shapes_servers_send() -> None:
+    import gzip
+    import zlib
+
+    from app.sources.http import inflate
+
+    two_members = gzip.compress(b"a" * 10) + gzip.compress(b"b" * 5)
+    assert inflate(two_members, ["gzip"], 100, "m.test/x") == b"a" * 10 + b"b" * 5
+    assert inflate(gzip.compress(b"a" * 10) + b"junk", ["gzip"], 100, "m.test/x") == b"a" * 10
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate, no zlib header
+    assert inflate(packer.compress(b"hi") + packer.flush(), ["deflate"], 100, "m.test/x") == b"hi"
+    stacked = gzip.compress(zlib.compress(b"q" * 50))  # deflate applied first, then gzip
+    assert inflate(stacked, ["deflate", "gzip"], 100, "m.test/x") == b"q" * 50
+    with pytest.raises(BadResponse, match="gzip body that does not decode"):
+        inflate(b"not gzip at all", ["gzip"], 100, "m.test/x")
