@@ -187,6 +187,14 @@ class HostileHandler(QuietHandler):
         else:
             self.send(404, b'{"error":"Record not found"}')
 
+    def on_richtext(self, rest: str) -> None:
+        """A post whose HTML would load a local file, run a script and style text if rendered."""
+        content = ('<p><img src="file:///etc/passwd" alt="look"> <b>bold</b> '
+                   '<a href="javascript:alert(1)">click</a><script>steal()</script> '
+                   '<span style="color:red">red</span><iframe src="http://x.test/"></iframe></p>')
+        hostile = status(77, content) | {"spoiler_text": "<i>cw</i>"}
+        self.send(200, json.dumps([hostile]).encode())
+
     def on_brotli(self, rest: str) -> None:
         """An encoding nobody asked for (no brotli here): it must be refused, not guessed."""
         self.owner.accept_encoding = self.headers.get("Accept-Encoding")  # type: ignore[attr-defined]

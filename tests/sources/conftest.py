@@ -1,4 +1,8 @@
-"""Fixtures for the network sources: loopback servers and, when installed, the real peers."""
+"""Fixtures for the network sources: loopback servers and the real peers.
+
+A peer that is not installed fails the tests that need it (never a skip): a test run that
+quietly left out the real servers would say nothing about them.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ def faults() -> Iterator[LoopbackServer]:
 def mastodon_peer() -> Iterator[mastodon_replay.Replay]:
     why = mastodon_replay.missing()
     if why:
-        pytest.skip(f"Mastodon replay peer unavailable: {why}")
+        pytest.fail(f"Mastodon replay peer unavailable: {why}")
     with mastodon_replay.serve() as replay:
         yield replay
 
@@ -30,6 +34,6 @@ def mastodon_peer() -> Iterator[mastodon_replay.Replay]:
 def feed_peer() -> Iterator[feeds.FeedServer]:
     why = feeds.missing()
     if why:
-        pytest.skip(f"feedparser test feeds unavailable: {why}")
+        pytest.fail(f"feedparser test feeds unavailable: {why}")
     with feeds.serve() as server:
         yield server

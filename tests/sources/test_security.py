@@ -170,3 +170,13 @@ def test_an_encoding_we_did_not_ask_for_is_refused(hostile: Hostile, db_path: Pa
     assert state["br"][0] == "backoff"
     assert "sent a body in an encoding we did not ask for ('br')" in state["br"][1]
     assert hostile.server.accept_encoding == "gzip, deflate"  # type: ignore[attr-defined]
+
+
+def test_hostile_markup_in_a_post_is_stored_as_plain_words(hostile: Hostile, db_path: Path,
+                                                           demo_config: Config) -> None:  # fmt: skip
+    poll_once(db_path, demo_config, mastodon(f"{hostile.url}/richtext"))
+    conn = sqlite3.connect(db_path)
+    text, warning = conn.execute("SELECT text, content_warning FROM mentions").fetchone()
+    conn.close()
+    assert text == "look bold click red"  # no tag, no address to fetch, no script
+    assert warning == "<i>cw</i>"  # Mastodon's spoiler text is plain already: kept literally
