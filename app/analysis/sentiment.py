@@ -195,15 +195,18 @@ class CareScorer:
     """
 
     def __init__(self, rules: CareRules | None = None) -> None:
-        from vaderSentiment.vaderSentiment import (
-            BOOSTER_DICT,
-            SentimentIntensityAnalyzer,
-            SentiText,
-        )
+        from vaderSentiment import vaderSentiment as vs
 
-        self._vader = SentimentIntensityAnalyzer()
-        self._senti_text = SentiText
-        self._boosters = frozenset(BOOSTER_DICT)
+        self._vader = vs.SentimentIntensityAnalyzer()
+        self._senti_text = vs.SentiText
+        self._boosters = frozenset(vs.BOOSTER_DICT)
+        # every word that makes VADER's rules change a lexicon word's valence: a word with
+        # none of them around takes its lexicon valence as it is
+        self._modifiers = frozenset(
+            {w for key in (*vs.BOOSTER_DICT, *vs.SPECIAL_CASES) for w in key.split()}
+            | set(vs.NEGATE)
+            | {"no", "least", "never", "without", "doubt", "so", "this", "or", "nor"}
+        )
         self.rules = rules
         self.neutral_band = rules.neutral_band if rules is not None else 0.05
         lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
@@ -287,17 +290,21 @@ class CareScorer:
         tokens: list[str] = []
         sentiments: list[float] = []
         notes: list[str] = []
+        modifiers = self._modifiers
         for piece in self._pieces(head):
             senti = self._senti_text(piece)
             words = senti.words_and_emoticons
             if rules is not None:
                 words = senti.words_and_emoticons = self._apply_rules(words, rules, notes)
+            lows = [w.lower() for w in words]
+            # no modifier and no shouting in the piece: each word is worth its lexicon valence
+            plain = modifiers.isdisjoint(lows) and not senti.is_cap_diff and "n't" not in piece
             window = _Window(senti.is_cap_diff)
             valences: list[float] = []
             for i, item in enumerate(words):
-                low = item.lower()
+                low = lows[i]
                 if low in boosters or (
-                    low == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"
+                    low == "kind" and i < len(words) - 1 and lows[i + 1] == "of"
                 ):
                     valences.append(0.0)
                     continue
@@ -306,6 +313,9 @@ class CareScorer:
                     continue
                 if item in emoji:  # a face means what it shows: "never answered 😡" is no praise
                     valences.append(emoji[item])
+                    continue
+                if plain:
+                    valences.append(lexicon[low])
                     continue
                 # VADER looks at most three words back and two ahead, but copies the whole
                 # list for each look: hand it just that window, and the cost stays constant
