@@ -56,6 +56,10 @@ PAGE = 5000
 META_ROWID, META_ALERT = "room.published_rowid", "room.published_alert"
 #: more ids than this in one change are recorded as none (read the table)
 MAX_IDS = 200
+#: seconds a change-log row is kept (stations read mentions by sequence, not by the log)
+CHANGES_KEEP_S = 86_400.0
+#: seconds between prunes of the change log
+PRUNE_EVERY_S = 600.0
 
 _HEALTH = ("name", "type", "cursor", "status", "last_success", "last_error", "last_error_ts",
            "next_poll", "failures", "fetched_total", "stored_total")  # fmt: skip
@@ -110,6 +114,13 @@ def log_change(conn: psycopg.Connection[Any], tables: Sequence[str], ids: Sequen
     """The change-log row of this transaction; its trigger NOTIFYs the stations after commit."""
     conn.execute("INSERT INTO change_log (tables, ids, topics) VALUES (%s, %s, %s)",
                  (list(tables), list(ids) if len(ids) <= MAX_IDS else [], sorted(topics)))  # fmt: skip
+
+
+def prune_changes(conn: psycopg.Connection[Any], keep_s: float = CHANGES_KEEP_S) -> int:
+    """Drop change-log rows older than ``keep_s``; a station away longer re-reads by sequence."""
+    cur = conn.execute("DELETE FROM change_log WHERE ts < extract(epoch FROM now()) - %s",
+                       (keep_s,))  # fmt: skip
+    return cur.rowcount
 
 
 class Hub:
@@ -252,11 +263,15 @@ class Hub:
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         task = asyncio.create_task(poller.run(once=once, duration=remaining), name="room-poller")
         stopping = asyncio.create_task(self._stop.wait())
+        pruned = -PRUNE_EVERY_S
         try:
             while True:
                 finished = task.done()
                 while await self._in_db(self._publish, conn):
                     pass
+                if time.monotonic() - pruned >= PRUNE_EVERY_S:
+                    pruned = time.monotonic()
+                    await self._in_db(prune_changes, conn)
                 if finished:
                     break
                 self._dirty.clear()

@@ -247,7 +247,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "wall_commands": ("SELECT", "INSERT"),
     "audit": ("SELECT", "INSERT"),
     "presence": ("SELECT", "INSERT", "UPDATE", "DELETE"),
-    "change_log": ("SELECT", "INSERT"),
+    "change_log": ("SELECT", "INSERT", "DELETE"),  # the hub prunes rows past a day
 }
 _ALL_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
