@@ -112,6 +112,7 @@ def configure(config: Any, *, create: bool = True) -> str:
     checkpoints = Path(settings.checkpoint_file).expanduser() if settings.checkpoint_file else None
     audit.configure(key, checkpoints)
     _EVERY_S[0] = max(1.0, settings.checkpoint_every_min * 60)
+    journal.setLevel(logging.INFO)  # a checkpoint is kept whatever the log's verbosity
     if settings.syslog and not any(isinstance(h, logging.handlers.SysLogHandler) for h in journal.handlers):
         for address in ("/dev/log", "/var/run/syslog"):  # journald's socket, macOS's
             if Path(address).exists():
