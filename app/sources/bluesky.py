@@ -30,6 +30,7 @@ from app.sources.base import (
     BadResponse,
     Cursor,
     FetchResult,
+    Finding,
     ReplyResult,
     Source,
     SourceContext,
@@ -448,6 +449,34 @@ class BlueskySource(Source):
         except SourceError as exc:
             return [exc.reason]
         return []
+
+    async def probe(self, client: httpx.AsyncClient) -> list[Finding]:
+        """The server and the login, then each search query and the notifications."""
+        problems = await self.check(client)
+        if problems:
+            return [Finding("bad", p) for p in problems]
+        found = [Finding("ok", f"{self.base} reachable, logged in as {self.config.handle}")]
+        for query in self.config.queries:
+            try:
+                resp = await self._xrpc(client, "GET", "app.bsky.feed.searchPosts",
+                                        params={"q": query, "limit": 5, "sort": "latest"})  # fmt: skip
+                posts, _ = _page(resp, "posts")
+            except SourceError as exc:
+                found.append(Finding("bad", f"search {query!r}: {exc.reason}"))
+                continue
+            if posts:
+                found.append(Finding("ok", f"search {query!r}: {len(posts)} recent posts"))
+            else:
+                found.append(Finding("note", f"search {query!r}: nothing found yet"))
+        if self.config.notifications:
+            try:
+                resp = await self._xrpc(client, "GET", "app.bsky.notification.listNotifications",
+                                        params={"limit": 5})  # fmt: skip
+                items, _ = _page(resp, "notifications")
+                found.append(Finding("ok", f"notifications: readable ({len(items)} recent)"))
+            except SourceError as exc:
+                found.append(Finding("bad", f"notifications: {exc.reason}"))
+        return found
 
     # ── replying ────────────────────────────────────────────────────────────────────
     def reply_limit(self) -> int | None:

@@ -254,3 +254,17 @@ def test_our_reply_is_found_among_the_posts_replies_before_a_retry(room: dict[st
     found = run(go("Yes,  it fits!"))
     assert found is not None and found.native_id == sent.native_id
     assert run(go("Something else")) is None
+
+
+def test_doctor_probes_search_and_notifications_on_the_pds(room: dict[str, Any]) -> None:
+    async def go(src: BlueskySource) -> list[tuple[str, str]]:
+        async with client() as c:
+            return [(f.level, f.text) for f in await src.probe(c)]
+
+    found = run(go(source(room)))
+    assert found[0] == ("ok", f"{room['net'].pds} reachable, logged in as lumio.test")
+    assert any(level == "ok" and text.startswith("search 'lumio': ") and text.endswith(" recent posts")
+               for level, text in found)  # the posts the room made are found
+    assert any(level == "ok" and text.startswith("notifications: readable") for level, text in found)
+    refused = run(go(source(room, password="nope-nope-nope-nope")))
+    assert [level for level, _ in refused] == ["bad"]
