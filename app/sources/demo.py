@@ -276,6 +276,9 @@ class DemoSource(Source):
         self.rhythm = config.rhythm
         #: when this run began: its history before is calm, its crises come after
         self.started = time.time() if started is None else started
+        #: when a dict, the crisis story each generated crisis post tells, by mention id
+        #: (the labels ``bench/stories.py`` measures grouping against)
+        self.labels: dict[str, str] | None = None
 
     def crisis_phase(self, ts: float) -> float | None:
         """How far into a crisis ``ts`` is (0 … 1), or ``None`` outside one."""
@@ -361,7 +364,10 @@ class DemoSource(Source):
     def _post(self, rng: random.Random, seed: int, n: int, ts: float, kind: str,
               phase: float) -> Mention:  # fmt: skip
         if kind == "crisis":
-            category, template = "crisis", self._crisis_template(rng, phase)
+            story, template = self._crisis_template(rng, phase)
+            category = "crisis"
+            if self.labels is not None:
+                self.labels[f"demo:{seed}-{n}"] = story
         elif kind == "recovery":
             category, template = "recovery", rng.choice(_RECOVERY)
         else:
@@ -406,10 +412,11 @@ class DemoSource(Source):
         )
 
     @staticmethod
-    def _crisis_template(rng: random.Random, phase: float) -> str:
+    def _crisis_template(rng: random.Random, phase: float) -> tuple[str, str]:
+        """Which story a crisis post tells at this phase, and in which words."""
         weights = [a + (b - a) * phase for _, a, b, _ in _CRISIS_STORIES]
-        _, _, _, phrasings = rng.choices(_CRISIS_STORIES, weights=weights)[0]
-        return rng.choice(phrasings)
+        story, _, _, phrasings = rng.choices(_CRISIS_STORIES, weights=weights)[0]
+        return story, rng.choice(phrasings)
 
     async def reply(
         self, client: httpx.AsyncClient, reply_ref: dict[str, Any], text: str, idempotency_key: str

@@ -55,7 +55,7 @@ class StoryParams:
     #: at or above this a post is a copy: it joins without being indexed itself
     copy_threshold: float = 0.9
     max_slots: int = 50_000
-    max_candidates: int = 24
+    max_candidates: int = 10
     expire_s: float = 24 * 3600.0
 
 
@@ -75,6 +75,8 @@ class _Slot:
     label: str
     story: int | None = None
     hits: int = 0
+    #: the indexed post this one copies word for word, if any
+    copy_of: _Slot | None = None
 
 
 @dataclass(slots=True)
@@ -178,6 +180,8 @@ class StoryDetector:
         self._stories: dict[int, Story] = {}
         #: merged story → the story it joined (followed until a live one)
         self._merged: dict[int, int] = {}
+        #: terms of recent posts → the first post with them, so copies skip the hashing
+        self._copies: dict[tuple[str, ...], _Slot] = {}
         self._next_key = 0
         self._next_story = 1
         self._loaded = False
@@ -215,15 +219,28 @@ class StoryDetector:
 
     def _slot(self, mention_id: str, ts: float, terms: Sequence[str], text: str, network: str,
               author: str, followers: int, topics: tuple[str, ...], label: str) -> _Slot | None:  # fmt: skip
-        shingles = self._shingler.shingles(terms)
-        if not shingles:
-            return None
-        mh = RMinHash(num_perm=NUM_PERM, seed=SEED)
-        mh.update(shingles)
+        key_terms = tuple(terms)
+        # a copy of a recent post (a boost, a copy-paste campaign) reuses its signature
+        same = self._copies.get(key_terms)
+        if same is not None and same.key in self._slots:
+            mh = same.minhash
+        else:
+            shingles = self._shingler.shingles(terms)
+            if not shingles:
+                return None
+            mh = RMinHash(num_perm=NUM_PERM, seed=SEED)
+            mh.update(shingles)
         key = self._next_key
         self._next_key += 1
-        return _Slot(key, mention_id, ts, mh, text[:LABEL_MAX], network, author, followers,
+        slot = _Slot(key, mention_id, ts, mh, text[:LABEL_MAX], network, author, followers,
                      topics, label)  # fmt: skip
+        if same is None:
+            if len(self._copies) >= self.params.max_slots:
+                self._copies.clear()
+            self._copies[key_terms] = slot
+        else:
+            slot.copy_of = same
+        return slot
 
     def _root(self, story: int) -> int:
         while story in self._merged:
@@ -235,6 +252,18 @@ class StoryDetector:
                moved: list[tuple[int, int]]) -> None:  # fmt: skip
         """Join the story of the most similar indexed post (or start one with it)."""
         p = self.params
+        copy = slot.copy_of
+        if copy is not None and copy.story is not None and copy.key in self._slots:
+            # a copy joins its original's story: no query, no index entry
+            target = self._root(copy.story)
+            copy.hits += 1
+            story = self._stories[target]
+            if copy.hits > story.label_hits:
+                story.label, story.label_mention, story.label_hits = (
+                    copy.text, copy.mention_id, copy.hits)  # fmt: skip
+            self._join(slot, target, members, rollups)
+            touched.add(target)
+            return
         matches: list[tuple[float, _Slot]] = []
         for key in self._lsh.query(slot.minhash)[: p.max_candidates]:
             other = self._slots.get(key)

@@ -25,21 +25,21 @@ class Shingler:
 
     def shingles(self, terms: Iterable[str]) -> list[str]:
         """The post's features, or ``[]`` when it says too little to join a story."""
-        words = [t[1:] if t[:1] == "#" else t for t in terms]
-        out: set[str] = set()
-        stems = 0
         cache = self._cache
-        for word, stem in zip(words, self._stem(words), strict=True):
-            grams = cache.get(word)
-            if grams is None:
-                grams = (stem, *_trigrams(stem)) if len(stem) >= 4 else (stem,)
-                if len(cache) > 200_000:  # the vocabulary of a busy week; start over
-                    cache.clear()
-                cache[word] = grams
-            if grams[0] not in out:
-                stems += 1
+        words = [t[1:] if t[:1] == "#" else t for t in terms]
+        missing = [w for w in words if w not in cache]
+        if missing:
+            if len(cache) > 200_000:  # the vocabulary of a busy week; start over
+                cache.clear()
+            for word, stem in zip(missing, self._stem(missing), strict=True):
+                cache[word] = (stem, *_trigrams(stem)) if len(stem) >= 4 else (stem,)
+        out: set[str] = set()
+        stems: set[str] = set()
+        for word in words:
+            grams = cache[word]
+            stems.add(grams[0])
             out.update(grams)
-        return list(out) if stems >= MIN_STEMS else []
+        return list(out) if len(stems) >= MIN_STEMS else []
 
 
 def _trigrams(stem: str) -> list[str]:

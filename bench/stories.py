@@ -1,0 +1,239 @@
+"""Stories: how well posts are grouped, and what grouping costs the ingest rate.
+
+Grouping quality, on two sets:
+
+* **demo crisis** (labelled): the crisis of the demo source, about 1,300 posts in their own
+  words, each labelled by the generator with the story it tells (burned, overheating,
+  recall, overnight, press, replacement). Pairwise precision and recall and the adjusted
+  Rand index over the crisis posts (a post left alone is its own cluster). The labels come
+  from our own simulator, not from people, and the thresholds were chosen looking at it:
+  it is the set we tuned on.
+* **public tweets** (unlabelled, not tuned on): the 4,200 human-rated tweets of
+  vaderSentiment 3.3.2's source distribution (MIT), all different posts by different
+  people. No labels say which are the same story, so the figure is a bound on false
+  grouping: the share of tweets put in a story, and the largest story.
+
+No labelled paraphrase or story set of short posts was found in the package registries
+(pip, npm, Debian) for this benchmark; the usual ones (MRPC, Quora question pairs,
+PIT-2015, the Twitter URL corpus) are not shipped in any package there.
+
+Ingest: the bench batch of ``bench/ingest.py`` (those tweets repeated with fresh ids)
+through the real store writer, with stories on and off, alternating, best of ``--runs``.
+Beside it, the cost of one post's MinHash and LSH query+insert in rensa (what runs) and
+in datasketch (the library first considered), on the same shingles.
+
+Prints one JSON object on its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.analysis.tokens import Doc, trend_terms
+from app.config import Config, DemoSourceConfig, load_config
+from app.model import Mention
+from app.resources import demo_config_path
+from app.sources.base import SourceContext
+from app.sources.demo import DemoSource
+from app.store.db import open_reader
+from app.store.writer import IngestBatch, StoreWriter
+from app.stories.detector import BANDS, NUM_PERM, SEED, StoryParams
+from app.stories.features import Shingler
+from tests.datasets import vader_ground_truth
+
+START = 1_780_000_000.0
+
+
+def _mentions(texts: list[str], tag: str) -> list[Mention]:
+    start = datetime.now(UTC) - timedelta(hours=2)
+    return [
+        Mention(network="bench", native_id=f"{tag}{i}", source="bench", text=text,
+                created_at=start + timedelta(milliseconds=150 * i), author=f"@user{i % 997}",
+                author_followers=(i * 37) % 50_000, engagement=i % 11)
+        for i, text in enumerate(texts)
+    ]  # fmt: skip
+
+
+def _groups(config: Config, mentions: list[Mention], page: int = 2000) -> dict[str, int]:
+    """Store ``mentions`` through the real writer; the story of each grouped one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "stories.db"
+        with StoreWriter(db, config, maintenance=False) as w:
+            for i in range(0, len(mentions), page):
+                w.submit(IngestBatch("bench", "bench", mentions[i : i + page], {"n": i})).result()
+        conn = open_reader(db)
+        out = dict(conn.execute("SELECT mention_id, story_id FROM story_members").fetchall())
+        conn.close()
+    return out
+
+
+def _pair_counts(labels: list[str], predicted: list[str]) -> tuple[int, int, int, int]:
+    """Pairs together in both, in the truth only, in the prediction only, and all pairs."""
+    both = truth = pred = 0
+    n = len(labels)
+    for i, j in combinations(range(n), 2):
+        t, p = labels[i] == labels[j], predicted[i] == predicted[j]
+        both += t and p
+        truth += t
+        pred += p
+    return both, truth, pred, n * (n - 1) // 2
+
+
+def adjusted_rand(labels: list[str], predicted: list[str]) -> float:
+    """Hubert and Arabie's adjusted Rand index from the contingency table."""
+
+    def c2(x: int) -> float:
+        return x * (x - 1) / 2
+
+    n = len(labels)
+    cells = Counter(zip(labels, predicted, strict=True))
+    a = Counter(labels)
+    b = Counter(predicted)
+    index = sum(c2(v) for v in cells.values())
+    sa, sb = sum(c2(v) for v in a.values()), sum(c2(v) for v in b.values())
+    expected = sa * sb / c2(n)
+    top = (sa + sb) / 2
+    return (index - expected) / (top - expected) if top != expected else 1.0
+
+
+def demo_crisis(config: Config) -> dict[str, float]:
+    (src_config,) = [s for s in config.sources if isinstance(s, DemoSourceConfig)]
+    src = DemoSource(src_config, SourceContext(), started=START)
+    src.labels = {}
+    end = START + (src_config.crisis_first_min + src_config.crisis_length_min) * 60
+    posts = src.generate(START - 3600, end, seed=5, counter=0)
+    grouped = _groups(config, posts)
+    ids = sorted(src.labels)
+    labels = [src.labels[i] for i in ids]
+    predicted = [str(grouped[i]) if i in grouped else f"alone:{i}" for i in ids]
+    both, truth, pred, _ = _pair_counts(labels, predicted)
+    crisis_stories = {grouped[i] for i in ids if i in grouped}
+    calm_in_crisis_stories = sum(
+        1 for m in posts if m.id not in src.labels and grouped.get(m.id) in crisis_stories
+    )
+    sizes = Counter(grouped[i] for i in ids if i in grouped)
+    return {
+        "posts": len(ids),
+        "true_stories": len(set(labels)),
+        "pair_precision": round(both / pred, 3) if pred else 0.0,
+        "pair_recall": round(both / truth, 3) if truth else 0.0,
+        "adjusted_rand": round(adjusted_rand(labels, predicted), 3),
+        "grouped_share": round(sum(1 for i in ids if i in grouped) / len(ids), 3),
+        "stories_for_90pct": _stories_for(sizes, 0.9 * len(ids)),
+        "calm_posts_in_crisis_stories": calm_in_crisis_stories,
+    }
+
+
+def _stories_for(sizes: Counter[int], target: float) -> int:
+    total = 0
+    for k, (_, n) in enumerate(sizes.most_common(), start=1):
+        total += n
+        if total >= target:
+            return k
+    return len(sizes)
+
+
+def public_tweets(config: Config) -> dict[str, float]:
+    tweets = [text for _, text in vader_ground_truth()]
+    grouped = _groups(config, _mentions(tweets, "t"))
+    sizes = Counter(grouped.values())
+    return {
+        "tweets": len(tweets),
+        "grouped_share": round(len(grouped) / len(tweets), 4),
+        "stories": len(sizes),
+        "largest_story": max(sizes.values(), default=0),
+    }
+
+
+def ingest_rate(config: Config, texts: list[str], page: int, stories: bool, tag: str) -> float:
+    mentions = _mentions(texts, tag)
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = StoreWriter(Path(tmp) / "bench.db", config, maintenance=False).start()
+        if not stories:
+            writer.stories = None
+        # warm up: the language models load on first use, once per process
+        writer.submit(IngestBatch("bench", "bench", _mentions(texts[:50], "w" + tag), {})).result()
+        t = time.perf_counter()
+        futures = [
+            writer.submit(IngestBatch("bench", "bench", mentions[i : i + page], {"n": i}))
+            for i in range(0, len(mentions), page)
+        ]
+        stored = sum(f.result().stored for f in futures)
+        elapsed = time.perf_counter() - t
+        writer.close()
+    assert stored == len(mentions), stored
+    return len(mentions) / elapsed
+
+
+def per_post_us(texts: list[str]) -> dict[str, float]:
+    """MinHash + LSH query and insert of one post, rensa against datasketch."""
+    from datasketch import MinHash, MinHashLSH
+    from rensa import RMinHash, RMinHashLSH
+
+    sh = Shingler()
+    sets = [s for s in (sh.shingles(trend_terms(Doc.from_text(t))) for t in texts) if s]
+    p = StoryParams()
+    t = time.perf_counter()
+    lsh = RMinHashLSH(threshold=p.threshold, num_perm=NUM_PERM, num_bands=BANDS)
+    for k, s in enumerate(sets):
+        m = RMinHash(num_perm=NUM_PERM, seed=SEED)
+        m.update(s)
+        lsh.query(m)
+        lsh.insert(k, m)
+    rensa_us = (time.perf_counter() - t) / len(sets) * 1e6
+    few = sets[:1000]
+    t = time.perf_counter()
+    dlsh = MinHashLSH(threshold=p.threshold, num_perm=NUM_PERM)
+    for k, s in enumerate(few):
+        dm = MinHash(num_perm=NUM_PERM)
+        dm.update_batch([x.encode() for x in s])
+        dlsh.query(dm)
+        dlsh.insert(str(k), dm)
+    datasketch_us = (time.perf_counter() - t) / len(few) * 1e6
+    return {"rensa_us": round(rensa_us, 1), "datasketch_us": round(datasketch_us, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=20_000)
+    ap.add_argument("--page", type=int, default=2_000)
+    ap.add_argument("--runs", type=int, default=2)
+    args = ap.parse_args()
+    config = load_config(demo_config_path())
+    crisis = demo_crisis(config)
+    print("demo crisis (labelled by the simulator; tuned on):", crisis, file=sys.stderr)
+    public = public_tweets(config)
+    print("public tweets (no labels; not tuned on):", public, file=sys.stderr)
+    tweets = [text for _, text in vader_ground_truth()]
+    texts = [tweets[i % len(tweets)] for i in range(args.size)]
+    on: list[float] = []
+    off: list[float] = []
+    for run in range(args.runs):
+        off.append(ingest_rate(config, texts, args.page, False, f"off{run}-"))
+        on.append(ingest_rate(config, texts, args.page, True, f"on{run}-"))
+        print(f"run {run}: off {off[-1]:.0f}/s, on {on[-1]:.0f}/s", file=sys.stderr)
+    cost = per_post_us(tweets)
+    result = {
+        "demo_crisis": crisis,
+        "public_tweets": public,
+        "ingest_off_per_s": round(max(off)),
+        "ingest_on_per_s": round(max(on)),
+        "ratio": round(max(on) / max(off), 3),
+        "mentions": args.size,
+        "per_post": cost,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
