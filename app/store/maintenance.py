@@ -7,6 +7,7 @@ between ingest batches.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -33,11 +34,23 @@ CATCH_UP_MIN = 24 * 60
 LIVE_S = 15 * 60
 
 
+#: mentions deleted per transaction (the writer's ingest waits at most one such commit)
+PRUNE_BATCH = 2000
+#: writer time one pruning turn may take; with more left it goes on at the next turn
+PRUNE_BUDGET_S = 0.25
+#: wall commands are read within a second; a day of them is history enough
+WALL_COMMANDS_DAYS = 1
+
+
 @dataclass
 class _Task:
     every_s: float
     run: Callable[[sqlite3.Connection, float], set[str]]
     last: float = 0.0
+    #: the task commits itself (in bounded transactions) instead of in one around it
+    own_transactions: bool = False
+    #: it stopped with work left: run again at the next turn, not after ``every_s``
+    again: bool = False
 
 
 class Maintenance:
@@ -54,7 +67,7 @@ class Maintenance:
             _Task(60, self.flush_terms),
             _Task(20, self.check_alerts),
             _Task(60, self.refresh_trending),
-            _Task(600, self.prune),
+            _Task(60, self.prune, own_transactions=True),
         ]
         #: set when a task found the database damaged (``poll`` reports it and fails)
         self.damage: str | None = None
@@ -66,13 +79,13 @@ class Maintenance:
         now = time.time() if now is None else now
         changed: set[str] = set()
         for task in self.tasks:
-            if force or now - task.last >= task.every_s:
+            if force or task.again or now - task.last >= task.every_s:
                 task.last = now
                 try:
-                    with transaction(conn):
+                    if task.own_transactions:
                         got = task.run(conn, now)
-                        if self.on_commit is not None:  # the change log, in the same commit
-                            self.on_commit(conn, got)
+                    else:
+                        got = self._commit(conn, functools.partial(task.run, conn, now))
                     changed |= got
                 except sqlite3.Error as exc:
                     if is_damage(exc):  # the file is damaged: say so, a traceback adds nothing
@@ -81,6 +94,14 @@ class Maintenance:
                     else:
                         log.exception("maintenance task %s failed", task.run.__name__)
         return changed
+
+    def _commit(self, conn: sqlite3.Connection, fn: Callable[[], set[str]]) -> set[str]:
+        """Run ``fn`` in one transaction, with its change-log row in the same commit."""
+        with transaction(conn):
+            got = fn()
+            if self.on_commit is not None:
+                self.on_commit(conn, got)
+        return got
 
     # -- term counts and trending -------------------------------------------------
 
@@ -259,24 +280,80 @@ class Maintenance:
     # -- retention ----------------------------------------------------------------
 
     def prune(self, conn: sqlite3.Connection, now: float) -> set[str]:
-        """Drop raw mentions past retention (keeping open queue items) and fine rollups."""
+        """Drop what is past retention: raw mentions (keeping open queue items), fine rollups,
+        old term counts, alerts and wall commands.
+
+        Mentions go in batches of :data:`PRUNE_BATCH`, one transaction each, for at most
+        :data:`PRUNE_BUDGET_S` a turn; with more left the task runs again at the writer's
+        next turn, so pruning keeps up with any ingest rate the writer keeps up with.
+        """
         ret = self.config.retention
         cutoff = now - ret.mentions_days * 86400
-        cur = conn.execute(
-            "DELETE FROM mentions WHERE rowid IN (SELECT rowid FROM mentions WHERE ts < ? LIMIT 20000)"
-            " AND id NOT IN (SELECT mention_id FROM queue"
-            " WHERE state NOT IN ('sent', 'dismissed'))",
-            (cutoff,),
-        )
-        deleted = cur.rowcount
-        for scope in self.scopes[1:]:  # by topic, so the primary key bounds each delete
-            conn.execute("DELETE FROM mention_topics WHERE topic = ? AND ts < ?", (scope, cutoff))
+        task = next(t for t in self.tasks if t.run == self.prune)
+        deadline = time.monotonic() + PRUNE_BUDGET_S
+        changed: set[str] = set()
+        while True:
+            deleted = 0
+
+            def batch() -> set[str]:
+                nonlocal deleted
+                deleted = self._prune_mentions(conn, cutoff)
+                return {"mentions", "mention_topics"} if deleted else set()
+
+            changed |= self._commit(conn, batch)
+            if deleted < PRUNE_BATCH:
+                break
+            if time.monotonic() >= deadline:
+                task.again = True  # more to do: the next turn goes on
+                return changed
+        task.again = False
+        return changed | self._commit(conn, lambda: self._prune_the_rest(conn, now))
+
+    def _prune_mentions(self, conn: sqlite3.Connection, cutoff: float) -> int:
+        """One batch of the oldest mentions past ``cutoff`` that no open queue item needs."""
+        stamps = conn.execute(
+            "DELETE FROM mentions WHERE rowid IN (SELECT m.rowid FROM mentions m WHERE m.ts < ?"
+            " AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.mention_id = m.id"
+            " AND q.state NOT IN ('sent', 'dismissed')) ORDER BY m.ts LIMIT ?) RETURNING ts",
+            (cutoff, PRUNE_BATCH),
+        ).fetchall()
+        if stamps:
+            upto = min(max(ts for (ts,) in stamps), cutoff)
+            for scope in self.scopes[1:]:  # by topic, so the primary key bounds each delete
+                conn.execute("DELETE FROM mention_topics WHERE topic = ? AND ts <= ? AND ts < ?",
+                             (scope, upto, cutoff))  # fmt: skip
+        return len(stamps)
+
+    def _prune_the_rest(self, conn: sqlite3.Connection, now: float) -> set[str]:
+        ret = self.config.retention
+        before = conn.total_changes
         conn.execute(
             "DELETE FROM rollups WHERE res = 60 AND bucket < ?",
             (now - ret.minute_rollups_days * 86400,),
         )
         conn.execute("DELETE FROM rollups WHERE res = 600 AND bucket < ?", (now - 90 * 86400,))
+        rollups = conn.total_changes != before
         conn.execute(
             "DELETE FROM term_buckets WHERE bucket < ?", (now - (HISTORY_HOURS + 2) * 3600,)
         )
-        return {"mentions"} if deleted else set()
+        before = conn.total_changes
+        # an alert still active, or one a crisis was declared from, stays
+        conn.execute(
+            "DELETE FROM alerts WHERE ts < ? AND state != 'active'"
+            " AND id NOT IN (SELECT alert_id FROM crises WHERE alert_id IS NOT NULL)",
+            (now - ret.alerts_days * 86400,),
+        )
+        alerts = conn.total_changes != before
+        before = conn.total_changes
+        # the newest command keeps the ids growing; the newest spotlight is what walls show
+        conn.execute(
+            "DELETE FROM wall_commands WHERE ts < ?"
+            " AND id < (SELECT max(id) FROM wall_commands)"
+            " AND id IS NOT (SELECT max(id) FROM wall_commands"
+            " WHERE command IN ('spotlight', 'clear_spotlight'))",
+            (now - WALL_COMMANDS_DAYS * 86400,),
+        )
+        commands = conn.total_changes != before
+        return ({"rollups"} if rollups else set()) | ({"alerts"} if alerts else set()) | (
+            {"wall_commands"} if commands else set()
+        )
