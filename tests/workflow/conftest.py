@@ -12,6 +12,7 @@ import pytest
 
 from app.resources import templates_path
 from app.store.db import open_writer, transaction
+from app.workflow import audit
 from app.workflow.service import QueueWorkflow, Rules
 from app.workflow.templates import load_templates
 from app.workflow.users import add_user, hash_password
@@ -44,6 +45,15 @@ def queue_items(conn: sqlite3.Connection, n: int, *, topics: tuple[str, ...] = (
             )
             ids.append(mid)
     return ids
+
+
+@pytest.fixture(autouse=True)
+def unsigned_here() -> Iterator[None]:
+    """No audit key in this process unless a test sets one: an earlier test that ran the
+    real ``main()`` in-process (the fuzzer) must not sign these tests' rows with its key."""
+    audit.configure(None, None)
+    yield
+    audit.configure(None, None)
 
 
 @pytest.fixture
