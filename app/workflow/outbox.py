@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from app.secrets import mask
 from app.sources.base import (
     AuthError,
     BadResponse,
@@ -102,6 +103,7 @@ class Outbox:
         return 1
 
     async def _failed(self, item: OutboxItem, reason: str, retryable: bool) -> None:
+        reason = mask(reason)  # an exception's text may quote what a server echoed (a token)
         again = await asyncio.wrap_future(self.writer.call(
             lambda conn: self.workflow.mark_failed(conn, item.reply_id, reason, retryable=retryable),
             tables=TABLES,
