@@ -35,12 +35,24 @@ def demo_config():  # type: ignore[no-untyped-def]
     return load_config(demo_config_path())
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def peer_missing(reason: str) -> None:
+    """A real peer that cannot start: a failure in CI (a test must not vanish there),
+    a skip on a developer's machine that has not set the peers up."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing peer is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def bluesky_peer() -> Iterator[bluesky_net.Network]:
     """One live PDS + AppView for the whole session (it takes seconds, not minutes)."""
     why = bluesky_net.missing()
     if why:
-        pytest.skip(f"Bluesky peer unavailable: {why}")
+        peer_missing(f"Bluesky peer unavailable: {why}")
     workdir = Path(tempfile.mkdtemp(prefix="watchfloor-bsky-"))
     t0 = time.monotonic()
     try:

@@ -417,5 +417,9 @@ def test_every_token_of_a_post_finds_that_post(text: str, data: st.DataObject) -
     assert parse(token).matches(Doc.from_text(text)), token
 
 
-def test_query_type_is_what_parse_returns() -> None:
-    assert isinstance(parse("acme"), Query)
+def test_queries_are_equal_by_their_normal_form() -> None:
+    """Equal queries (one topic's config reloaded) are one; a different query is not."""
+    assert parse("acme OR  #acme") == parse("(acme OR #acme)")
+    assert parse("acme OR #acme") != parse("acme #acme")
+    assert parse("globex") == Query(Term("word", "globex")) != Query(Term("hashtag", "globex"))
+    assert len({parse("a b"), parse("a AND b"), parse("b a")}) == 2

@@ -59,7 +59,8 @@ def test_poll_without_config_makes_demo_mentions_and_export_has_every_field(
     for row in rows[:: max(1, len(rows) // 500)]:
         for key, kind in CONTRACT.items():
             assert isinstance(row[key], kind), (key, row[key])
-        assert row["id"] == f"{row['network']}:{row['id'].split(':', 1)[1]}"
+        network, _, native = row["id"].partition(":")
+        assert network == row["network"] and native, row["id"]
         assert row["created_at"].endswith("Z")
         datetime.fromisoformat(row["created_at"])
         assert -1 <= row["sentiment"] <= 1
