@@ -97,6 +97,11 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
+@cache
+def _decoy_hash() -> str:
+    return hash_password(os.urandom(16).hex())
+
+
 def needs_rehash(stored: str) -> bool:
     """True for a hash made at a lower cost than today's (upgraded at the next sign-in)."""
     parts = stored.split("$")
@@ -293,7 +298,7 @@ def check_sign_in(conn: sqlite3.Connection, name: str, password: str, station: s
         (name.strip(),),
     ).fetchone()
     if row is None:
-        check_password(password, hash_password("x" * MIN_PASSWORD))  # same time either way
+        check_password(password, _decoy_hash())  # as long as a real check: names stay unknown
         return Attempt(name, None)
     if not check_password(password, row[1]):
         return Attempt(name, None)
@@ -339,6 +344,8 @@ def record_sign_in(conn: sqlite3.Connection, attempt: Attempt | SignInThrottled,
             audit.record(conn, user.name, "user.signin", f"user:{user.name}", {},
                          {"station": station, "hash_upgraded": bool(attempt.upgraded_hash)}, now=now)  # fmt: skip
             return user
+    # names typed once and never again are forgotten after a day (the table stays small)
+    conn.execute("DELETE FROM signin_failures WHERE last_ts < ? AND until_ts < ?", (now - 86400, now))
     failures, locked = _fail(conn, _user_key(typed), USER_BACKOFF_AFTER, now, USER_LOCK_AFTER)
     at_station, _ = _fail(conn, _station_key(station), STATION_BACKOFF_AFTER, now)
     target = f"user:{_canonical(conn, typed) or typed}"

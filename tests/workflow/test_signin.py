@@ -130,3 +130,16 @@ def test_one_station_trying_many_names_is_throttled_there_only(db_path: Path) ->
         authenticate(conn, "olga", PASSWORD, station="kiosk", now=t + 0.1)
     assert authenticate(conn, "olga", PASSWORD, station="desk-2", now=t + 0.1).name == "olga"
     conn.close()
+
+
+def test_failures_of_names_nobody_uses_are_forgotten_after_a_day(db_path: Path) -> None:
+    conn = open_writer(db_path)
+    t = 3_000_000.0
+    for i in range(4):  # made-up names, one guess each, from as many stations
+        with pytest.raises(AuthFailed):
+            authenticate(conn, f"made-up-{i}", "some guess!", station=f"ws{i}", now=t)
+    assert conn.execute("SELECT count(*) FROM signin_failures").fetchone() == (8,)
+    with pytest.raises(AuthFailed):
+        authenticate(conn, "one-more", "some guess!", station="ws-x", now=t + 86401)
+    assert conn.execute("SELECT count(*) FROM signin_failures").fetchone() == (2,)
+    conn.close()
