@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ MASK = "[secret]"
 MIN_MASKED = 6
 
 _known: set[str] = set()
+#: session tokens come and go (a refresh every few hours): only the latest are kept, so a
+#: process that runs for months neither grows nor slows down
+SESSION_TOKENS_KEPT = 16
+_sessions: deque[str] = deque(maxlen=SESSION_TOKENS_KEPT)
 _known_lock = threading.Lock()
 
 _VALUE = r"[A-Za-z0-9._~+/=:-]{6,}"
@@ -44,11 +49,18 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def remember(value: str | None) -> None:
-    """Mask ``value`` from now on wherever :func:`mask` runs in this process."""
-    if value and len(value) >= MIN_MASKED:
-        with _known_lock:
+def remember(value: str | None, *, session: bool = False) -> None:
+    """Mask ``value`` from now on wherever :func:`mask` runs in this process.
+
+    ``session`` marks a short-lived token (a login session's): the latest few are kept.
+    """
+    if not value or len(value) < MIN_MASKED:
+        return
+    with _known_lock:
+        if not session:
             _known.add(value)
+        elif value not in _sessions:
+            _sessions.append(value)
 
 
 def _auth_sub(match: re.Match[str]) -> str:
@@ -61,7 +73,7 @@ def mask(text: str, extra: Iterable[str] = ()) -> str:
     if not text:
         return text
     with _known_lock:
-        values = set(_known)
+        values = _known | set(_sessions)
     values.update(v for v in extra if v and len(v) >= MIN_MASKED)
     for value in sorted(values, key=len, reverse=True):  # longest first: no half-masked value
         if value in text:

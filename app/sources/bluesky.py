@@ -202,8 +202,8 @@ class BlueskySource(Source):
             }
         except (KeyError, TypeError):
             raise BadResponse(f"{resp.where} did not return a session") from None
-        remember(session["access"])  # session tokens are secrets too: masked wherever shown
-        remember(session["refresh"])
+        remember(session["access"], session=True)  # session tokens are secrets too: masked
+        remember(session["refresh"], session=True)
         return session
 
     async def _refresh(self, client: httpx.AsyncClient) -> None:

@@ -68,3 +68,13 @@ def test_every_secret_read_is_masked_from_then_on(monkeypatch: pytest.MonkeyPatc
     assert mask("got plain-value-77x back") == "got plain-value-77x back"  # not read yet
     get_secret("WF_TEST_TOKEN")
     assert mask("got plain-value-77x back") == "got [secret] back"
+
+
+def test_session_tokens_are_masked_but_only_the_latest_are_kept() -> None:
+    from app import secrets
+
+    tokens = [f"session-token-{n:04d}" for n in range(secrets.SESSION_TOKENS_KEPT + 5)]
+    for token in tokens:
+        secrets.remember(token, session=True)
+    assert secrets.mask(tokens[-1]) == "[secret]"  # the current session is masked
+    assert secrets.mask(tokens[0]) == tokens[0]  # long expired: forgotten, the set stays bounded
