@@ -5,11 +5,16 @@ estimate over the minutes before the window. Counts are roughly Poisson, so the
 variance is never taken below the mean: a flat, quiet series cannot produce a huge z
 from a one-post wobble. Negative surges test the window's negative share against the
 baseline share with a binomial standard error.
+
+What drives a spike is read from the spiking window against its own baseline: the terms
+whose share of posts rose most (:func:`driver_terms`), and the posts that say most of them
+(:func:`typical_posts`).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -98,3 +103,81 @@ def negative_surge(
     if z < z_threshold or observed < base_share * min_lift:
         return None
     return Finding(observed=observed, baseline=base_share, z=z, window_count=neg_recent)
+
+
+# -- what drives a spike ---------------------------------------------------------------
+
+#: typical posts of an alert (mention ids, most typical first): a column of ``alerts``
+ALERT_POSTS_V = """
+ALTER TABLE alerts ADD COLUMN posts TEXT NOT NULL DEFAULT '[]';
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DriverTerm:
+    """A term far more common in the spiking window than in the baseline before it."""
+
+    term: str
+    window_count: int  # posts of the window that hold it
+    share: float  # … as a share of the window's posts
+    baseline_share: float
+    z: float
+
+
+def driver_terms(
+    window: Sequence[Sequence[str]],
+    baseline: Sequence[Sequence[str]],
+    *,
+    limit: int = 5,
+    min_count: int = 3,
+    min_lift: float = 2.0,
+) -> list[DriverTerm]:
+    """The terms whose share of posts rose most from ``baseline`` to ``window``.
+
+    Each post is its distinct terms. Shares, not counts: a brand name in every post of a
+    topic rises with the topic's volume but keeps its share, so it never "drives" the
+    spike; a hashtag in a third of the window's posts and almost none before does. The
+    baseline share is smoothed (one post in, one out of the prior), so a term never seen
+    before stands out without dividing by zero.
+    """
+    if not window:
+        return []
+    n_w, n_b = len(window), len(baseline)
+    in_window: Counter[str] = Counter(t for terms in window for t in set(terms))
+    in_base: Counter[str] = Counter(t for terms in baseline for t in set(terms))
+    found = []
+    for term, c in in_window.items():
+        if c < min_count:
+            continue
+        share = c / n_w
+        base = (in_base.get(term, 0) + 1) / (n_b + 2)
+        if share < base * min_lift:
+            continue
+        z = (share - base) / math.sqrt(base * (1 - base) / n_w)
+        found.append(DriverTerm(term, c, share, in_base.get(term, 0) / n_b if n_b else 0.0, z))
+    found.sort(key=lambda d: (-d.z, d.term))
+    return found[:limit]
+
+
+def typical_posts(
+    window: Sequence[Sequence[str]],
+    texts: Sequence[str],
+    drivers: Sequence[DriverTerm],
+    limit: int = 3,
+) -> list[int]:
+    """Indexes of the window's posts that say most of what drives it, one per wording."""
+    weight = {d.term: d.z for d in drivers}
+    scored = sorted(
+        ((sum(weight.get(t, 0.0) for t in set(terms)), i) for i, terms in enumerate(window)),
+        key=lambda p: (-p[0], p[1]),
+    )
+    out: list[int] = []
+    seen: set[str] = set()
+    for score, i in scored:
+        if score <= 0 or len(out) >= limit:
+            break
+        key = " ".join(texts[i].casefold().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out

@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.analysis.spikes import Finding, negative_surge, volume_spike
+from app.analysis.spikes import Finding, driver_terms, negative_surge, typical_posts, volume_spike
+from app.analysis.tokens import Doc, trend_terms
 from app.analysis.trending import TERM_BUCKET_S, TermCounter, Trend, rising_terms
 from app.config import Config
 from app.store.db import is_damage, transaction
@@ -32,6 +33,8 @@ HISTORY_HOURS = 6
 CATCH_UP_MIN = 24 * 60
 #: an alert that fires for a minute older than this is recorded as already resolved
 LIVE_S = 15 * 60
+#: posts of the spiking window (and of its baseline) read to find what drives it
+DRIVER_POSTS = 3000
 
 
 #: mentions deleted per transaction (the writer's ingest waits at most one such commit)
@@ -40,6 +43,11 @@ PRUNE_BATCH = 2000
 PRUNE_BUDGET_S = 0.25
 #: wall commands are read within a second; a day of them is history enough
 WALL_COMMANDS_DAYS = 1
+
+
+def _terms_of(posts: list[tuple[str, str, str]]) -> list[list[str]]:
+    """The trend terms of (id, text, title) rows, as analysis counted them."""
+    return [trend_terms(Doc.from_text(f"{title}\n{text}" if title else text)) for _, text, title in posts]
 
 
 @dataclass
@@ -255,7 +263,8 @@ class Maintenance:
         live: bool,
     ) -> None:
         window = self.config.alerts.window_min
-        drivers = [t.term for t in self.trends(conn, topic, now, limit=5)]
+        start = last - (window - 1) * 60
+        drivers, posts = self._drivers(conn, topic, start, last + 60)
         label = "all mentions" if topic == ALL else topic
         if kind == "spike":
             text = (
@@ -271,11 +280,36 @@ class Maintenance:
             text += "; driven by " + ", ".join(drivers)
         conn.execute(
             "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation,"
-            " terms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, topic, now, last - (window - 1) * 60, f.observed, f.baseline, f.z, text,
-             json.dumps(drivers), "active" if live else "resolved"),
+            " terms, state, posts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, topic, now, start, f.observed, f.baseline, f.z, text,
+             json.dumps(drivers), "active" if live else "resolved", json.dumps(posts)),
         )  # fmt: skip
         (log.warning if live else log.info)("alert: %s", text)
+
+    def _posts(
+        self, conn: sqlite3.Connection, topic: str, start: float, end: float, limit: int
+    ) -> list[tuple[str, str, str]]:
+        """(id, text, title) of the newest public posts of a topic in ``[start, end)``."""
+        if topic == ALL:
+            sql = ("SELECT id, text, title FROM mentions WHERE ts >= ? AND ts < ?"
+                   " AND private = 0 ORDER BY ts DESC LIMIT ?")  # fmt: skip
+            return conn.execute(sql, (start, end, limit)).fetchall()
+        sql = ("SELECT m.id, m.text, m.title FROM mention_topics t"
+               " JOIN mentions m ON m.rowid = t.mention"
+               " WHERE t.topic = ? AND t.ts >= ? AND t.ts < ? ORDER BY t.ts DESC LIMIT ?")  # fmt: skip
+        return conn.execute(sql, (topic, start, end, limit)).fetchall()
+
+    def _drivers(
+        self, conn: sqlite3.Connection, topic: str, start: float, end: float
+    ) -> tuple[list[str], list[str]]:
+        """What drives a spike (the window against its own baseline), and its typical posts."""
+        window = self._posts(conn, topic, start, end, DRIVER_POSTS)
+        before = start - self.config.alerts.baseline_min * 60
+        base = self._posts(conn, topic, before, start, DRIVER_POSTS)
+        terms, base_terms = _terms_of(window), _terms_of(base)
+        found = driver_terms(terms, base_terms, limit=5)
+        typical = typical_posts(terms, [text for _, text, _ in window], found)
+        return [d.term for d in found], [window[i][0] for i in typical]
 
     # -- retention ----------------------------------------------------------------
 

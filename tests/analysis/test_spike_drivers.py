@@ -1,0 +1,82 @@
+"""An alert's driver terms come from the spiking window against its own baseline: the
+words of the injected spike, never the topic's everyday words; with its most typical posts."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.analysis.spikes import driver_terms, typical_posts
+from app.config import Config
+from app.model import Mention
+from app.store.db import open_reader
+from app.store.writer import IngestBatch, StoreWriter
+
+EVERYDAY = [
+    "Picked up my Lumio X today, the camera looks {w}",
+    "Lumio store downtown was busy this {w}",
+    "Comparing the Lumio Air with the Nexa One, the screen is {w}",
+    "Lumio event tonight, hoping for a {w} price",
+    "My Lumio battery life is {w} so far",
+]
+WORDS = ["great", "fine", "okay", "good", "nice", "morning", "evening", "decent", "solid"]
+SPIKE = [
+    "my Lumio X is overheating, it burned my hand #LumioRecall",
+    "Lumio X overheating on the charger and burned my fingers #LumioRecall",
+    "burned again by an overheating Lumio X. #LumioRecall now",
+    "#LumioRecall my Lumio is overheating, almost burned the sofa",
+]
+
+
+def _post(i: int, ts: float, text: str) -> Mention:
+    return Mention(network="demo", native_id=str(i), source="demo", text=text, lang="en",
+                   created_at=datetime.fromtimestamp(ts, UTC), author=f"@user{i % 97}")  # fmt: skip
+
+
+def test_driver_terms_of_an_injected_spike_are_its_own_words(
+    db_path: Path, demo_config: Config
+) -> None:
+    rnd = random.Random(7)
+    now = time.time()
+    newest = int(now // 60) * 60 - 60  # the newest complete minute, as alerts judge them
+    posts: list[Mention] = []
+    for minute in range(185, 5, -1):  # three hours of everyday talk, three posts a minute
+        for k in range(3):
+            text = rnd.choice(EVERYDAY).format(w=rnd.choice(WORDS))
+            posts.append(_post(len(posts), newest - minute * 60 + k * 15 + 1, text))
+    for minute in range(4, -1, -1):  # then five minutes of a crisis, 40 posts a minute
+        for k in range(40):
+            posts.append(_post(len(posts), newest - minute * 60 + k + 1, rnd.choice(SPIKE)))
+    with StoreWriter(db_path, demo_config) as writer:
+        for i in range(0, len(posts), 500):
+            writer.submit(IngestBatch("demo", "demo", posts[i : i + 500], {})).result(60)
+        writer.run_maintenance()
+    conn = open_reader(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT terms, posts, explanation FROM alerts WHERE kind = 'spike' AND topic = 'lumio'"
+        ).fetchall()
+        assert rows, conn.execute("SELECT kind, topic, explanation FROM alerts").fetchall()
+        terms, post_ids, explanation = json.loads(rows[-1][0]), json.loads(rows[-1][1]), rows[-1][2]
+        texts = [
+            conn.execute("SELECT text FROM mentions WHERE id = ?", (i,)).fetchone()[0]
+            for i in post_ids
+        ]
+    finally:
+        conn.close()
+    assert {"overheating", "burned", "#lumiorecall"} <= set(terms[:4]), terms
+    everyday = {w.lower() for t in EVERYDAY for w in t.replace(",", "").split()} | set(WORDS)
+    assert not (set(terms) & everyday), terms  # "lumio", "camera", "store" … never drive it
+    assert "overheating" in explanation
+    assert texts and all(t in SPIKE for t in texts) and len(set(texts)) == len(texts)
+
+
+def test_shares_not_counts_decide() -> None:
+    base = [["lumio", "camera"]] * 50 + [["lumio", "store"]] * 50
+    window = [["lumio", "overheating", "#lumiorecall"]] * 60 + [["lumio", "camera"]] * 40
+    found = driver_terms(window, base)
+    assert [d.term for d in found] == ["#lumiorecall", "overheating"]  # "lumio" rose in count only
+    assert typical_posts(window, ["hot!"] * 60 + ["nice camera"] * 40, found) == [0]
