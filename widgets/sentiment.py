@@ -44,20 +44,11 @@ class _Now(QWidget):
         p.drawText(QRectF(0, 0, w, h * 0.5), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, text)
         p.setFont(s.small)
         p.setPen(theme.colour(theme.MUTED))
-        change = value - t.before.net_sentiment
-        lines = [f"net, last {t.opts.period_min} min"]
-        if t.before.n:
-            lines.append(f"{signed(change)} vs the {t.opts.period_min} before")
         y = h * 0.5 + s.px(8)
-        for line in lines:
+        for line in t.notes():
             p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, elide(line, s.small, w))
             y += s.px(36)
         shares = t.now
-        if shares.unscored:  # posts in a language the scorer cannot read are in no share
-            p.setPen(theme.colour(theme.MUTED))
-            p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft,
-                       elide(f"{shares.unscored} unscored (other languages)", s.small, w))  # fmt: skip
-            y += s.px(36)
         if shares.scored:
             y += s.px(6)
             for label, count, colour in (("pos", shares.pos, theme.POSITIVE),
@@ -98,6 +89,17 @@ class SentimentTile(TileFrame):
                                      (self._neg, self._neu, theme.NEUTRAL),
                                      (self._neu, self._top, theme.POSITIVE)):  # fmt: skip
             self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(theme.colour(colour, 150))))
+
+    def notes(self) -> list[str]:
+        """The lines under the number: its window, its change, and what is in no share."""
+        period = self.opts.period_min
+        lines = [f"net, last {period} min"]
+        if self.before.n:
+            change = self.now.net_sentiment - self.before.net_sentiment
+            lines.append(f"{signed(change)} vs the {period} before")
+        if self.now.unscored:  # posts in a language the scorer cannot read are in no share
+            lines.append(f"{self.now.unscored} unscored (other languages)")
+        return lines
 
     def load(self) -> None:
         now = self.ctx.clock()
