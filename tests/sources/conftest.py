@@ -12,12 +12,19 @@ import pytest
 
 from tests.peers import feeds, mastodon_replay
 from tests.peers.faults import fault_server
+from tests.peers.hostile import Hostile
 from tests.peers.server import LoopbackServer
 
 
 @pytest.fixture(scope="session")
 def faults() -> Iterator[LoopbackServer]:
     with fault_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def hostile() -> Iterator[Hostile]:
+    with Hostile() as server:
         yield server
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from app.config import BlueskySourceConfig, MastodonSourceConfig, RssSourceConfig
-from app.sources.base import SourceContext
+from app.config import BlueskySourceConfig, Config, MastodonSourceConfig, RssSourceConfig
+from app.poller import Poller
+from app.sources.base import Source, SourceContext
 from app.sources.bluesky import BlueskySource
 from app.sources.mastodon import MastodonSource
 from app.sources.rss import RssSource
+from app.store.writer import StoreWriter
 
 T = TypeVar("T")
 
@@ -54,3 +58,19 @@ def rss(url: str, ctx: SourceContext | None = None, **kw: Any) -> RssSource:
 
 def client() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
+
+
+def poll_once(db_path: Path, config: Config, *sources: Source) -> dict[str, tuple[Any, ...]]:
+    """One round of the real poller and store writer; each source's (status, last_error, stored)."""
+
+    async def go() -> None:
+        with StoreWriter(db_path, config, maintenance=False) as writer:
+            await Poller(config, writer, sources=list(sources)).run(once=True)
+
+    asyncio.run(go())
+    conn = sqlite3.connect(db_path)
+    try:
+        return {r[0]: r[1:] for r in conn.execute(
+            "SELECT name, status, last_error, stored_total FROM source_state")}  # fmt: skip
+    finally:
+        conn.close()

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from app.config import Config
-from app.poller import Poller
-from app.store.writer import StoreWriter
 from tests.peers.hostile import Hostile
-from tests.sources.helpers import rss
-
-
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[Hostile]:
-    with Hostile() as server:
-        yield server
+from tests.sources.helpers import poll_once, rss
 
 
 def test_bad_entries_are_repaired_or_dropped_and_future_dates_clamped(
@@ -28,12 +16,7 @@ def test_bad_entries_are_repaired_or_dropped_and_future_dates_clamped(
 ) -> None:
     feed = rss(f"{hostile.url}/bad-entries/feed.xml", name="globex-news")
     started = time.time()
-
-    async def go() -> None:
-        with StoreWriter(db_path, demo_config, maintenance=False) as writer:
-            await Poller(demo_config, writer, sources=[feed]).run(once=True)
-
-    asyncio.run(go())
+    poll_once(db_path, demo_config, feed)
     conn = sqlite3.connect(db_path)
     rows = {r[0].rsplit("/", 1)[-1]: r[1:] for r in conn.execute("SELECT id, title, text, ts FROM mentions")}
     status, error = conn.execute(

@@ -3,49 +3,24 @@ secret is stored or printed, no compressed body inflates past the cap."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import subprocess
 import sys
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.config import Config
-from app.poller import Poller
 from app.sources.base import Source
-from app.store.writer import StoreWriter
 from tests.peers.hostile import BOMB_SIZE, Hostile, bomb
-from tests.sources.helpers import bluesky, context, mastodon, rss
+from tests.sources.helpers import bluesky, context, mastodon, poll_once, rss
 
 SECRET = "s3cret-brand-token-4f9a"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[Hostile]:
-    with Hostile() as server:
-        yield server
-
-
-def poll_once(db_path: Path, config: Config, *sources: Source) -> dict[str, tuple[Any, ...]]:
-    """One round of the real poller and store writer; every source's health row."""
-
-    async def go() -> None:
-        with StoreWriter(db_path, config, maintenance=False) as writer:
-            await Poller(config, writer, sources=list(sources)).run(once=True)
-
-    asyncio.run(go())
-    conn = sqlite3.connect(db_path)
-    try:
-        return {r[0]: r[1:] for r in conn.execute(
-            "SELECT name, status, last_error, stored_total FROM source_state")}  # fmt: skip
-    finally:
-        conn.close()
 
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,54 +4,33 @@ for min_id, Idempotency-Key ignored, and private posts marked private."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.config import Config
-from app.poller import Poller
-from app.sources.base import FetchResult, ReplyResult, Source
-from app.store.writer import StoreWriter
+from app.sources.base import FetchResult, ReplyResult
 from tests.peers import mastodon_replay
 from tests.peers.hostile import Hostile
 from tests.peers.mastodon_replay import TOKEN, Replay
-from tests.sources.helpers import client, context, mastodon, run
+from tests.sources.helpers import client, context, mastodon, poll_once, run
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "brand-token-9c1e77"
 
 
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[Hostile]:
-    with Hostile() as server:
-        yield server
-
-
-def poll_once(db_path: Path, config: Config, *sources: Source) -> dict[str, tuple[Any, ...]]:
-    async def go() -> None:
-        with StoreWriter(db_path, config, maintenance=False) as writer:
-            await Poller(config, writer, sources=list(sources)).run(once=True)
-
-    asyncio.run(go())
-    conn = sqlite3.connect(db_path)
-    try:
-        return {r[0]: r[1:] for r in conn.execute("SELECT name, status, last_error FROM source_state")}
-    finally:
-        conn.close()
 
 
 def test_400_invalid_bearer_token_pauses_with_the_token_hint(
     hostile: Hostile, db_path: Path, demo_config: Config
 ) -> None:
     source = mastodon(f"{hostile.url}/badtoken", context({"WF_TOK": SECRET}), token_env="WF_TOK")
-    status, error = poll_once(db_path, demo_config, source)["masto"]
+    status, error, _ = poll_once(db_path, demo_config, source)["masto"]
     assert status == "paused"
     assert "400 Bad Request" in error and "Invalid Bearer token" in error
     assert "check the access token in WF_TOK" in error
@@ -61,7 +40,7 @@ def test_a_search_that_never_finds_anything_is_said_in_the_health(
     hostile: Hostile, db_path: Path, demo_config: Config
 ) -> None:
     source = mastodon(f"{hostile.url}/nosearch", hashtags=["lumio"], queries=["lumio battery"])
-    status, error = poll_once(db_path, demo_config, source)["masto"]
+    status, error, _ = poll_once(db_path, demo_config, source)["masto"]
     assert status == "degraded"  # the hashtag's posts were stored; the health says the rest
     assert "search returns nothing on this server (query 'lumio battery'" in error
 
