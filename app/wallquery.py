@@ -19,6 +19,12 @@ from app.store.schema import ALL
 OPEN_STATES = (
     "new", "claimed", "draft", "awaiting_approval", "approved", "sending", "failed", "escalated",
 )
+#: how the wall names a waiting item's state (words for a room, not the store's names)
+STATE_WORDS = {
+    "new": "new", "claimed": "being answered", "draft": "reply drafted",
+    "awaiting_approval": "awaiting approval", "approved": "approved", "sending": "sending",
+    "failed": "send failed", "escalated": "escalated",
+}  # fmt: skip
 #: late items are counted up to this ("1k+"): counting further would scan the queue
 LATE_CAP = 1_000
 
@@ -101,6 +107,13 @@ def totals(conn: sqlite3.Connection, topic: str, start: float, end: float) -> To
     if not row[0]:
         return Totals()
     return Totals(*(v or 0 for v in row[1:]))
+
+
+def rate_per_min(conn: sqlite3.Connection, topic: str, now: float, window_min: int) -> float:
+    """Mentions per minute over the last ``window_min`` complete minutes (minute rollups):
+    the one "now" rate every tile and alert quotes, whatever span its chart shows."""
+    end = int(now // 60) * 60
+    return totals(conn, topic, end - window_min * 60, end).n / max(window_min, 1)
 
 
 def share_of_voice(
@@ -302,6 +315,14 @@ def active_alerts(conn: sqlite3.Connection, limit: int = 10) -> list[AlertRow]:
         f"SELECT {_ALERT_COLS} FROM alerts WHERE state = 'active' ORDER BY ts DESC LIMIT ?", (limit,)
     ).fetchall()
     return [_alert(r) for r in rows]
+
+
+def count_active_alerts(conn: sqlite3.Connection, cap: int = 1000) -> int:
+    """How many alerts stand unacknowledged (counted up to ``cap``)."""
+    (n,) = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE state = 'active' LIMIT ?)", (cap,)
+    ).fetchone()
+    return int(n)
 
 
 def recent_alerts(conn: sqlite3.Connection, since: float, limit: int = 10) -> list[AlertRow]:

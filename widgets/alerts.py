@@ -9,12 +9,13 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
 from app import wallquery
-from app.formatting import age
+from app.formatting import ago
 from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
 
 _KIND = {"spike": "spike", "negative_surge": "negative surge"}
+_STATE = {"resolved": "resolved", "acknowledged": "acknowledged", "active": "active"}
 
 
 class AlertsOptions(TileOptions):
@@ -32,10 +33,12 @@ class AlertsTile(TileFrame):
         self.opts = opts
         self.rows: list[wallquery.AlertRow] = []
         self.active = 0
+        #: how many alerts the last paint showed whole (the rest are counted, never cut)
+        self.shown = 0
 
     def load(self) -> None:
         active = wallquery.active_alerts(self.ctx.conn, self.opts.limit)
-        self.active = len(active)
+        self.active = wallquery.count_active_alerts(self.ctx.conn)
         self.rows = active
         if not active and self.opts.history_hours:
             since = self.ctx.clock() - self.opts.history_hours * 3600
@@ -44,51 +47,57 @@ class AlertsTile(TileFrame):
         self.style().unpolish(self)
         self.style().polish(self)
         self.subtitle = f"{self.active} active" if self.active else "none active"
+        self.shown = len(self.rows)
         self.empty_text = "" if self.rows else "All quiet — no alerts"
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:
+        """Each alert whole (head, time, explanation) or not at all: what does not fit is
+        counted on a last line, so the count in the header matches what the tile lists."""
         s = self.s
         now = self.ctx.clock()
         y = r.top()
         line_h = s.px(36)
-        for a in self.rows:
-            if y + s.px(44) > r.bottom():
-                break
+        head_h = s.px(40)
+        more_h = s.px(38)
+        self.shown = 0
+        for i, a in enumerate(self.rows):
             live = a.state == "active"
+            label = self.ctx.topic_label(a.topic)
+            head = f"{'● ' if live else ''}{label} · {_KIND.get(a.kind, a.kind)}"
+            when = datetime.fromtimestamp(a.ts).strftime("%H:%M")
+            when_text = f"{when} ({ago(now - a.ts)})" + ("" if live else f" · {_STATE.get(a.state, a.state)}")
+            heads = wrap_lines(head, s.body_bold, r.width(), 2)
+            body = wrap_lines(a.explanation, s.small, r.width(), 6 if live else 4)
+            need = len(heads) * head_h + line_h + len(body) * line_h + s.px(14)
+            left = len(self.rows) - i - 1
+            if y + need + (more_h if left else 0) > r.bottom() and self.shown:
+                break
             head_colour = theme.CRISIS if live else theme.MUTED
             p.setFont(s.body_bold)
             p.setPen(theme.colour(head_colour))
-            when = datetime.fromtimestamp(a.ts).strftime("%H:%M")
-            label = self.ctx.topic_label(a.topic)
-            head = f"{'● ' if live else ''}{label} · {_KIND.get(a.kind, a.kind)}"
-            state = "" if live else f" · {a.state}"
-            when_text = f"{when} ({age(now - a.ts)}){state}"
+            for line in heads:
+                self.draw_text(p, QRectF(r.left(), y, r.width(), head_h), Qt.AlignmentFlag.AlignVCenter, line)
+                y += head_h
             p.setFont(s.small)
-            when_w = p.fontMetrics().horizontalAdvance(when_text) + s.px(12)
-            two_rows = when_w > r.width() * 0.4
-            if not two_rows:
-                p.setPen(theme.colour(theme.MUTED))
-                p.drawText(QRectF(r.left(), y, r.width(), s.px(44)),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, when_text)  # fmt: skip
-            head_w = r.width() - (0 if two_rows else when_w)
-            p.setFont(s.body_bold)
-            p.setPen(theme.colour(head_colour))
-            p.drawText(QRectF(r.left(), y, head_w, s.px(44)), Qt.AlignmentFlag.AlignVCenter,
-                       elide(head, s.body_bold, head_w))  # fmt: skip
-            if two_rows:
-                y += s.px(40)
-                p.setFont(s.small)
-                p.setPen(theme.colour(theme.MUTED))
-                p.drawText(QRectF(r.left(), y, r.width(), s.px(36)), Qt.AlignmentFlag.AlignVCenter, when_text)
-            y += s.px(44)
-            p.setFont(s.small)
+            p.setPen(theme.colour(theme.MUTED))
+            self.draw_text(p, QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignVCenter,
+                           elide(when_text, s.small, r.width()))  # fmt: skip
+            y += line_h
             p.setPen(theme.colour(theme.TEXT, 235 if live else 150))
-            room = int((r.bottom() - y) // line_h)
-            for line in wrap_lines(a.explanation, s.small, r.width(), min(5 if live else 2, room)):
-                p.drawText(QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+            for line in body:
+                self.draw_text(p, QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignVCenter, line)
                 y += line_h
             y += s.px(14)
-
+            self.shown += 1
+        hidden = len(self.rows) - self.shown
+        if self.active > len(self.rows):
+            hidden += self.active - len(self.rows)
+        if hidden > 0:
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.CRISIS if self.active else theme.MUTED))
+            word = "active" if self.active else "earlier"
+            self.draw_text(p, QRectF(r.left(), min(y, r.bottom() - more_h), r.width(), more_h),
+                           Qt.AlignmentFlag.AlignVCenter, f"+ {hidden} more {word} (see the console)")  # fmt: skip
 
 
 SPEC = TileSpec("alerts", "Alerts", AlertsOptions, AlertsTile,

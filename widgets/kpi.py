@@ -128,13 +128,23 @@ class KpiTile(TileFrame):
         p.setPen(theme.colour(theme.TEXT))
         top = r.top() + max(0.0, (r.height() - fm_h - s.px(50) - (s.px(80) if self.explanation else 0)) / 2)
         p.drawText(QRectF(r.left(), top, r.width(), fm_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.value)
-        p.setFont(s.body)
+        # the change wraps onto a second line, in a smaller font if need be: never cut
+        delta_font = s.body
+        lines = wrap_lines(self.delta, delta_font, r.width(), 3)
+        if len(lines) > 1:
+            delta_font = s.small
+            lines = wrap_lines(self.delta, delta_font, r.width(), 2)
+        p.setFont(delta_font)
         p.setPen(theme.colour(self.delta_colour))
-        p.drawText(QRectF(r.left(), top + fm_h, r.width(), s.px(46)), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.delta)
+        line_h = s.px(46) if len(lines) == 1 else s.px(36)
+        y = top + fm_h
+        for line in lines:
+            self.draw_text(p, QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignVCenter, line)
+            y += line_h
         if self.explanation:
             p.setFont(s.small)
             p.setPen(theme.colour(theme.ORANGE))
-            y = top + fm_h + s.px(52)
+            y += s.px(6)
             for line in wrap_lines("⚠ " + self.explanation, s.small, r.width(), max(1, int((r.bottom() - y) // s.px(34)))):
                 p.drawText(QRectF(r.left(), y, r.width(), s.px(34)), Qt.AlignmentFlag.AlignLeft, line)
                 y += s.px(34)

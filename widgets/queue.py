@@ -97,19 +97,21 @@ class QueueTile(TileFrame):
             p.setFont(s.body_bold)
             p.setPen(theme.colour(theme.PRIORITY[post.priority]))
             p.drawText(QRectF(r.left(), y, s.px(60), row_h), Qt.AlignmentFlag.AlignVCenter, f"P{post.priority}")
-            wait = duration(now - queued)
+            wait = ("late " if late else "") + duration(now - queued)
             p.setFont(s.small)
-            wait_w = s.px(150)
-            p.setPen(theme.colour(theme.CRISIS if late else theme.MUTED))
-            p.drawText(QRectF(r.right() - wait_w, y, wait_w, row_h),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       ("late " if late else "") + wait)  # fmt: skip
+            # an item someone works on shows its state in words where the wait would be
+            # (whole: the post's text yields); a new one shows how long it has waited
+            word = "" if state == "new" else wallquery.STATE_WORDS.get(state, state.replace("_", " "))
+            right = word or wait
+            right_w = max(s.px(150), p.fontMetrics().horizontalAdvance(right) + s.px(8))
+            colour = theme.CRISIS if state == "failed" or (late and not word) else (theme.ORANGE if word else theme.MUTED)
+            p.setPen(theme.colour(colour))
+            self.draw_text(p, QRectF(r.right() - right_w, y, right_w, row_h),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)  # fmt: skip
             p.setFont(s.body)
             p.setPen(theme.colour(theme.TEXT))
-            text_w = r.width() - s.px(60) - wait_w - s.gap
+            text_w = r.width() - s.px(60) - right_w - s.gap
             label = post.text if narrow else f"{post.author}: {post.text}"
-            if state != "new":
-                label = f"[{state}] {label}"
             p.drawText(QRectF(r.left() + s.px(60), y, text_w, row_h), Qt.AlignmentFlag.AlignVCenter,
                        elide(label, s.body, text_w))  # fmt: skip
             y += row_h

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QFontMetrics, QPainter
 
 from app import wallquery
 from app.formatting import compact
@@ -45,8 +45,12 @@ class ShareTile(TileFrame):
         total = sum(self.now.values()) or 1
         total_before = sum(self.before.values())
         rows = sorted(self.now.items(), key=lambda kv: -kv[1])
+        self.detail_bottoms: list[float] = []
         s = self.s
         row_h = min(r.height() / max(len(rows), 1), s.px(110))
+        detail_h = QFontMetrics(s.small).height()
+        # the bar yields to the detail line below it, which must never be cut
+        bar_h = max(s.px(10), min(row_h * 0.45, row_h - detail_h - s.px(10)))
         label_w = r.width() * 0.30
         value_w = r.width() * 0.22
         bar_w = r.width() - label_w - value_w - 2 * s.gap
@@ -56,9 +60,10 @@ class ShareTile(TileFrame):
             colour = theme.colour(self.ctx.colour_of(topic))
             p.setFont(s.body_bold)
             p.setPen(theme.colour(theme.TEXT))
-            p.drawText(QRectF(r.left(), y + row_h * 0.12, label_w, row_h * 0.45), Qt.AlignmentFlag.AlignVCenter,
+            top = y + max(0.0, (row_h - bar_h - detail_h - s.px(4)) / 2)
+            p.drawText(QRectF(r.left(), top, label_w, bar_h), Qt.AlignmentFlag.AlignVCenter,
                        elide(self.ctx.topic_label(topic), s.body_bold, label_w))  # fmt: skip
-            bar = QRectF(r.left() + label_w + s.gap, y + row_h * 0.12, bar_w, row_h * 0.45)
+            bar = QRectF(r.left() + label_w + s.gap, top, bar_w, bar_h)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(theme.colour(theme.SURFACE_HI))
             p.drawRoundedRect(bar, 6, 6)
@@ -66,7 +71,7 @@ class ShareTile(TileFrame):
             p.drawRoundedRect(QRectF(bar.left(), bar.top(), max(bar.width() * share, 4), bar.height()), 6, 6)
             p.setPen(theme.colour(theme.TEXT))
             p.setFont(s.font(40, bold=True))
-            value = QRectF(r.right() - value_w, bar.top(), value_w, bar.height())
+            value = QRectF(r.right() - value_w, bar.top() - s.px(10), value_w, bar.height() + s.px(20))
             p.drawText(value, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{share:.0%}")
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
@@ -74,8 +79,9 @@ class ShareTile(TileFrame):
             if total_before:  # a change only against a period that had mentions
                 change = (share - self.before.get(topic, 0) / total_before) * 100
                 detail += f" · {'+' if change >= 0 else '−'}{abs(change):.0f} pts"
-            below = QRectF(bar.left(), bar.bottom() + s.px(2), bar.width() + value_w + s.gap, row_h * 0.3)
-            p.drawText(below, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, elide(detail, s.small, below.width()))
+            below = QRectF(bar.left(), bar.bottom() + s.px(2), bar.width() + value_w + s.gap, detail_h)
+            self.draw_text(p, below, Qt.AlignmentFlag.AlignTop, elide(detail, s.small, below.width()))
+            self.detail_bottoms.append(below.bottom())
 
 
 SPEC = TileSpec("share_of_voice", "Share of voice", ShareOptions, ShareTile,

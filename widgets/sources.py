@@ -81,8 +81,8 @@ class SourcesTile(TileFrame):
                 if src.status == "backoff" and src.next_poll:
                     detail += f" · retry in {age(src.next_poll - now) if src.next_poll > now + 10 else 'a moment'}"
                 p.setPen(theme.colour(colour))
-            p.drawText(QRectF(r.left() + d + s.px(12), y + s.px(40), r.width() - d - s.px(12), s.px(36)),
-                       Qt.AlignmentFlag.AlignVCenter, elide(detail, s.small, r.width() - d - s.px(12)))  # fmt: skip
+            self.draw_text(p, QRectF(r.left() + d + s.px(12), y + s.px(40), r.width() - d - s.px(12), s.px(36)),
+                           Qt.AlignmentFlag.AlignVCenter, elide(detail, s.small, r.width() - d - s.px(12)))  # fmt: skip
 
 
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
 from app import wallcontrol, wallquery
-from app.formatting import age, compact
+from app.formatting import ago, compact
 from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
@@ -37,7 +37,7 @@ class SpotlightTile(TileFrame):
             recent = wallquery.latest(self.ctx.conn, self.opts.fallback_topic, self.opts.fallback_window)
             candidates = [p for p in recent if not (p.sensitive or p.content_warning)]
             self.post = max(candidates, key=lambda p: p.engagement, default=None)
-        self.subtitle = "chosen by the room" if self.chosen else "most engaging right now"
+        self.subtitle = "chosen by the room" if self.chosen else "most engaging"
         self.empty_text = "" if self.post else "Nothing in the spotlight"
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:
@@ -57,15 +57,16 @@ class SpotlightTile(TileFrame):
                    Qt.AlignmentFlag.AlignVCenter, elide(name, s.medium, r.width() - s.px(60)))  # fmt: skip
         p.setFont(s.small)
         p.setPen(theme.colour(theme.MUTED))
-        when = age(self.ctx.clock() - post.ts)
-        meta = f"{post.author} · {post.network} · {'just now' if when == 'now' else when + ' ago'}"
+        meta = f"{post.author} · {post.network} · {ago(self.ctx.clock() - post.ts)}"
         if post.author_followers:
             meta += f" · {compact(post.author_followers)} followers"
         if post.engagement:
             meta += f" · {compact(post.engagement)} interactions"
-        p.drawText(QRectF(r.left(), r.top() + s.px(66), r.width(), s.px(36)), Qt.AlignmentFlag.AlignVCenter,
-                   elide(meta, s.small, r.width()))  # fmt: skip
-        y = r.top() + s.px(120)
+        y = r.top() + s.px(66)
+        for line in wrap_lines(meta, s.small, r.width(), 2):  # wrapped, never cut
+            self.draw_text(p, QRectF(r.left(), y, r.width(), s.px(36)), Qt.AlignmentFlag.AlignVCenter, line)
+            y += s.px(36)
+        y += s.px(18)
         line_h = big.pixelSize() * 1.35
         text = post.text if not post.title else f"{post.title} — {post.text}"
         if post.content_warning or post.sensitive:

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app import wallquery
@@ -28,27 +28,45 @@ class _Legend(QWidget):
         super().__init__()
         self.tile = tile
         self.setFixedHeight(tile.s.px(46))
+        #: the legend's words as last painted
+        self.drawn: list[str] = []
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         s = self.tile.s
-        x = 0.0
-        p.setFont(s.small)
-        for topic, rate in self.tile.rates.items():
-            colour = theme.colour(self.tile.ctx.colour_of(topic))
-            p.setBrush(colour)
+        h = self.height()
+        head = f"per min, last {self.tile.rate_min} min:"
+        labels = [(t, f"{self.tile.ctx.topic_label(t)} {compact(r)}") for t, r in self.tile.rates.items()]
+        # every label whole: a smaller font before anything is cut
+        font = s.small
+        while True:
+            fm = QFontMetrics(font)
+            need = fm.horizontalAdvance(head) + s.px(20) + sum(
+                s.px(34) + fm.horizontalAdvance(text) + s.px(24) for _, text in labels)
+            if need <= self.width() or font.pixelSize() <= s.px(16):
+                break
+            font.setPixelSize(font.pixelSize() - 1)
+        p.setFont(font)
+        fm = QFontMetrics(font)
+        p.setPen(theme.colour(theme.MUTED))
+        self.drawn = [head]
+        x = float(fm.horizontalAdvance(head))
+        p.drawText(QRectF(0, 0, x, h), Qt.AlignmentFlag.AlignVCenter, head)
+        x += s.px(20)
+        for topic, text in labels:
+            p.setBrush(theme.colour(self.tile.ctx.colour_of(topic)))
             p.setPen(Qt.PenStyle.NoPen)
-            h = self.height()
             p.drawRoundedRect(QRectF(x, h / 2 - s.px(5), s.px(26), s.px(10)), 3, 3)
             x += s.px(34)
             p.setPen(theme.colour(theme.TEXT))
-            label = f"{self.tile.ctx.topic_label(topic)} {compact(rate)}/min"
-            w = min(p.fontMetrics().horizontalAdvance(label), self.width() - x)
+            w = min(fm.horizontalAdvance(text) + s.px(3), self.width() - x)  # elide() rounds down
             if w <= 0:
                 break
-            p.drawText(QRectF(x, 0, w, h), Qt.AlignmentFlag.AlignVCenter, elide(label, s.small, w))
-            x += w + s.px(28)
+            shown = elide(text, font, w)
+            self.drawn.append(shown)
+            p.drawText(QRectF(x, 0, w, h), Qt.AlignmentFlag.AlignVCenter, shown)
+            x += w + s.px(24)
         p.end()
 
 
@@ -63,6 +81,9 @@ class VolumeTile(TileFrame):
             t.name for t in ctx.config.topics if t.kind in {"brand", "competitor"}
         ] or ["*"]  # fmt: skip
         self.rates: dict[str, float] = {t: 0.0 for t in self.topics}
+        #: the legend's rates are per minute over the alerts' window, from minute rollups,
+        #: whatever the chart's span: the same figure an alert quotes, on every screen
+        self.rate_min = ctx.config.alerts.window_min
         lay = QVBoxLayout(self)
         m = self.s.margin
         lay.setContentsMargins(m, self.header_height(), m, m)
@@ -95,8 +116,8 @@ class VolumeTile(TileFrame):
             xs, ys = np.asarray(s.starts[:-1], dtype=float), per_min[:-1]
             self.curves[topic].setData(xs, ys)
             if len(ys):
-                self.rates[topic] = float(ys[-5:].mean())
                 peak = max(peak, float(ys.max()))
+            self.rates[topic] = wallquery.rate_per_min(self.ctx.conn, topic, now, self.rate_min)
             any_data = any_data or bool(per_min.any())
         marks = wallquery.alert_marks(self.ctx.conn, self.topics, start)
         self.marks.setData(

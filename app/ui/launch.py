@@ -150,6 +150,7 @@ class WallSet(QObject):
         self._pending.timeout.connect(self.place)
         hub.command.connect(self._on_command)
         hub.reopened.connect(self.place)  # the database opened at last: tiles read the new one
+        self._closed = False
         self.chord = AdminChord(app, admin_chord)
         self.chord.pressed.connect(on_quit)
         self.keeper = QTimer(self)
@@ -212,6 +213,15 @@ class WallSet(QObject):
         log.info("walls: %d window(s) for layout %s", len(self.windows), self.loaded.name)
 
     def close(self) -> None:
+        """Close every window and stop listening: a closed set never places windows again."""
+        if self._closed:
+            return
+        self._closed = True
+        self.app.screenAdded.disconnect(self._replace_soon)
+        self.app.screenRemoved.disconnect(self._replace_soon)
+        self.hub.command.disconnect(self._on_command)
+        self.hub.reopened.disconnect(self.place)
+        self._pending.stop()
         self.keeper.stop()
         self.chord.close()
         for window in self.windows:

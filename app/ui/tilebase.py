@@ -140,6 +140,8 @@ class TileFrame(QFrame):
         self.stale = False
         self.stale_since: float | None = None
         self._veil: _Veil | None = None
+        #: the tile's own words as last painted (title, subtitle, figures)
+        self.drawn: list[str] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
 
@@ -169,7 +171,7 @@ class TileFrame(QFrame):
             self.update()
 
     def _place_veil(self) -> None:
-        if self._veil is not None and self._veil.isVisible():
+        if self._veil is not None and not self._veil.isHidden():  # isVisible() is False until shown
             self._veil.setGeometry(0, self.header_height(), self.width(), self.height() - self.header_height())
             self._veil.raise_()
 
@@ -191,8 +193,15 @@ class TileFrame(QFrame):
         top = self.header_height()
         return QRectF(m, top, self.width() - 2 * m, self.height() - top - m)
 
+    def draw_text(self, p: QPainter, rect: QRectF, flags: Qt.AlignmentFlag, text: str) -> None:
+        """Draw one line of the tile's own words (titles, counts, windows), kept in
+        :attr:`drawn` so a test can read what a visitor sees, cut or whole."""
+        self.drawn.append(text)
+        p.drawText(rect, flags, text)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
+        self.drawn = []
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -201,19 +210,37 @@ class TileFrame(QFrame):
         p.setPen(theme.colour(theme.MUTED))
         full_w = self.width() - 2 * m
         header = QRectF(m, self.s.px(10), full_w, self.header_height() - self.s.px(10))
-        sub_w = 0.0
-        subtitle = self.stale_text() if self.stale else self.subtitle
-        if subtitle:
-            p.setFont(self.s.small)
+        title, title_font = self.title.upper(), self.s.title
+        subtitle = self.subtitle
+        if self.stale:  # since when first; the window the figures cover after it
+            subtitle = f"{self.stale_text()} · {subtitle}" if subtitle else self.stale_text()
+        sub_font = self.s.small
+        gap = self.s.px(16)
+
+        def width(text: str, font: QFont) -> int:
+            return QFontMetrics(font).horizontalAdvance(text) if text else 0
+
+        # neither is cut: the title names what the tile shows, the subtitle its window or
+        # count; both take smaller fonts (the title first) until they fit side by side
+        floor = self.s.px(18)
+        while width(title, title_font) + gap + width(subtitle, sub_font) > full_w:
+            if title_font.pixelSize() > floor and title_font.pixelSize() >= sub_font.pixelSize():
+                title_font.setPixelSize(title_font.pixelSize() - 1)
+            elif sub_font.pixelSize() > floor:
+                sub_font.setPixelSize(sub_font.pixelSize() - 1)
+            else:
+                break
+        title_w = width(title, title_font) + gap
+        if subtitle and full_w - title_w > self.s.px(40):
+            p.setFont(sub_font)
             if self.stale:
                 p.setPen(theme.colour(theme.WARN))
-            sub = elide(subtitle, self.s.small, full_w * (0.6 if self.stale else 0.45))
-            sub_w = p.fontMetrics().horizontalAdvance(sub) + self.s.px(16)
-            p.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, sub)
+            sub = elide(subtitle, sub_font, full_w - title_w + 2)
+            self.draw_text(p, header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, sub)
             p.setPen(theme.colour(theme.MUTED))
-        p.setFont(self.s.title)
-        p.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   elide(self.title.upper(), self.s.title, full_w - sub_w))  # fmt: skip
+        p.setFont(title_font)
+        self.draw_text(p, header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       elide(title, title_font, full_w + 2))  # fmt: skip
         body = self.body_rect()
         if self.empty_text:
             p.setFont(self.s.body)

@@ -92,6 +92,7 @@ class WallHub(QObject):
         self.freshness = wallquery.Freshness()
         self._health_key: tuple[object, ...] = ()
         self._reopen_at = 0.0
+        self._stale: tuple[bool, float | None] = (False, None)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -151,6 +152,7 @@ class WallHub(QObject):
         except ValueError as exc:
             raise ValueError(f"tile {type(tile).__name__}: {exc}") from None
         self._tiles.append(tile)
+        tile.set_stale(*self._stale)  # a tile made after the last judgement knows it too
         self._dirty.add(id(tile))
 
     def remove_tiles(self, tiles: list[Tile]) -> None:
@@ -216,6 +218,7 @@ class WallHub(QObject):
             self.problem = ""
         since = self.freshness.stale_since if not self.freshness.live else None
         stale = not self.freshness.live
+        self._stale = (stale, since)
         for tile in self._tiles:
             tile.set_stale(stale, since)
         key = (stale, since, len(self.freshness.not_live), self.problem)

@@ -79,6 +79,7 @@ def test_a_poller_that_stopped_writing_turns_the_wall_stale_by_age(
     for tile in (volume, kpi):
         assert tile.stale and tile.stale_text() == f"no new data since {since}"
         assert tile._veil is not None and tile._veil.isVisible()  # dimmed, plots included
+        assert tile._veil.geometry().bottom() >= tile.height() - 1 and tile._veil.width() == tile.width()
     w2, hub2 = open_wall(polled, later_s=600, screen=2)
     response = w2.scene_by_name("response")
     assert response is not None

@@ -1,0 +1,149 @@
+"""What the wall says, read as a visitor reads it: nothing cut, no store names, counts that
+match what is listed, one figure for one thing, every figure with its window."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.config import Config
+from app.layouts import load_layout, parse_layout, shipped_layouts
+from app.store.db import open_writer, transaction
+from app.ui.tilebase import TileFrame, load_registry
+from app.ui.wall import WallWindow
+from app.ui.walldata import WallHub
+
+
+@pytest.fixture
+def hubs() -> Iterator[list[WallHub]]:
+    made: list[WallHub] = []
+    yield made
+    for hub in made:
+        hub.close()
+
+
+def _window(qtbot: QtBot, hubs: list[WallHub], db: Path, config: Config, screen_data: Mapping[str, Any] | None = None,
+            *, layout: str = "", screen: int = 0, size: tuple[int, int] | None = None) -> WallWindow:  # fmt: skip
+    hub = WallHub(db, config)
+    hubs.append(hub)
+    screens = parse_layout({"screens": [screen_data]}).screens if screen_data else load_layout(layout).layout.screens
+    w = WallWindow((screens[screen],), hub, load_registry(), size=size)
+    qtbot.addWidget(w, before_close_func=WallWindow.shutdown)
+    w.show()
+    hub.start()
+    w.start()
+    return w
+
+
+def _painted(w: WallWindow) -> list[TileFrame]:
+    w.hub.refresh_all_visible()
+    w.grab()  # paints every tile as the monitor would
+    return [t for t in w.views[w.current.key].tiles if isinstance(t, TileFrame)]
+
+
+def _cells(layout: str) -> list[tuple[str, int, str]]:
+    return [(layout, i, scene.name) for i, screen in enumerate(load_layout(layout).layout.screens)
+            for scene in screen.scenes]  # fmt: skip
+
+
+@pytest.mark.parametrize(("layout", "screen", "scene"), [c for name in shipped_layouts() for c in _cells(name)])
+def test_no_title_count_or_window_on_any_shipped_screen_is_cut(
+    qtbot: QtBot, hubs: list[WallHub], demo_db: Path, wall_config: Config, layout: str, screen: int, scene: str
+) -> None:
+    w = _window(qtbot, hubs, demo_db, wall_config, layout=layout, screen=screen)
+    ref = w.scene_by_name(scene)
+    assert ref is not None
+    w.show_scene(ref)
+    for tile in _painted(w):
+        assert tile.title.upper() in tile.drawn, f"{type(tile).__name__}: title cut: {tile.drawn}"
+        cut = [text for text in tile.drawn if "…" in text]
+        assert not cut, f"{layout}/{scene} {type(tile).__name__}: {cut}"
+        legend = getattr(tile, "legend", None)
+        if legend is not None and legend.isVisible():
+            assert legend.drawn and not [t for t in legend.drawn if "…" in t], legend.drawn
+
+
+def _alert(conn: object, topic: str, ts: float) -> None:
+    conn.execute(  # type: ignore[attr-defined]
+        "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation, terms, state)"
+        " VALUES ('spike', ?, ?, ?, 90, 10, 8, ?, '[]', 'active')",
+        (topic, ts, ts - 300, f"{topic}: 90 mentions/min over the last 5 min, 9.0× the usual 10.0/min (z = 8.0)"),
+    )
+
+
+def test_the_alerts_count_matches_what_the_tile_lists(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
+                                                     wall_config: Config) -> None:  # fmt: skip
+    conn = open_writer(db_path)
+    with transaction(conn):
+        for i, topic in enumerate(("lumio", "orbitel", "nexa", "industry")):
+            _alert(conn, topic, time.time() - 60 * i)
+    conn.close()
+    small = {"name": "s", "scenes": [{"name": "a", "grid": [3, 2], "tiles": [{"tile": "alerts", "at": [0, 0]}]}]}
+    w = _window(qtbot, hubs, db_path, wall_config, small, size=(1920, 1080))
+    (tile,) = _painted(w)
+    assert tile.subtitle == "4 active"
+    shown = tile.shown  # type: ignore[attr-defined]
+    assert 0 < shown < 4  # a small cell: not all fit
+    assert f"+ {4 - shown} more active (see the console)" in tile.drawn
+
+
+def test_queue_rows_name_states_in_words(qtbot: QtBot, hubs: list[WallHub], demo_db: Path, tmp_path: Path,
+                                        wall_config: Config) -> None:  # fmt: skip
+    db = tmp_path / "q.db"
+    db.write_bytes(demo_db.read_bytes())
+    conn = open_writer(db)
+    first, second = (row[0] for row in conn.execute(
+        "SELECT mention_id FROM queue ORDER BY priority, queued_ts LIMIT 2"))  # fmt: skip
+    with transaction(conn):
+        conn.execute("UPDATE queue SET state = 'awaiting_approval' WHERE mention_id = ?", (first,))
+        conn.execute("UPDATE queue SET state = 'failed' WHERE mention_id = ?", (second,))
+    conn.close()
+    one = {"name": "s", "scenes": [{"name": "q", "grid": [2, 2], "tiles": [{"tile": "queue", "at": [0, 0, 1, 2]}]}]}
+    w = _window(qtbot, hubs, db, wall_config, one, size=(1920, 1080))
+    (tile,) = _painted(w)
+    assert {"awaiting approval", "send failed"} <= set(tile.drawn)
+    assert not [t for t in tile.drawn if "_" in t or "[" in t]
+
+
+def test_a_source_updated_a_moment_ago_says_just_now(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
+                                                    wall_config: Config) -> None:  # fmt: skip
+    conn = open_writer(db_path)
+    with transaction(conn):
+        conn.execute("INSERT INTO source_state (name, type, status, last_success) VALUES (?, 'demo', 'ok', ?)",
+                     (wall_config.sources[0].name, time.time()))  # fmt: skip
+    conn.close()
+    one = {"name": "s", "scenes": [{"name": "q", "tiles": [{"tile": "sources", "at": [0, 0]}]}]}
+    w = _window(qtbot, hubs, db_path, wall_config, one, size=(1920, 1080))
+    (tile,) = _painted(w)
+    assert "ok · updated just now" in tile.drawn
+    assert not [t for t in tile.drawn if "now ago" in t]
+
+
+def test_one_rate_for_one_topic_on_every_chart_with_its_window(qtbot: QtBot, hubs: list[WallHub], demo_db: Path,
+                                                              wall_config: Config) -> None:  # fmt: skip
+    two = {"name": "s", "scenes": [{"name": "v", "grid": [2, 1], "tiles": [
+        {"tile": "volume", "at": [0, 0], "options": {"window_min": 180}},
+        {"tile": "volume", "at": [1, 0], "options": {"window_min": 1440}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, demo_db, wall_config, two, size=(1920, 1080))
+    short, long = _painted(w)
+    rates = short.rates  # type: ignore[attr-defined]
+    assert rates == long.rates and any(rates.values())  # type: ignore[attr-defined]
+    window = wall_config.alerts.window_min
+    for tile in (short, long):
+        assert tile.legend.drawn[0] == f"per min, last {window} min:"  # type: ignore[attr-defined]
+
+
+def test_share_of_voice_lines_stay_inside_their_tile(qtbot: QtBot, hubs: list[WallHub], demo_db: Path,
+                                                    wall_config: Config) -> None:  # fmt: skip
+    small = {"name": "s", "scenes": [{"name": "a", "grid": [2, 2], "tiles": [{"tile": "share_of_voice", "at": [0, 0]}]}]}
+    w = _window(qtbot, hubs, demo_db, wall_config, small, size=(1920, 1080))
+    (tile,) = _painted(w)
+    bottoms = tile.detail_bottoms  # type: ignore[attr-defined]
+    assert len(bottoms) == 3 and max(bottoms) <= tile.body_rect().bottom() + 1
+    assert json.dumps(tile.drawn)  # the lines drawn are plain strings
