@@ -37,8 +37,8 @@ from app.config import DemoSourceConfig, Room, load_config
 from app.model import Mention
 from app.poller import source_context
 from app.resources import demo_config_path
-from app.room.hub import insert_mentions, log_change
 from app.room.mentions import body_from_mention
+from app.room.publish import insert_mentions, log_change
 from app.room.schema import grant, migrate
 from app.room.station import Station
 from app.sources.demo import DemoSource

@@ -23,7 +23,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ from app.config import Config, Room
 from app.poller import Poller
 from app.room.connect import RoomError, connect, describe, station_name
 from app.room.mentions import body_from_row
+from app.room.publish import insert_mentions, log_change, prune_changes
 from app.room.schema import HUB_LOCK, ensure
 from app.sources.base import Source
 from app.store.db import open_reader
@@ -54,10 +55,6 @@ PUBLISH_EVERY_S = 1.0
 PAGE = 5000
 #: local ``meta`` keys: what was published from this cache already
 META_ROWID, META_ALERT = "room.published_rowid", "room.published_alert"
-#: more ids than this in one change are recorded as none (read the table)
-MAX_IDS = 200
-#: seconds a change-log row is kept (stations read mentions by sequence, not by the log)
-CHANGES_KEEP_S = 86_400.0
 #: seconds between prunes of the change log
 PRUNE_EVERY_S = 600.0
 
@@ -83,44 +80,6 @@ def lock_holder(conn: psycopg.Connection[Any]) -> str | None:
     """The ``application_name`` of the session holding the hub lock, if any holds it."""
     row = conn.execute(_HOLDER, (HUB_LOCK >> 32, HUB_LOCK & 0xFFFFFFFF)).fetchone()
     return str(row[0]) if row else None
-
-
-def insert_mentions(conn: psycopg.Connection[Any], bodies: dict[str, dict[str, Any]]) -> list[str]:
-    """Insert the mentions the room does not hold yet, numbered on from its sequence.
-
-    Call inside a transaction: the sequence's row stays locked until the commit, so
-    commits come in sequence order and a reader never skips one. Returns the new ids.
-    """
-    known = {r[0] for r in conn.execute("SELECT id FROM mentions WHERE id = ANY(%s)",
-                                        (list(bodies),))}  # fmt: skip
-    new = [i for i in bodies if i not in known]
-    if not new:
-        return new
-    (last,) = conn.execute("UPDATE mention_seq SET last = last + %s RETURNING last",
-                           (len(new),)).fetchone() or (0,)  # fmt: skip
-    first = int(last) - len(new) + 1
-    with conn.cursor().copy("COPY mentions (seq, id, network, source, ts, needs_response,"
-                            " priority, topics, body) FROM STDIN") as copy:  # fmt: skip
-        for n, mid in enumerate(new):
-            b = bodies[mid]
-            copy.write_row((first + n, mid, b["network"], b["source"], b["ts"],
-                            bool(b["needs_response"]), int(b["priority"]), list(b["topics"]),
-                            Jsonb(b)))  # fmt: skip
-    return new
-
-
-def log_change(conn: psycopg.Connection[Any], tables: Sequence[str], ids: Sequence[str],
-               topics: Iterable[str] = ()) -> None:  # fmt: skip
-    """The change-log row of this transaction; its trigger NOTIFYs the stations after commit."""
-    conn.execute("INSERT INTO change_log (tables, ids, topics) VALUES (%s, %s, %s)",
-                 (list(tables), list(ids) if len(ids) <= MAX_IDS else [], sorted(topics)))  # fmt: skip
-
-
-def prune_changes(conn: psycopg.Connection[Any], keep_s: float = CHANGES_KEEP_S) -> int:
-    """Drop change-log rows older than ``keep_s``; a station away longer re-reads by sequence."""
-    cur = conn.execute("DELETE FROM change_log WHERE ts < extract(epoch FROM now()) - %s",
-                       (keep_s,))  # fmt: skip
-    return cur.rowcount
 
 
 class Hub:
@@ -355,8 +314,10 @@ class Hub:
                     (*tuple(a)[1:9], json.loads(a["terms"] or "[]"), *tuple(a)[10:]),
                 )
                 fresh_alerts += cur.rowcount
-            tables = [name for name, hit in (("mentions", new), ("source_state", changed),
-                                             ("alerts", fresh_alerts)) if hit]  # fmt: skip
+            queued = any(bodies[i]["needs_response"] for i in new)
+            tables = [name for name, hit in (("mentions", new), ("queue", queued),
+                                             ("source_state", changed), ("alerts", fresh_alerts))
+                      if hit]  # fmt: skip
             if tables:
                 topics = {t for i in new for t in bodies[i]["topics"]}
                 log_change(conn, tables, [*new, *(h["name"] for h in changed)], topics)

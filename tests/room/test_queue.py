@@ -1,0 +1,121 @@
+"""The room's queue: claims as compare-and-set, claim-next with SKIP LOCKED, the audit chain."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+
+from app.model import Mention
+from app.room.mentions import body_from_mention
+from app.room.publish import insert_mentions
+from app.room.queue import RoomQueue, verify_audit
+from app.workflow.states import WorkflowError
+from tests.room import cluster as pg
+from tests.room import procs
+from tests.room.conftest import RoomDb, wait_until
+from tests.room.racer import START_LOCK
+
+
+def app_conn(room: RoomDb) -> psycopg.Connection[Any]:
+    return psycopg.connect(room.url, password=pg.APP_PASSWORD, autocommit=True,
+                           options="-c search_path=watchfloor")  # fmt: skip
+
+
+def fill(room: RoomDb, items: int, users: list[tuple[str, str]]) -> None:
+    """``items`` queue items (as the hub publishes them) and the console users."""
+    start = time.time() - 3600
+    mentions = [Mention(network="demo", native_id=f"q-{n}", source="demo", text=f"@lumio help {n}",
+                        created_at=datetime.fromtimestamp(start + n, tz=UTC),
+                        needs_response=True, priority=1 + n % 4) for n in range(items)]  # fmt: skip
+    with app_conn(room) as conn:
+        with conn.transaction():
+            insert_mentions(conn, {m.id: body_from_mention(m) for m in mentions})
+        for name, role in users:
+            conn.execute("INSERT INTO users (name, role, password, created_ts) VALUES (%s, %s,"
+                         " 'scrypt$unused', 0)", (name, role))  # fmt: skip
+
+
+def test_three_stations_race_claim_next_each_item_claimed_once(
+    room_ready: RoomDb, room_env: dict[str, str]
+) -> None:
+    stations = ["ana", "ben", "chloe"]
+    fill(room_ready, 1000, [(s, "operator") for s in stations])
+    with procs.owner(room_ready) as gate:
+        gate.execute("SELECT pg_advisory_lock(%s)", (START_LOCK,))  # hold every racer back
+        racers = [subprocess.Popen([sys.executable, "-m", "tests.room.racer", room_ready.url, s,
+                                    "667"], stdout=subprocess.PIPE, text=True, env=room_env)
+                  for s in stations]  # fmt: skip
+        with procs.owner(room_ready) as look:
+            wait_until(lambda: look.execute("SELECT count(*) FROM pg_locks WHERE locktype ="
+                                            " 'advisory' AND NOT granted").fetchone() == (3,),
+                       60, "the racers at the start")  # fmt: skip
+        gate.execute("SELECT pg_advisory_unlock(%s)", (START_LOCK,))
+        results = [json.loads(r.communicate(timeout=120)[0]) for r in racers]
+    assert [r.returncode for r in racers] == [0, 0, 0]
+    counts = {r["user"]: len(r["claimed"]) for r in results}
+    print(f"\nclaims per station: {counts}")
+    every = [i for r in results for i in r["claimed"]]
+    assert len(every) == len(set(every)) == 1000  # each claimed exactly once
+    assert min(counts.values()) > 0  # nobody starved
+    with procs.owner(room_ready) as conn:
+        held = dict(conn.execute("SELECT mention_id, assignee FROM queue").fetchall())
+        assert conn.execute("SELECT count(*) FROM queue WHERE state = 'claimed'").fetchone() == (
+            1000,
+        )
+        rows, broken = verify_audit(conn)
+        claims = conn.execute(
+            "SELECT target, actor FROM audit WHERE action = 'item.claim'"
+        ).fetchall()
+    assert (rows, broken) == (1000, None)
+    assert all(held[i] == r["user"] for r in results for i in r["claimed"])
+    assert sorted(t for t, _ in claims) == sorted(every)
+
+
+def test_a_claim_is_a_compare_and_set_and_the_rules_are_the_workflows(
+    room_ready: RoomDb,
+) -> None:
+    fill(room_ready, 3, [("ana", "operator"), ("ben", "operator"), ("vic", "viewer")])
+    queue = RoomQueue()
+    with app_conn(room_ready) as a, app_conn(room_ready) as b:
+        first = queue.claim_next(a, "ana")
+        assert first is not None and first.priority == 1 and first.assignee == "ana"
+        with pytest.raises(WorkflowError, match="ana has claimed this item"):
+            queue.claim(b, "ben", first.mention_id)
+        with pytest.raises(
+            WorkflowError, match="only the person who claimed this item may release"
+        ):
+            queue.release(b, "ben", first.mention_id)
+        with pytest.raises(WorkflowError, match="your role may not claim"):
+            queue.claim_next(b, "vic")
+        # a stale view loses: ben read the item, ana released and re-claimed meanwhile
+        stale = queue.item(b, first.mention_id)
+        queue.release(a, "ana", first.mention_id)
+        queue.claim(a, "ana", first.mention_id)
+        with pytest.raises(WorkflowError, match="someone else changed this item"), b.transaction():
+            queue._move(b, "ben", stale, "claim", "claimed", "ben", time.time())
+        # an idle claim expires back to new, audited by the system
+        assert queue.expire_claims(a, now=time.time() + 16 * 60) == 1
+        assert queue.item(a, first.mention_id).state == "new"
+        rows, broken = verify_audit(a)
+        actions = [r[0] for r in a.execute("SELECT action || ':' || actor FROM audit ORDER BY id")]
+    assert broken is None and rows == 4
+    assert actions == ["item.claim:ana", "item.release:ana", "item.claim:ana", "item.expire:system"]
+
+
+def test_a_rewritten_audit_row_is_found(room_ready: RoomDb) -> None:
+    fill(room_ready, 2, [("ana", "operator")])
+    queue = RoomQueue()
+    with app_conn(room_ready) as conn:
+        queue.claim_next(conn, "ana")
+        queue.claim_next(conn, "ana")
+    with procs.owner(room_ready) as owner:  # the owner drops the trigger to forge history
+        owner.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
+        owner.execute("UPDATE audit SET actor = 'mallory' WHERE id = 1")
+        assert verify_audit(owner) == (0, 1)
