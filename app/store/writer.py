@@ -110,7 +110,7 @@ class StoreWriter:
         )
         self.max_batch = max_batch
         #: stories (app.stories), grouped in each ingest transaction; None turns them off
-        self.stories: StoryDetector | None = StoryDetector()
+        self.stories: StoryDetector | None = StoryDetector(self.analyzer.excluded_terms(None))
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=1000)
         self._listeners: list[Callable[[Change], object]] = []
         self._thread: threading.Thread | None = None

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rensa import RMinHash, RMinHashLSH
@@ -51,6 +51,9 @@ class StoryParams:
     """How alike two posts must be, and how much the detector keeps in memory."""
 
     threshold: float = 0.4
+    #: a post of fewer than ``short_stems`` stems ("love this beer") needs this much
+    short_threshold: float = 0.6
+    short_stems: int = 4
     merge_threshold: float = 0.6
     #: at or above this a post is a copy: it joins without being indexed itself
     copy_threshold: float = 0.9
@@ -75,6 +78,8 @@ class _Slot:
     label: str
     story: int | None = None
     hits: int = 0
+    #: says little (few stems): it joins only a close match
+    short: bool = False
     #: the indexed post this one copies word for word, if any
     copy_of: _Slot | None = None
 
@@ -170,9 +175,10 @@ ON CONFLICT (topic, bucket, story_id) DO UPDATE SET n = n + excluded.n
 class StoryDetector:
     """The in-memory index of recent posts and the stories they form (writer thread only)."""
 
-    def __init__(self, params: StoryParams | None = None) -> None:
+    def __init__(self, ignore: Iterable[str] = (), params: StoryParams | None = None) -> None:
+        """``ignore``: the topics' query terms (every post of a topic says them)."""
         self.params = params or StoryParams()
-        self._shingler = Shingler()
+        self._shingler = Shingler(ignore)
         self._lsh = RMinHashLSH(threshold=self.params.threshold, num_perm=NUM_PERM,
                                 num_bands=BANDS)  # fmt: skip
         self._slots: dict[int, _Slot] = {}
@@ -223,17 +229,18 @@ class StoryDetector:
         # a copy of a recent post (a boost, a copy-paste campaign) reuses its signature
         same = self._copies.get(key_terms)
         if same is not None and same.key in self._slots:
-            mh = same.minhash
+            mh, short = same.minhash, same.short
         else:
             shingles = self._shingler.shingles(terms)
             if not shingles:
                 return None
             mh = RMinHash(num_perm=NUM_PERM, seed=SEED)
             mh.update(shingles)
+            short = self._shingler.last_stems < self.params.short_stems
         key = self._next_key
         self._next_key += 1
         slot = _Slot(key, mention_id, ts, mh, text[:LABEL_MAX], network, author, followers,
-                     topics, label)  # fmt: skip
+                     topics, label, short=short)  # fmt: skip
         if same is None:
             if len(self._copies) >= self.params.max_slots:
                 self._copies.clear()
@@ -270,7 +277,7 @@ class StoryDetector:
             if other is None or other.ts < slot.ts - p.expire_s:  # expired, not dropped yet
                 continue
             j = slot.minhash.jaccard(other.minhash)
-            if j >= p.threshold:
+            if j >= (p.short_threshold if slot.short or other.short else p.threshold):
                 matches.append((j, other))
         if not matches:
             self._index(slot)
@@ -282,7 +289,7 @@ class StoryDetector:
         target = self._root(joined[0]) if joined else self._start(best, members, rollups)
         for j, other in matches:
             other.hits += 1
-            if other.story is None and j >= p.threshold:
+            if other.story is None:
                 self._join(other, target, members, rollups)
             elif other.story is not None and j >= p.merge_threshold:
                 root = self._root(other.story)

@@ -19,14 +19,20 @@ MIN_STEMS = 2
 class Shingler:
     """Stems and trigrams of a post's terms. One per thread: a stemmer is not thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, ignore: Iterable[str] = ()) -> None:
         self._stem = Stemmer.Stemmer("english").stemWords
         self._cache: dict[str, tuple[str, ...]] = {}
+        #: how many distinct stems the last post had (short posts need a closer match)
+        self.last_stems = 0
+        #: the topics' own hashtags (#lumiox, #lumiorecall): tagged onto posts of every kind,
+        #: they tell no story apart from another (the brand's plain name still counts)
+        self.ignore = frozenset(t for t in ignore if t[:1] == "#")
 
     def shingles(self, terms: Iterable[str]) -> list[str]:
         """The post's features, or ``[]`` when it says too little to join a story."""
         cache = self._cache
-        words = [t[1:] if t[:1] == "#" else t for t in terms]
+        ignore = self.ignore
+        words = [t[1:] if t[:1] == "#" else t for t in terms if t not in ignore]
         missing = [w for w in words if w not in cache]
         if missing:
             if len(cache) > 200_000:  # the vocabulary of a busy week; start over
@@ -39,6 +45,7 @@ class Shingler:
             grams = cache[word]
             stems.add(grams[0])
             out.update(grams)
+        self.last_stems = len(stems)
         return list(out) if len(stems) >= MIN_STEMS else []
 
 

@@ -180,3 +180,14 @@ def test_open_items_of_a_story_and_top_stories(writer: StoreWriter, db_path: Pat
     top = queries.top_stories(conn, "lumio", 600, 5, now)
     assert [r.id for r in top][:2] == [story, member[ids[len(BURNED)]]]
     assert top[0].count == len(BURNED) and top[0].previous == 0 and top[0].rise is None
+
+
+def test_short_posts_and_shared_hashtags_make_no_story(writer: StoreWriter, db_path: Path) -> None:
+    texts = [
+        "I love this beer",
+        "I love this feeling",  # two words each, one shared: no story
+        "Recall the Lumio X now #LumioRecall #LumioX",
+        "Lumio store queue this morning #LumioRecall #LumioX",  # the topic's tags only
+    ]
+    ingest(writer, texts)
+    assert groups(open_reader(db_path)) == {}
