@@ -13,7 +13,7 @@ from app import wallquery
 from app.formatting import signed
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, wrap_lines
 from widgets.plotting import make_plot, time_window
 
 
@@ -28,6 +28,8 @@ class _Now(QWidget):
     def __init__(self, tile: SentimentTile) -> None:
         super().__init__()
         self.tile = tile
+        #: the chart's legend as last painted
+        self.legend: list[str] = []
 
     def paintEvent(self, event: QPaintEvent) -> None:
         t, s = self.tile, self.tile.s
@@ -45,18 +47,27 @@ class _Now(QWidget):
         p.setFont(s.small)
         p.setPen(theme.colour(theme.MUTED))
         y = h * 0.5 + s.px(8)
-        for line in t.notes():
-            p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, elide(line, s.small, w))
-            y += s.px(36)
+        for note in t.notes():  # wrapped, never cut
+            for line in wrap_lines(note, s.small, w, 2):
+                p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, line)
+                y += s.px(34)
+            y += s.px(2)
         shares = t.now
         if shares.scored:
             y += s.px(6)
-            for label, count, colour in (("pos", shares.pos, theme.POSITIVE),
-                                         ("neu", shares.neu, theme.NEUTRAL),
-                                         ("neg", shares.neg, theme.NEGATIVE)):  # fmt: skip
+            # the chart's legend: each band's colour, its name and its share now
+            swatch = s.px(18)
+            self.legend = []
+            for label, count, colour in (("positive", shares.pos, theme.POSITIVE),
+                                         ("neutral", shares.neu, theme.NEUTRAL),
+                                         ("negative", shares.neg, theme.NEGATIVE)):  # fmt: skip
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(theme.colour(colour, 200))
+                p.drawRoundedRect(QRectF(0, y + (s.px(34) - swatch) / 2, swatch, swatch), 3, 3)
                 p.setPen(theme.colour(colour))
-                p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft,
-                           f"{label} {count / shares.scored:.0%}")  # fmt: skip
+                entry = f"{label} {count / shares.scored:.0%}"
+                self.legend.append(entry)
+                p.drawText(QRectF(swatch + s.px(10), y, w - swatch - s.px(10), s.px(34)), Qt.AlignmentFlag.AlignLeft, entry)
                 y += s.px(34)
         p.end()
 

@@ -147,3 +147,14 @@ def test_share_of_voice_lines_stay_inside_their_tile(qtbot: QtBot, hubs: list[Wa
     bottoms = tile.detail_bottoms  # type: ignore[attr-defined]
     assert len(bottoms) == 3 and max(bottoms) <= tile.body_rect().bottom() + 1
     assert json.dumps(tile.drawn)  # the lines drawn are plain strings
+
+
+def test_the_sentiment_chart_has_a_legend_naming_each_band(qtbot: QtBot, hubs: list[WallHub], demo_db: Path,
+                                                          wall_config: Config) -> None:  # fmt: skip
+    one = {"name": "s", "scenes": [{"name": "q", "grid": [2, 2], "tiles": [
+        {"tile": "sentiment", "at": [0, 0, 2, 1], "options": {"topic": "lumio"}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, demo_db, wall_config, one, size=(1920, 1080))
+    (tile,) = _painted(w)
+    legend = tile.number.legend  # type: ignore[attr-defined]
+    assert [entry.split()[0] for entry in legend] == ["positive", "neutral", "negative"]
+    assert all(entry.endswith("%") for entry in legend)
