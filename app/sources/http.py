@@ -48,7 +48,7 @@ MAX_RATE_WAIT_S = 3600.0
 MAX_REDIRECTS = 5
 #: what we can inflate with a cap; nothing else is asked for (a server sending it anyway is refused)
 ACCEPT_ENCODING = "gzip, deflate"
-_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization")
 #: a 400/422 whose explanation names the credentials (some servers say "Invalid Bearer token"
 #: where Mastodon says 401): a credential problem, not a bad request
 _NAMES_CREDENTIALS = re.compile(
@@ -366,6 +366,8 @@ def _redirect(req: httpx.Request, resp: httpx.Response) -> httpx.Request | None:
         for name in ("content-length", "content-type", "transfer-encoding"):
             headers.pop(name, None)
     headers.pop("host", None)
+    if not same_origin(url, req.url):
+        headers.pop("cookie", None)  # one server's cookies are not another's to read
     return httpx.Request(method, url, headers=headers, content=body or None)
 
 

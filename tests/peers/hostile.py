@@ -139,6 +139,14 @@ class HostileHandler(QuietHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def on_cookie_redirect(self, rest: str) -> None:
+        """A redirect elsewhere that sets this server's session cookie on the way."""
+        self.send_response(302)
+        self.send_header("Set-Cookie", "session=hostile-cookie-51d2; Path=/")
+        self.send_header("Location", f"{self.foreign}{rest}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _headers_dump(self) -> str:
         return "\n".join(f"{k}: {v}" for k, v in self.headers.items())
 

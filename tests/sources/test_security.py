@@ -95,6 +95,15 @@ def test_a_public_feed_may_move_to_another_origin(hostile: Hostile, db_path: Pat
     assert len(hostile.collector.requests) == before + 1  # followed: no credentials to protect
 
 
+def test_one_servers_cookies_never_follow_a_redirect_to_another(hostile: Hostile, db_path: Path,
+                                                                 demo_config: Config) -> None:  # fmt: skip
+    before = len(hostile.collector.requests)
+    state = poll_once(db_path, demo_config, rss(f"{hostile.url}/cookie-redirect/feed.xml"))
+    sent = hostile.collector.requests[before:]
+    assert state["feed"][0] == "ok" and len(sent) == 1  # the public feed was followed
+    assert "hostile-cookie-51d2" not in str(sent[0]["headers"])
+
+
 # ── secrets in error text ───────────────────────────────────────────────────────────
 
 
