@@ -76,13 +76,13 @@ class LanguageDetector:
 
         ``declared`` is what the network says; ``raw`` the text, for its script.
         """
-        plain = [w for w in words if w[0] not in "#@"]
-        letters = sum(len(w) for w in plain if w.isalpha())  # digits and codes tell nothing
         non_latin = bool(raw) and not raw.isascii() and _NON_LATIN.search(raw) is not None
         if declared:
             code = declared.split("-")[0].split("_")[0].lower()
             if code in self.languages and (code in _LATIN_LANGS) != non_latin:
                 return code
+        plain = [w for w in words if w[0] not in "#@"]
+        letters = sum(len(w) for w in plain if w.isalpha())  # digits and codes tell nothing
         if letters < MIN_LETTERS and not non_latin:
             return None
         english = self._english_words
