@@ -10,6 +10,7 @@ from app import wallquery
 from app.formatting import age, compact
 from app.store import tables as T
 from app.store.changelog import Change
+from app.stories.queries import fold_repeats
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
 
@@ -22,6 +23,8 @@ class FeedOptions(TileOptions):
     lines: int = Field(default=2, ge=1, le=4)
     #: hide posts flagged sensitive or behind a content warning (show the warning instead)
     respect_warnings: bool = True
+    #: one post stands for its story ("and 311 more like this"), not the same words again
+    fold: bool = True
 
 
 class FeedTile(TileFrame):
@@ -32,6 +35,7 @@ class FeedTile(TileFrame):
         self.opts = opts
         self.tables = frozenset({T.MENTIONS})
         self.posts: list[wallquery.Post] = []
+        self.more: dict[str, int] = {}
 
     def concerns(self, change: Change) -> bool:
         if T.EVERY in change.tables:
@@ -41,7 +45,12 @@ class FeedTile(TileFrame):
         return self.opts.topic == "*" or not change.topics or self.opts.topic in change.topics
 
     def load(self) -> None:
-        self.posts = wallquery.latest(self.ctx.conn, self.opts.topic, self.opts.limit)
+        if self.opts.fold:
+            posts = wallquery.latest(self.ctx.conn, self.opts.topic, self.opts.limit * 4)
+            folded = fold_repeats(self.ctx.conn, posts, lambda p: p.id, self.opts.limit)
+            self.posts, self.more = [p for p, _ in folded], {p.id: n for p, n in folded if n}
+        else:
+            self.posts = wallquery.latest(self.ctx.conn, self.opts.topic, self.opts.limit)
         label = self.ctx.topic_label(self.opts.topic)
         self.empty_text = "" if self.posts else f"No mentions of {label} yet"
 
@@ -65,6 +74,8 @@ class FeedTile(TileFrame):
             meta = f"{age(now - post.ts)} · {post.network}"
             if post.author_followers:
                 meta += f" · {compact(post.author_followers)} followers"
+            if self.more.get(post.id):
+                meta = f"and {compact(self.more[post.id])} more like this · {meta}"
             p.setFont(s.small)
             meta_w = p.fontMetrics().horizontalAdvance(meta) + s.px(4)
             p.setPen(theme.colour(theme.MUTED))

@@ -1,4 +1,4 @@
-"""Reading stories: the wall's top stories, the console's open items of a story, exports.
+"""Reading stories: the wall's top stories and folded feeds, a story's open items, exports.
 
 :func:`top_stories` reads the per-minute story rollups only (bounded by the stories of the
 window, never by the mentions). :func:`open_items` is what a console's story workflow
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from app.model import iso_utc
 from app.workflow.states import OPEN
+
+T = TypeVar("T")
 
 #: a story with no post for this long is quiet (it may still come back)
 QUIET_S = 30 * 60.0
@@ -146,3 +148,39 @@ def export_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
                 "networks": json.loads(r[10]), "topics": json.loads(r[11]),
                 "top_authors": [a for a, _, _ in json.loads(r[12])], "mention_ids": ids,
             }  # fmt: skip
+
+
+def fold_repeats(
+    conn: sqlite3.Connection, items: Sequence[T], key: Callable[[T], str], limit: int
+) -> list[tuple[T, int]]:
+    """A feed's posts with repeats folded: the first post of each story stands for it.
+
+    Returns at most ``limit`` (item, more) pairs in the given order, where ``more`` is how
+    many other posts the item's story has ("and 311 more like this"); later posts of a
+    story already shown are left out. One indexed look-up for the whole list.
+    """
+    ids = [key(i) for i in items]
+    story: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        story.update(
+            (mid, (sid, size))
+            for mid, sid, size in conn.execute(
+                f"SELECT sm.mention_id, sm.story_id, s.size FROM story_members sm"
+                f" JOIN stories s ON s.id = sm.story_id"
+                f" WHERE sm.mention_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    out: list[tuple[T, int]] = []
+    shown: set[int] = set()
+    for item, mid in zip(items, ids, strict=True):
+        found = story.get(mid)
+        if found is not None:
+            if found[0] in shown:
+                continue
+            shown.add(found[0])
+        out.append((item, found[1] - 1 if found else 0))
+        if len(out) >= limit:
+            break
+    return out
