@@ -428,9 +428,10 @@ def users_add(db_path: Path, name: str, role: str, *, send_unapproved: bool = Fa
 
 
 def users_change(db_path: Path, action: str, name: str) -> int:
-    from app.store.db import open_writer, transaction
+    from app.store.db import check_readable, open_writer, transaction
     from app.workflow.users import set_disabled, set_password, unlock
 
+    check_readable(db_path)  # a mistyped --db: no new, empty database for a user not in it
     password = _read_password() if action == "passwd" else ""
     conn = open_writer(db_path)
     try:

@@ -204,7 +204,8 @@ def test_a_missing_or_damaged_audit_table(work: Path) -> None:
 def test_a_mistyped_db_is_an_error_not_a_new_empty_database(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(CONFIG)
     typo = tmp_path / "watchfloor.bd"
-    for command in [("export",), ("export", "--what", "audit"), ("audit", "verify"), ("users", "list")]:
+    for command in [("export",), ("export", "--what", "audit"), ("audit", "verify"), ("users", "list"),
+                    ("users", "disable", "ana")]:  # fmt: skip
         proc = run(tmp_path, *command, "--db", str(typo))
         assert proc.returncode == 1, (command, proc.stdout, proc.stderr)
         assert f"no database at {typo}" in clean(proc)
