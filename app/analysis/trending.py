@@ -57,14 +57,22 @@ def rising_terms(
     *,
     exclude: frozenset[str] = frozenset(),
     min_count: int = 3,
+    min_rise: float = 2.0,
     limit: int = 15,
 ) -> list[Trend]:
-    """The ``limit`` terms whose recent count rose most above their history's prediction."""
+    """The ``limit`` terms whose recent count rose most above their history's prediction.
+
+    A term trends only if it at least ``min_rise``-folds its usual count: at high volume
+    an everyday word that grows with the conversation (``delivery`` ×1.4 while everyone
+    talks about a recall) is statistically significant but tells the room nothing.
+    """
     trends = []
     for term, n in recent.items():
         if n < min_count or term in exclude:
             continue
         expected = history_per_bucket.get(term, 0.0) * recent_buckets
+        if n < expected * min_rise:
+            continue
         score = (n - expected) / math.sqrt(expected + 1.0)
         if score > 0:
             trends.append(Trend(term=term, recent=n, baseline=expected, score=score))

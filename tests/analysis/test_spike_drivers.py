@@ -80,3 +80,12 @@ def test_shares_not_counts_decide() -> None:
     found = driver_terms(window, base)
     assert [d.term for d in found] == ["#lumiorecall", "overheating"]  # "lumio" rose in count only
     assert typical_posts(window, ["hot!"] * 60 + ["nice camera"] * 40, found) == [0]
+
+
+def test_an_everyday_word_that_only_grows_with_the_volume_does_not_trend() -> None:
+    from app.analysis.trending import rising_terms
+
+    history = {"delivery": 100.0, "camera": 40.0}  # per 10-minute bucket
+    recent = {"delivery": 280, "camera": 80, "#lumiorecall": 90, "overheating": 60}  # two buckets
+    terms = [t.term for t in rising_terms(recent, history, 2.0)]
+    assert terms == ["#lumiorecall", "overheating"]  # delivery ×1.4, camera ×1.0
