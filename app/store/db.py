@@ -188,8 +188,13 @@ def open_reader(
         except sqlite3.OperationalError:
             # a read-only folder: SQLite cannot make the -shm file a WAL reader needs; with
             # no -wal file nobody is writing, so the file can be read as it stands
-            if _folder_writable(path) or Path(f"{path}-wal").exists():
+            if _folder_writable(path):
                 raise
+            if Path(f"{path}-wal").exists():  # a writer's changes wait there: not to be skipped
+                raise StoreError(
+                    f"cannot read the database {path}: its folder is read-only and SQLite cannot "
+                    "make the -shm file that reading the -wal file beside it needs"
+                ) from None
             conn = _connect_ro(path, busy_ms, immutable=True)
         try:
             version = _check_version(conn, path)

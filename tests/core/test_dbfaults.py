@@ -163,6 +163,12 @@ def test_a_read_only_folder_is_read_and_doctor_says_it_is_not_writable(work: Pat
         poll = run(work.parent, "poll", "--once", "--db", str(db), prefix=as_user)
         assert poll.returncode == 1 and "read-only" in clean(poll)
         assert sorted(p.name for p in folder.iterdir()) == ["w.db"]  # nothing written
+        # a writer's -wal left beside it cannot be read without a -shm: said, not skipped
+        folder.chmod(0o755)
+        Path(f"{db}-wal").write_bytes(b"")
+        folder.chmod(0o555)
+        proc = run(work.parent, "users", "list", "--db", str(db), prefix=as_user)
+        assert proc.returncode == 1 and "cannot make the -shm file" in clean(proc)
     finally:
         folder.chmod(0o755)
 
