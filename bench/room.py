@@ -73,11 +73,57 @@ def publish(conn: psycopg.Connection[Any], bodies: dict[str, dict[str, Any]]) ->
             log_change(conn, ["mentions"], new, {t for b in page.values() for t in b["topics"]})
 
 
+def claim_rate(cluster: pg.Cluster, stations: int, items: int) -> dict[str, Any]:
+    """Claims a second with ``stations`` processes racing claim-next for ``items`` items."""
+    import subprocess
+
+    from app.model import Mention as M
+    from app.room.queue import verify_audit
+    from tests.room.racer import START_LOCK
+
+    db = cluster.create_database()
+    owner = psycopg.connect(cluster.url(db, pg.OWNER), password=pg.OWNER_PASSWORD,
+                            autocommit=True, options="-c search_path=watchfloor")  # fmt: skip
+    migrate(owner)
+    grant(owner, pg.APP)
+    start = time.time() - 3600
+    from datetime import UTC, datetime
+
+    mentions = [M(network="demo", native_id=f"q-{n}", source="demo", text="@lumio help",
+                  created_at=datetime.fromtimestamp(start + n, tz=UTC), needs_response=True,
+                  priority=1 + n % 4) for n in range(items)]  # fmt: skip
+    with owner.transaction():
+        insert_mentions(owner, {m.id: body_from_mention(m) for m in mentions})
+        for s in range(stations):
+            owner.execute("INSERT INTO users (name, role, password, created_ts)"
+                          " VALUES (%s, 'operator', 'unused', 0)", (f"op{s}",))  # fmt: skip
+    owner.execute("SELECT pg_advisory_lock(%s)", (START_LOCK,))
+    env = {**os.environ, "WATCHFLOOR_TEST_ROOM_PASSWORD": pg.APP_PASSWORD}
+    attempts = str(items)  # each races until the queue is empty
+    racers = [subprocess.Popen([sys.executable, "-m", "tests.room.racer", cluster.url(db),
+                                f"op{s}", attempts], stdout=subprocess.PIPE, text=True, env=env)
+              for s in range(stations)]  # fmt: skip
+    while owner.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND NOT granted").fetchone() != (stations,):  # fmt: skip
+        time.sleep(0.02)
+    owner.execute("SELECT pg_advisory_unlock(%s)", (START_LOCK,))
+    results = [json.loads(r.communicate(timeout=600)[0]) for r in racers]
+    claimed = [i for r in results for i in r["claimed"]]
+    assert len(claimed) == len(set(claimed)) == items, "an item was claimed twice or never"
+    rows, broken = verify_audit(owner)
+    assert broken is None and rows == items, "the audit chain does not hold"
+    owner.close()
+    span = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    return {"stations": stations, "claims": items, "claims_per_s": round(items / span),
+            "per_station": sorted(len(r["claimed"]) for r in results)}  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--offline", type=int, default=72_000,
                     help="mentions published while the station is away (an hour at 20/s)")  # fmt: skip
     ap.add_argument("--samples", type=int, default=300)
+    ap.add_argument("--claims", type=int, default=3000, help="queue items raced for, per run")
     args = ap.parse_args()
     config = load_config(demo_config_path())
     t = time.time() - 7200
@@ -130,6 +176,7 @@ def main() -> None:
         station.stop()
         writer.close()
         conn.close()
+        claims = [claim_rate(cluster, n, args.claims) for n in (1, 3, 10)]
     latencies.sort()
     result = {
         "catch_up_mentions": received,
@@ -138,6 +185,7 @@ def main() -> None:
         "notify_samples": len(latencies),
         "notify_p50_ms": round(statistics.median(latencies), 2),
         "notify_p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
+        "claim_next": claims,
         "postgresql": "15 (Debian package), loopback",
     }
     print(

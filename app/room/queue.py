@@ -7,9 +7,9 @@ urgent free item with ``FOR UPDATE SKIP LOCKED``: stations racing for work each 
 different row instead of queueing behind one another.
 
 Each transition appends its audit row in the same transaction, chained as the SQLite
-trail is (:func:`app.workflow.audit.row_hash`); the chain's appends are serialised by a
-transaction-level advisory lock taken just before the commit, so ids run 1, 2, 3 with no
-gap and each row links to the one before.
+trail is (:func:`app.workflow.audit.row_hash`); appends are serialised by the row lock on
+``audit_head``, taken just before the commit, so ids run 1, 2, 3 with no gap and each
+row links to the one before. A claim costs six round trips to the server.
 
 This is the claim part of the room's workflow (claim, claim next, release, expire);
 the methods mirror :class:`app.workflow.service.QueueWorkflow` so a console can use
@@ -25,13 +25,10 @@ from typing import Any
 
 import psycopg
 
-from app.room.publish import log_change
 from app.workflow.audit import GENESIS, row_hash
 from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, Action, WorkflowError, check
 
-#: pg_advisory_xact_lock key: one audit append at a time across the room
-AUDIT_LOCK = 0x7761_7463_6803
 SYSTEM = "system"
 
 
@@ -51,19 +48,22 @@ def _canonical(value: Any) -> str:
 
 def append_audit(conn: psycopg.Connection[Any], actor: str, action: str, target: str,
                  before: dict[str, Any], after: dict[str, Any], *, now: float) -> int:  # fmt: skip
-    """Append one chained audit row inside the caller's transaction; return its id."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
-    last = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    prev_id, prev_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS)
-    id_ = prev_id + 1
+    """Append one chained audit row inside the caller's transaction; return its id.
+
+    The head's row lock is taken here and held to the commit: call this last, so the
+    room's appends wait on each other for as short a time as possible.
+    """
+    (id_, prev_hash) = conn.execute(
+        "UPDATE audit_head SET last_id = last_id + 1 RETURNING last_id, hash").fetchone() or (0, "")  # fmt: skip
     b, a = _canonical(before), _canonical(after)
     digest = row_hash(prev_hash, id_, now, actor, action, target, b, a)
     conn.execute(
-        "INSERT INTO audit (id, ts, actor, action, target, before, after, prev_hash, hash)"
-        " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "WITH row AS (INSERT INTO audit (id, ts, actor, action, target, before, after, prev_hash,"
+        " hash) OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING hash)"
+        " UPDATE audit_head SET hash = (SELECT hash FROM row)",
         (id_, now, actor, action, target, b, a, prev_hash, digest),
     )
-    return id_
+    return int(id_)
 
 
 def verify_audit(conn: psycopg.Connection[Any]) -> tuple[int, int | None]:
@@ -81,6 +81,9 @@ def verify_audit(conn: psycopg.Connection[Any]) -> tuple[int, int | None]:
             ):
                 return count, expected
             expected, prev, count = id_ + 1, digest, count + 1
+    head = conn.execute("SELECT last_id, hash FROM audit_head").fetchone()
+    if head is not None and (int(head[0]), str(head[1])) != (expected - 1, prev):
+        return count, expected  # the tail was cut, or the head moved
     return count, None
 
 
@@ -106,15 +109,16 @@ class RoomQueue:
               target: str, assignee: str | None, now: float) -> RoomItem:  # fmt: skip
         """Compare-and-set on the version the rules were checked against, audited."""
         expires = now + self.claim_idle_s if assignee else None
-        cur = conn.execute(
-            "UPDATE queue SET state = %s, assignee = %s, claimed_ts = %s, claim_expires = %s,"
-            " updated_ts = %s, version = version + 1 WHERE mention_id = %s AND version = %s",
+        cur = conn.execute(  # the compare-and-set and its change-log row in one round trip
+            "WITH moved AS (UPDATE queue SET state = %s, assignee = %s, claimed_ts = %s,"
+            " claim_expires = %s, updated_ts = %s, version = version + 1"
+            " WHERE mention_id = %s AND version = %s RETURNING mention_id)"
+            " INSERT INTO change_log (tables, ids) SELECT '{queue}', ARRAY[mention_id] FROM moved",
             (target, assignee, now if assignee else None, expires, now, item.mention_id,
              item.version),
         )  # fmt: skip
         if cur.rowcount != 1:
             raise WorkflowError("someone else changed this item just now; look again")
-        log_change(conn, ["queue"], [item.mention_id])
         append_audit(conn, actor, f"item.{action}", item.mention_id,
                      {"state": item.state, "assignee": item.assignee},
                      {"state": target, "assignee": assignee}, now=now)  # fmt: skip
@@ -144,23 +148,38 @@ class RoomQueue:
 
     def claim_next(self, conn: psycopg.Connection[Any], actor: str, *,
                    topic: str | None = None) -> RoomItem | None:  # fmt: skip
-        """Claim the most urgent free item (priority, then the longest wait), or None."""
+        """Claim the most urgent free item (priority, then the longest wait), or None.
+
+        The actor and the candidate row come in one statement; the row is locked for
+        this transaction and skipped by every other station meanwhile.
+        """
+        topical = " AND %s = ANY (m.topics)" if topic else ""
+        wanted = (topic,) if topic else ()
         with conn.transaction():
-            name, role = self._user(conn, actor)
-            if not grants(role, Permission.HANDLE):
-                raise WorkflowError("your role may not claim items")
             now = time.time()
-            row = conn.execute(
-                "SELECT q.mention_id, q.state, q.priority, q.assignee, q.claim_expires, q.version"
-                " FROM queue q JOIN mentions m ON m.id = q.mention_id"
-                " WHERE (q.state = 'new' OR (q.state IN ('claimed', 'draft')"
-                " AND q.claim_expires < %s)) AND (%s::text IS NULL OR %s = ANY (m.topics))"
-                " ORDER BY q.priority, q.queued_ts LIMIT 1 FOR UPDATE OF q SKIP LOCKED",
-                (now, topic, topic),
+            row = conn.execute(  # the index on (state, priority, queued_ts) finds the first
+                "SELECT u.name, u.role, q.* FROM users u LEFT JOIN LATERAL ("
+                " SELECT q.mention_id, q.state, q.priority, q.assignee, q.claim_expires, q.version"
+                " FROM queue q JOIN mentions m ON m.id = q.mention_id WHERE q.state = 'new'"
+                f"{topical} ORDER BY q.priority, q.queued_ts LIMIT 1 FOR UPDATE OF q SKIP LOCKED"
+                ") q ON true WHERE lower(u.name) = lower(%s) AND NOT u.disabled",
+                (*wanted, actor.strip()),
             ).fetchone()
             if row is None:
+                raise WorkflowError(f"no enabled user {actor!r}")
+            name, role = str(row[0]), str(row[1])
+            if not grants(role, Permission.HANDLE):
+                raise WorkflowError("your role may not claim items")
+            found = row[2:] if row[2] is not None else conn.execute(  # else a claim gone idle
+                "SELECT q.mention_id, q.state, q.priority, q.assignee, q.claim_expires, q.version"
+                " FROM queue q JOIN mentions m ON m.id = q.mention_id"
+                f" WHERE q.state IN ('claimed', 'draft') AND q.claim_expires < %s{topical}"
+                " ORDER BY q.priority, q.queued_ts LIMIT 1 FOR UPDATE OF q SKIP LOCKED",
+                (now, *wanted),
+            ).fetchone()  # fmt: skip
+            if found is None:
                 return None
-            item = RoomItem(*row)
+            item = RoomItem(*found)
             return self._move(conn, name, item, "claim", self._check_claim(role, name, item, now),
                               name, now)  # fmt: skip
 

@@ -228,7 +228,17 @@ CREATE TRIGGER change_log_notify AFTER INSERT ON change_log
     FOR EACH ROW EXECUTE FUNCTION change_log_notify();
 """
 
-MIGRATIONS: list[str] = [_V1]
+# the audit chain's head in one row: appends take its row lock (held to the commit, so
+# ids run on with no gap) and read the newest committed head as they do
+_V2_AUDIT_HEAD = f"""
+CREATE TABLE audit_head (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                         last_id bigint NOT NULL, hash text NOT NULL);
+INSERT INTO audit_head (last_id, hash)
+    SELECT coalesce(max(id), 0),
+           coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '{"0" * 64}') FROM audit;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2_AUDIT_HEAD]
 
 #: what the application role may do, table by table (everything else: nothing)
 GRANTS: dict[str, tuple[str, ...]] = {
@@ -246,6 +256,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "notes": ("SELECT", "INSERT"),
     "wall_commands": ("SELECT", "INSERT"),
     "audit": ("SELECT", "INSERT"),
+    "audit_head": ("SELECT", "UPDATE"),
     "presence": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "change_log": ("SELECT", "INSERT", "DELETE"),  # the hub prunes rows past a day
 }

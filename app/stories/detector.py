@@ -42,6 +42,8 @@ BANDS = 32
 SEED = 1729
 #: how many of a story's authors with most reach are kept
 TOP_AUTHORS = 5
+#: seconds of data between sweeps of the stories kept in memory and in the store
+SWEEP_S = 600.0
 #: a label is at most this long (the wall cuts it anyway; the mention keeps the whole text)
 LABEL_MAX = 280
 
@@ -60,6 +62,8 @@ class StoryParams:
     max_slots: int = 50_000
     max_candidates: int = 10
     expire_s: float = 24 * 3600.0
+    #: a story quiet this long leaves the store (its mentions stay, as retention keeps them)
+    keep_s: float = 30 * 86400.0
 
 
 @dataclass(slots=True)
@@ -190,6 +194,7 @@ class StoryDetector:
         self._copies: dict[tuple[str, ...], _Slot] = {}
         self._next_key = 0
         self._next_story = 1
+        self._swept = self._pruned = float("-inf")
         self._loaded = False
 
     # -- ingest ----------------------------------------------------------------------
@@ -221,6 +226,8 @@ class StoryDetector:
         if newest:
             self._expire(newest)
         self._write(conn, members, rollups, touched, moved)
+        if newest:
+            self._prune(conn, newest)
         return touched
 
     def _slot(self, mention_id: str, ts: float, terms: Sequence[str], text: str, network: str,
@@ -351,12 +358,26 @@ class StoryDetector:
         order, slots = self._order, self._slots
         while order and (order[0] not in slots or slots[order[0]].ts < horizon):
             self._drop(order.popleft())
-        if len(self._stories) > 2 * self.params.max_slots or (
-            self._stories and min(s.last_ts for s in self._stories.values()) < horizon
-        ):
-            live = {self._root(s.story) for s in slots.values() if s.story is not None}
-            self._stories = {k: v for k, v in self._stories.items() if k in live}
-            self._merged = {k: v for k, v in self._merged.items() if self._root(v) in live}
+        if now - self._swept < SWEEP_S and len(self._stories) <= 2 * self.params.max_slots:
+            return
+        self._swept = now
+        live = {self._root(s.story) for s in slots.values() if s.story is not None}
+        self._stories = {k: v for k, v in self._stories.items() if k in live}
+        self._merged = {k: v for k, v in self._merged.items() if self._root(v) in live}
+
+    def _prune(self, conn: sqlite3.Connection, now: float) -> None:
+        """Stories quiet for ``keep_s`` leave the store, with their members and rollups."""
+        if now - self._pruned < SWEEP_S:
+            return
+        self._pruned = now
+        horizon = now - self.params.keep_s
+        conn.execute("DELETE FROM story_rollups WHERE bucket < ?", (horizon,))
+        conn.execute(
+            "DELETE FROM story_members WHERE story_id IN"
+            " (SELECT id FROM stories WHERE last_ts < ?)",
+            (horizon,),
+        )
+        conn.execute("DELETE FROM stories WHERE last_ts < ?", (horizon,))
 
     # -- storage ---------------------------------------------------------------------
 

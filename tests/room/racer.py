@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 import psycopg
 
@@ -24,12 +25,13 @@ def main() -> None:
     conn.execute("SELECT pg_advisory_lock_shared(%s)", (START_LOCK,))
     queue = RoomQueue()
     claimed = []
+    started = time.time()
     for _ in range(attempts):
         item = queue.claim_next(conn, user)
         if item is None:
             break
         claimed.append(item.mention_id)
-    print(json.dumps({"user": user, "claimed": claimed}))
+    print(json.dumps({"user": user, "claimed": claimed, "started": started, "ended": time.time()}))
 
 
 if __name__ == "__main__":

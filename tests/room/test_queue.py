@@ -119,3 +119,19 @@ def test_a_rewritten_audit_row_is_found(room_ready: RoomDb) -> None:
         owner.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
         owner.execute("UPDATE audit SET actor = 'mallory' WHERE id = 1")
         assert verify_audit(owner) == (0, 1)
+
+
+def test_claim_next_takes_over_a_claim_gone_idle(room_ready: RoomDb) -> None:
+    fill(room_ready, 1, [("ana", "operator"), ("ben", "operator")])
+    hasty = RoomQueue(claim_idle_s=-1)  # every claim is idle at once
+    with app_conn(room_ready) as conn:
+        first = hasty.claim_next(conn, "ana")
+        assert first is not None and first.assignee == "ana"
+        taken = RoomQueue().claim_next(conn, "ben")
+        assert taken is not None and (taken.mention_id, taken.assignee) == (first.mention_id, "ben")
+        assert RoomQueue().claim_next(conn, "ana") is None  # ben's claim is live: nothing free
+        last = conn.execute("SELECT before, after FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    assert last == (
+        {"state": "claimed", "assignee": "ana"},
+        {"state": "claimed", "assignee": "ben"},
+    )

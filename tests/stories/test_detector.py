@@ -191,3 +191,20 @@ def test_short_posts_and_shared_hashtags_make_no_story(writer: StoreWriter, db_p
     ]
     ingest(writer, texts)
     assert groups(open_reader(db_path)) == {}
+
+
+def test_stories_quiet_for_their_keep_time_leave_the_store(
+    db_path: Path, demo_config: Config
+) -> None:
+    with StoreWriter(db_path, demo_config, maintenance=False) as w:
+        assert w.stories is not None
+        w.stories.params = StoryParams(expire_s=600, keep_s=3600)
+        ingest(w, BURNED)
+        ingest(w, CRASHING, start=20, seconds=3 * 3600)
+    conn = open_reader(db_path)
+    (size,) = conn.execute("SELECT group_concat(size) FROM stories").fetchone()
+    assert size == str(len(CRASHING))
+    assert set(groups(conn)) == {f"test:{20 + i}" for i in range(len(CRASHING))}
+    (old,) = conn.execute("SELECT count(*) FROM story_rollups WHERE bucket < ?",
+                          (T0.timestamp() + 3600,)).fetchone()  # fmt: skip
+    assert old == 0
