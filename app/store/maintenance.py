@@ -69,6 +69,8 @@ class Maintenance:
         self.terms = terms
         self.excluded = excluded
         self.scopes = [ALL, *(t.name for t in config.topics)]
+        #: when this process began: a minute before it is history, never a live alert
+        self.started = time.time()
         #: called inside each task's transaction with the tables it changed
         self.on_commit: Callable[[sqlite3.Connection, set[str]], object] | None = None
         self.tasks = [
@@ -225,7 +227,7 @@ class Maintenance:
                 fired_at = minute + 60.0
                 for kind, finding in found.items():
                     if finding and not self._cooling(conn, kind, scope, fired_at):
-                        live = now - fired_at < LIVE_S
+                        live = now - fired_at < LIVE_S and fired_at > self.started
                         self._raise_alert(conn, kind, scope, finding, fired_at, minute, live=live)
                         changed.add("alerts")
         conn.execute(
