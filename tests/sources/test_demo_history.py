@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Config
+from app.model import Mention
 from app.store.db import open_reader
 from app.store.writer import IngestBatch, StoreWriter
 from tests.analysis.test_spike_drivers import EVERYDAY, SPIKE, WORDS, _post
@@ -21,7 +22,7 @@ def test_a_spike_before_the_start_is_history(
 ) -> None:
     rnd = random.Random(3)
     newest = int(time.time() // 60) * 60 - 60
-    posts = []
+    posts: list[Mention] = []
     for minute in range(185, 5, -1):
         for k in range(3):
             text = rnd.choice(EVERYDAY).format(w=rnd.choice(WORDS))
