@@ -8,6 +8,8 @@ runs, the way the hub does (gap-free sequence, change-log row, NOTIFY).
 - catch-up: a station syncs, goes offline, ``--offline`` mentions are published, and it
   comes back: the rate is those mentions over the seconds until its SQLite cache has
   committed the last one (same writer: rollups, topic index, queue rows).
+  Beside it, the same mentions stored by the local writer alone (no room): what the
+  cache's own bookkeeping costs.
 - propagation: with the station caught up and listening, ``--samples`` commits of one
   mention each; the time from the start of the room's COMMIT to the commit of that
   mention in the station's cache (seen by the writer's change listener).
@@ -37,12 +39,12 @@ from app.config import DemoSourceConfig, Room, load_config
 from app.model import Mention
 from app.poller import source_context
 from app.resources import demo_config_path
-from app.room.mentions import body_from_mention
+from app.room.mentions import body_from_mention, mention_from_body
 from app.room.publish import insert_mentions, log_change
 from app.room.schema import grant, migrate
 from app.room.station import Station
 from app.sources.demo import DemoSource
-from app.store.writer import Change, StoreWriter
+from app.store.writer import Change, IngestBatch, StoreWriter
 from tests.room import cluster as pg
 
 PAGE = 5000
@@ -177,11 +179,25 @@ def main() -> None:
         writer.close()
         conn.close()
         claims = [claim_rate(cluster, n, args.claims) for n in (1, 3, 10)]
+    # the same mentions into a fresh cache with no room at all: what the local writer costs
+    with tempfile.TemporaryDirectory() as tmp:
+        mentions = [mention_from_body(b) for b in away.values()]
+        writer = StoreWriter(Path(tmp) / "alone.db", config).start()
+        t0 = time.perf_counter()
+        futures = [writer.submit(IngestBatch(source="room", source_type="room",
+                                             mentions=mentions[i : i + PAGE], cursor={},
+                                             analysed=True))
+                   for i in range(0, len(mentions), PAGE)]  # fmt: skip
+        for f in futures:
+            f.result()
+        writer_s = time.perf_counter() - t0
+        writer.close()
     latencies.sort()
     result = {
         "catch_up_mentions": received,
         "catch_up_s": round(catch_up_s, 3),
         "catch_up_per_s": round(received / catch_up_s),
+        "local_writer_only_per_s": round(len(away) / writer_s),
         "notify_samples": len(latencies),
         "notify_p50_ms": round(statistics.median(latencies), 2),
         "notify_p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
