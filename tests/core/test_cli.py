@@ -81,11 +81,11 @@ def test_export_csv_and_alerts(demo_db: Path, tmp_path: Path) -> None:
     assert json.loads(first["topics"]) is not None
     proc = run(tmp_path, "export", "--db", str(demo_db), "--what", "alerts")
     assert proc.returncode == 0, proc.stderr
-    # six hours of demo history hold crises: they are on record, explained, and not live
+    # the demo's history is calm (its crisis comes minutes into the run): whatever it
+    # raised is on record, explained, and not live
     alerts = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert alerts, "the demo's crises raise alerts"
     assert all(a["explanation"] for a in alerts)
-    assert any("lumio" in a["explanation"] for a in alerts)
+    assert all(a["state"] == "resolved" for a in alerts)
 
 
 def test_broken_config_names_file_and_key(tmp_path: Path) -> None:
