@@ -297,9 +297,10 @@ class CareScorer:
             if rules is not None:
                 words = senti.words_and_emoticons = self._apply_rules(words, rules, notes)
             lows = [w.lower() for w in words]
-            # no modifier and no shouting in the piece: each word is worth its lexicon valence
-            plain = modifiers.isdisjoint(lows) and not senti.is_cap_diff and "n't" not in piece
-            window = _Window(senti.is_cap_diff)
+            # where a modifier stands (VADER's rules read three words back and two ahead)
+            shaped = [w in modifiers or "n't" in w for w in lows]
+            caps = senti.is_cap_diff
+            window = _Window(caps)
             valences: list[float] = []
             for i, item in enumerate(words):
                 low = lows[i]
@@ -314,12 +315,12 @@ class CareScorer:
                 if item in emoji:  # a face means what it shows: "never answered 😡" is no praise
                     valences.append(emoji[item])
                     continue
-                if plain:
-                    valences.append(lexicon[low])
-                    continue
-                # VADER looks at most three words back and two ahead, but copies the whole
-                # list for each look: hand it just that window, and the cost stays constant
                 lo = i - 3 if i > 3 else 0
+                if not (caps and item.isupper()) and not any(shaped[lo : i + 3]):
+                    valences.append(lexicon[low])  # nothing around changes it
+                    continue
+                # VADER copies the whole list for each look around a word: hand it just the
+                # words it looks at, and the cost per word stays constant
                 window.words_and_emoticons = words[lo : i + 3]
                 valences.append(vader.sentiment_valence(0, window, item, i - lo, [])[0])
             valences = vader._but_check(words, valences)
