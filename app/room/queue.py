@@ -209,3 +209,120 @@ class RoomQueue:
                 self._move(conn, SYSTEM, item, "expire", target, None, now)
                 freed += 1
         return freed
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSend:
+    """A reply this station's outbox holds the lease to send."""
+
+    reply_id: int
+    mention_id: str
+    source: str
+    text: str
+    idempotency_key: str
+    reply_ref: dict[str, Any]
+    attempt: int
+
+
+class RoomOutbox:
+    """The room's outbox: exactly one station sends a given reply, even when several run.
+
+    ``take_due`` marks replies ``sending`` under a lease held by this station, skipping
+    rows another station is taking (SKIP LOCKED); a station that dies mid-send leaves a
+    lease that runs out, and the next taker sends again with the same idempotency key
+    (the network, or the look for our own reply, keeps it from posting twice). Marking
+    the outcome is a compare-and-set on the lease: a station whose lease was taken over
+    records nothing.
+    """
+
+    def __init__(self, station: str, *, lease_s: float = 120.0, max_attempts: int = 5,
+                 retry_base_s: float = 30.0) -> None:  # fmt: skip
+        self.station = station
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.retry_base_s = retry_base_s
+
+    def _step(self, conn: psycopg.Connection[Any], mention_id: str, action: Action,
+              detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        """The queue item follows its reply, by the same rules, audited as the system."""
+        row = conn.execute("SELECT mention_id, state, priority, assignee, claim_expires, version"
+                           " FROM queue WHERE mention_id = %s FOR UPDATE", (mention_id,)).fetchone()  # fmt: skip
+        if row is None:
+            return
+        item = RoomItem(*row)
+        target = check(action, item.state, granted=True, is_assignee=False, is_admin=False)
+        cur = conn.execute(
+            "WITH moved AS (UPDATE queue SET state = %s, updated_ts = %s, version = version + 1"
+            " WHERE mention_id = %s AND version = %s RETURNING mention_id)"
+            " INSERT INTO change_log (tables, ids) SELECT '{queue,replies}', ARRAY[mention_id]"
+            " FROM moved", (target, now, mention_id, item.version),
+        )  # fmt: skip
+        if cur.rowcount != 1:
+            raise WorkflowError("someone else changed this item just now; look again")
+        append_audit(conn, SYSTEM, f"item.{action}", mention_id,
+                     {"state": item.state}, {"state": target, **detail}, now=now)  # fmt: skip
+
+    def take_due(self, conn: psycopg.Connection[Any], *, limit: int = 20) -> list[RoomSend]:
+        """Approved replies due now, and sends whose lease ran out, leased to this station."""
+        now = time.time()
+        with conn.transaction():
+            rows = conn.execute(
+                "UPDATE replies r SET state = 'sending', sending_by = %s, sending_until = %s,"
+                " attempts = r.attempts + 1, updated_ts = %s FROM (SELECT id, state AS was"
+                " FROM replies WHERE (state = 'approved' AND coalesce(next_attempt_ts, 0) <= %s)"
+                " OR (state = 'sending' AND sending_until < %s) ORDER BY id LIMIT %s"
+                " FOR UPDATE SKIP LOCKED) due WHERE r.id = due.id"
+                " RETURNING r.id, r.mention_id, r.text, r.idempotency_key, r.attempts, due.was",
+                (self.station, now + self.lease_s, now, now, now, limit),
+            ).fetchall()  # fmt: skip
+            out = []
+            for rid, mid, text, key, attempt, was in rows:
+                if was == "approved":
+                    self._step(conn, mid, "send", {"reply": rid, "attempt": attempt,
+                                                   "station": self.station}, now)  # fmt: skip
+                found = conn.execute("SELECT source, body -> 'reply_ref' FROM mentions"
+                                     " WHERE id = %s", (mid,)).fetchone()  # fmt: skip
+                source, ref = found if found else ("", None)
+                out.append(RoomSend(int(rid), str(mid), str(source), str(text), str(key),
+                                    dict(ref or {}), int(attempt)))  # fmt: skip
+        return out
+
+    def _mine(self, conn: psycopg.Connection[Any], reply_id: int) -> tuple[str, int] | None:
+        row = conn.execute("SELECT mention_id, attempts FROM replies WHERE id = %s"
+                           " AND state = 'sending' AND sending_by = %s FOR UPDATE",
+                           (reply_id, self.station)).fetchone()  # fmt: skip
+        return (str(row[0]), int(row[1])) if row else None
+
+    def mark_sent(self, conn: psycopg.Connection[Any], reply_id: int, native_id: str,
+                  url: str = "") -> bool:  # fmt: skip
+        """The reply is out; False (nothing recorded) if another station holds it now."""
+        now = time.time()
+        with conn.transaction():
+            mine = self._mine(conn, reply_id)
+            if mine is None:
+                return False
+            conn.execute("UPDATE replies SET state = 'sent', sent_native_id = %s, sent_url = %s,"
+                         " sent_ts = %s, updated_ts = %s, last_error = NULL, sending_until = NULL"
+                         " WHERE id = %s", (native_id, url, now, now, reply_id))  # fmt: skip
+            self._step(conn, mine[0], "sent", {"reply": reply_id, "native_id": native_id,
+                                               "station": self.station}, now)  # fmt: skip
+        return True
+
+    def mark_failed(self, conn: psycopg.Connection[Any], reply_id: int, error: str, *,
+                    retryable: bool) -> bool:  # fmt: skip
+        """A failed attempt; True if it will be tried again by itself (after a backoff)."""
+        now = time.time()
+        with conn.transaction():
+            mine = self._mine(conn, reply_id)
+            if mine is None:
+                return False
+            mention_id, attempts = mine
+            again = retryable and attempts < self.max_attempts
+            delay = self.retry_base_s * 2 ** max(attempts - 1, 0)
+            conn.execute("UPDATE replies SET state = %s, last_error = %s, next_attempt_ts = %s,"
+                         " updated_ts = %s, sending_by = NULL, sending_until = NULL WHERE id = %s",
+                         ("approved" if again else "failed", error, now + delay if again else None,
+                          now, reply_id))  # fmt: skip
+            self._step(conn, mention_id, "requeue" if again else "fail",
+                       {"reply": reply_id, "error": error, "attempt": attempts}, now)  # fmt: skip
+        return again
