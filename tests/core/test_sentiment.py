@@ -22,3 +22,16 @@ def test_scores_are_bounded_and_signed() -> None:
     assert scorer.score("Worst service ever, I hate it") < -0.5
     assert -0.05 < scorer.score("The store opens at nine") < 0.05
     assert all(-1 <= s <= 1 for s in scorer.score_many(["", "!!!", "😡" * 50]))
+
+
+def test_the_pipeline_scorer_is_bounded_signed_and_reads_emoji() -> None:
+    from app.analysis.pipeline import build_scorer
+    from app.config import Sentiment
+
+    scorer = build_scorer(Sentiment())
+    assert scorer.score("I love this phone, it is great!!! :)") > 0.5
+    assert scorer.score("Worst service ever, I hate it") < -0.5
+    assert scorer.label(scorer.score("The store opens at nine")) == "neutral"
+    assert scorer.score("😡 🤬 😤") < -0.5  # plain VADER finds no scored word in their names
+    assert VaderScorer().score("😡 🤬 😤") > -0.05
+    assert all(-1 <= s <= 1 for s in scorer.score_many(["", "!!!", "😡" * 50, "no " * 10_000]))
