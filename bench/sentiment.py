@@ -12,7 +12,8 @@ Sets (see ``tests/analysis/sets.py``):
 For each set and scorer: macro-F1 over negative/neutral/positive, the share of negatives
 scored positive, and Pearson r against the mean rating where there is one. Triage: the
 pairwise AUC that a negative post addressed to us gets a more urgent queue priority than a
-positive one (ties count half), through the real analysis pipeline.
+positive one (ties count half), through the real analysis pipeline. The care scorer is
+measured with the shipped rules alone, as every brand starts (no ``[sentiment]`` terms).
 
 Prints one JSON object on its last line.
 """
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.analysis.pipeline import Analyzer
 from app.analysis.sentiment import Scorer, VaderScorer
-from app.config import load_config
+from app.config import Sentiment, load_config
 from app.model import Mention
 from app.resources import demo_config_path
 from tests.analysis.sets import CARE_SETS, VADER_SETS, care_set, rated_label, vader_rated
@@ -78,7 +79,8 @@ def triage_auc(analyzer: Analyzer, rows: list[tuple[str, str]]) -> float:
 
 
 def main() -> None:
-    config = load_config(demo_config_path())
+    # the shipped care rules as every brand starts with them (no brand's own terms)
+    config = load_config(demo_config_path()).model_copy(update={"sentiment": Sentiment()})
     care = Analyzer(config)
     plain = Analyzer(config, scorer=VaderScorer())
     sets: dict[str, dict[str, object]] = {}
