@@ -9,9 +9,16 @@
 - ``stall_p99_ms`` / ``stall_max_ms``: a 1 ms timer probe on the GUI thread, late by how
   much, while the demo source ingests 2,000 mentions/s through the real poller and writer
   (qasync: the same event loop as ``watchfloor run``) and scenes rotate.
+- ``stall_share_pct``: the share of the stall probe's time the GUI loop spent in stalls
+  longer than 16 ms (one frame at 60 Hz): each such gap between two probes counts whole;
+  ``stall_share_idle_pct`` the same with nothing ingested (the machine's own load).
 - ``rss_growth_pct``: resident memory growth after warm-up over an accelerated run: the
   scenes change as often as they would every 5 s for ``--minutes`` (30) minutes, ingest
   going on, compressed by ``--speed``.
+- ``soak_rss_mb``: resident memory sampled once a minute over a real-time soak of
+  ``--soak-min`` minutes (ingest at 2,000/s, scenes every 5 s); ``soak_slope_mb_per_min``
+  (least squares over the samples after the first minute's warm-up) and
+  ``soak_growth_pct`` (last sample against the one after warm-up).
 
 Prints one JSON object on its last line. Run offscreen: ``QT_QPA_PLATFORM=offscreen``.
 """
@@ -28,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -128,7 +136,19 @@ def measure_refresh(app: QApplication, db: Path, config: Config, repeats: int) -
     return shown, every
 
 
-def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed: float) -> dict[str, float]:
+#: a GUI-loop gap longer than this is a stall a viewer can see (one frame at 60 Hz)
+STALL_MS = 16.0
+
+
+def slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of ys over xs (0 with fewer than two points)."""
+    if len(xs) < 2:
+        return 0.0
+    return float(statistics.linear_regression(xs, ys).slope)
+
+
+def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed: float,
+             soak_min: float, idle_s: float = 10.0) -> dict[str, Any]:  # fmt: skip
     """Ingest 2,000/s through poller and writer under qasync; probe stalls and memory."""
     import qasync
 
@@ -148,6 +168,7 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
     tune_for_gui()
     lateness: list[float] = []
     last = [time.perf_counter()]
+    stalled_ms = [0.0]
 
     gc_pauses: list[float] = []
     gc_start = [0.0]
@@ -164,7 +185,10 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
 
     def probe() -> None:
         t = time.perf_counter()
-        lateness.append(max(0.0, (t - last[0]) * 1000 - 1.0))
+        gap = (t - last[0]) * 1000
+        lateness.append(max(0.0, gap - 1.0))
+        if gap > STALL_MS:
+            stalled_ms[0] += gap
         last[0] = t
 
     probe_timer = QTimer()
@@ -183,9 +207,28 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
     rotator.setInterval(scene_every_ms)
     rotator.timeout.connect(rotate)
     proc = psutil.Process()
-    result: dict[str, float] = {}
+    result: dict[str, Any] = {}
+
+    async def probe_for(seconds: float) -> float:
+        """The share of ``seconds`` the GUI loop spent in gaps over STALL_MS."""
+        stalled_ms[0] = 0.0
+        probe_timer.start()
+        last[0] = t0 = time.perf_counter()
+        await asyncio.sleep(seconds)
+        probe_timer.stop()
+        return stalled_ms[0] / ((time.perf_counter() - t0) * 1000) * 100
 
     async def main() -> None:
+        # phase 0: the same probe, scenes rotating, nothing ingested: what the machine's own
+        # load (other processes on its cores) costs, apart from the wall's work
+        for w in windows:
+            w.rotate_timer.stop()
+        rotator.setInterval(5000 // len(windows))
+        rotator.start()
+        result["stall_share_idle_pct"] = await probe_for(idle_s)
+        lateness.clear()
+        gc_pauses.clear()
+        rotator.stop()
         poller = Poller(config, writer)
         task = asyncio.ensure_future(poller.run())
         await asyncio.sleep(3)  # the first pages and the caches settle
@@ -195,10 +238,7 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
             w.rotate_timer.stop()
         rotator.setInterval(5000 // len(windows))
         rotator.start()
-        probe_timer.start()
-        last[0] = time.perf_counter()
-        await asyncio.sleep(seconds)
-        probe_timer.stop()
+        result["stall_share_pct"] = await probe_for(seconds)
         stored = writer_stored(db) - conn_count
         result["ingested_per_s"] = stored / seconds
         # phase 2: memory over an accelerated run
@@ -209,10 +249,22 @@ def run_live(app: QApplication, db: Path, seconds: float, minutes: float, speed:
         rss0 = proc.memory_info().rss
         await asyncio.sleep((changes - warm) * scene_every_ms / 1000)
         rss1 = proc.memory_info().rss
-        rotator.stop()
         result["rss_mb_after_warmup"] = rss0 / 2**20
         result["rss_mb_end"] = rss1 / 2**20
         result["scene_changes"] = changes
+        # phase 3: a real-time soak, memory sampled each minute
+        rotator.setInterval(5000 // len(windows))
+        samples = [proc.memory_info().rss / 2**20]
+        for _ in range(int(soak_min)):
+            await asyncio.sleep(60)
+            samples.append(proc.memory_info().rss / 2**20)
+            print(f"soak minute {len(samples) - 1}: {samples[-1]:.1f} MB resident", flush=True)
+        rotator.stop()
+        after = samples[1:]  # the first minute is warm-up
+        result["soak_rss_mb"] = [round(v, 1) for v in samples]
+        result["soak_slope_mb_per_min"] = slope([float(i) for i in range(len(after))], after)
+        result["soak_growth_pct"] = (after[-1] - after[0]) / after[0] * 100 if len(after) > 1 else 0.0
+        result["soak_stored"] = writer_stored(db)
         await poller.stop()
         await asyncio.wait_for(task, 30)
 
@@ -250,6 +302,8 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0, help="wall time the memory run stands for")
     ap.add_argument("--speed", type=float, default=50.0, help="how much faster than real time")
     ap.add_argument("--keep", metavar="DIR", help="build the databases here and keep them")
+    ap.add_argument("--soak-min", type=float, default=2.0,
+                    help="minutes of the real-time memory soak (sampled each minute; 30 for the full run)")  # fmt: skip
     args = ap.parse_args()
     app = QApplication([])
     config = load_config(demo_config_path())
@@ -275,13 +329,17 @@ def main() -> None:
             figures[f"every_scene_ms_{label}"] = every
             print(f"wall-3 at {n:,} mentions: full refresh of the three screens {shown:.2f} ms, "
                   f"of all {sum(len(s.scenes) for s in load_layout('wall-3').layout.screens)} scenes {every:.2f} ms")
-        live = run_live(app, Path(tmp) / "live.db", args.stall_seconds, args.minutes, args.speed)
+        live = run_live(app, Path(tmp) / "live.db", args.stall_seconds, args.minutes, args.speed, args.soak_min)
     growth = (live["rss_mb_end"] - live["rss_mb_after_warmup"]) / live["rss_mb_after_warmup"] * 100
     print(f"ingest during the stall probe: {live['ingested_per_s']:.0f} mentions/s; "
           f"{live['probes']:.0f} probes, p99 late {live['stall_p99_ms']:.2f} ms, max {live['stall_max_ms']:.2f} ms; "
           f"longest garbage collection {live['gc_max_ms']:.2f} ms")  # fmt: skip
     print(f"memory: {live['rss_mb_after_warmup']:.1f} MB after warm-up, {live['rss_mb_end']:.1f} MB after "
           f"{live['scene_changes']:.0f} scene changes ({args.minutes:.0f} min at one per 5 s)")  # fmt: skip
+    print(f"GUI loop in stalls over {STALL_MS:.0f} ms: {live['stall_share_pct']:.3f} % of the time "
+          f"({live['stall_share_idle_pct']:.3f} % with nothing ingested); "
+          f"soak of {args.soak_min:.0f} min: {live['soak_rss_mb']} MB, slope "
+          f"{live['soak_slope_mb_per_min']:.2f} MB/min")  # fmt: skip
     print(json.dumps({
         "refresh_ms_small": round(figures["refresh_ms_small"], 3),
         "refresh_ms_large": round(figures["refresh_ms_large"], 3),
@@ -292,6 +350,12 @@ def main() -> None:
         "stall_max_ms": round(live["stall_max_ms"], 3),
         "rss_growth_pct": round(growth, 2),
         "ingested_per_s": round(live["ingested_per_s"]),
+        "stall_share_pct": round(live["stall_share_pct"], 3),
+        "stall_share_idle_pct": round(live["stall_share_idle_pct"], 3),
+        "soak_min": args.soak_min,
+        "soak_rss_mb": live["soak_rss_mb"],
+        "soak_slope_mb_per_min": round(live["soak_slope_mb_per_min"], 3),
+        "soak_growth_pct": round(live["soak_growth_pct"], 2),
     }))  # fmt: skip
 
 
