@@ -73,7 +73,7 @@ class GuiClock:
         def timed_show(snap: object) -> None:
             t0 = time.perf_counter()
             show(snap)  # type: ignore[arg-type]
-            window.table.viewport().repaint()
+            window.queue_pane.table.viewport().repaint()
             self.total += time.perf_counter() - t0
 
         window._show = timed_show  # type: ignore[method-assign]
@@ -108,12 +108,12 @@ def measure(app: QApplication, n: int, folder: Path) -> dict[str, float]:
         open_latency = time.perf_counter() - t0
         open_gui = gui + clock.total
         filters = [
-            lambda: window.priority_box.setCurrentIndex(1),
-            lambda: window.topic_box.setCurrentIndex(1),
-            lambda: window.search.setText("battery"),
-            lambda: window.priority_box.setCurrentIndex(0),
-            lambda: window.network_box.setCurrentIndex(window.network_box.findData("bluesky")),
-            lambda: window.topic_box.setCurrentIndex(0),
+            lambda: window.queue_pane.priority_box.setCurrentIndex(1),
+            lambda: window.queue_pane.topic_box.setCurrentIndex(1),
+            lambda: window.queue_pane.search.setText("battery"),
+            lambda: window.queue_pane.priority_box.setCurrentIndex(0),
+            lambda: window.queue_pane.network_box.setCurrentIndex(window.queue_pane.network_box.findData("bluesky")),
+            lambda: window.queue_pane.topic_box.setCurrentIndex(0),
         ]
         gui_ms, latency_ms = [], []
         for apply in filters:
@@ -125,7 +125,7 @@ def measure(app: QApplication, n: int, folder: Path) -> dict[str, float]:
             wait_loads(app, window, before + 1)
             latency_ms.append((time.perf_counter() - t0) * 1000)
             gui_ms.append((handed + clock.total) * 1000)
-        rows = window.model.rowCount()
+        rows = window.queue_pane.model.rowCount()
         window.close()
     finally:
         writer.close()

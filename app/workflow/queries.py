@@ -148,7 +148,7 @@ class Detail:
 
 _MENTION_COLS = ("id", "network", "source", "url", "author", "author_name", "author_followers",
                  "title", "text", "ts", "content_warning", "sensitive", "sentiment", "topics",
-                 "engagement", "in_reply_to", "priority", "reply_ref")  # fmt: skip
+                 "engagement", "in_reply_to", "priority", "reply_ref", "sentiment_label")  # fmt: skip
 
 
 def _mention(conn: sqlite3.Connection, where: str, value: str) -> dict[str, Any] | None:
@@ -231,3 +231,50 @@ def crisis_timeline(conn: sqlite3.Connection, crisis_id: int) -> list[tuple[floa
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(
         "SELECT ts, actor, kind, text FROM crisis_events WHERE crisis_id = ? ORDER BY id",
         (crisis_id,))]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    ts: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Crisis:
+    id: int
+    topic: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Urgent:
+    """An unclaimed item of a priority that notifies (what a desktop notice names)."""
+
+    mention_id: str
+    priority: int
+    author: str
+    text: str
+
+
+def active_alerts(conn: sqlite3.Connection, limit: int = 50) -> list[Alert]:
+    return [Alert(int(r[0]), float(r[1]), str(r[2])) for r in conn.execute(
+        "SELECT id, ts, explanation FROM alerts WHERE state = 'active' ORDER BY ts DESC LIMIT ?",
+        (limit,))]  # fmt: skip
+
+
+def open_crisis(conn: sqlite3.Connection) -> Crisis | None:
+    row = conn.execute("SELECT id, topic, reason FROM crises WHERE ended_ts IS NULL"
+                       " ORDER BY started_ts DESC LIMIT 1").fetchone()  # fmt: skip
+    return Crisis(int(row[0]), row[1], str(row[2])) if row else None
+
+
+def urgent_new(conn: sqlite3.Connection, priorities: list[int], limit: int = 500) -> list[Urgent]:
+    """The newest unclaimed items of ``priorities``."""
+    if not priorities:
+        return []
+    return [Urgent(str(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in conn.execute(
+        f"SELECT q.mention_id, q.priority, coalesce(m.author, ''), coalesce(m.text, '')"
+        f" FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id WHERE q.state = 'new'"
+        f" AND q.priority IN ({', '.join('?' * len(priorities))})"
+        f" ORDER BY q.queued_ts DESC LIMIT ?", (*priorities, limit))]  # fmt: skip

@@ -377,3 +377,8 @@ def authenticate(conn: sqlite3.Connection, name: str, password: str, *,
     if isinstance(result, AuthFailed):
         raise result
     return result
+
+
+def has_users(conn: sqlite3.Connection) -> bool:
+    """Whether anyone can sign in yet (no: the first start asks for an administrator)."""
+    return conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None

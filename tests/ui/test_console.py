@@ -59,8 +59,8 @@ def done(qtbot: QtBot, window: ConsoleWindow, fut: Any) -> Any:
 
 def shown(qtbot: QtBot, window: ConsoleWindow, mention_id: str, state: str) -> None:
     def check() -> None:
-        row = window.model.row_of(mention_id)
-        assert row >= 0 and window.model.rows[row].state == state
+        row = window.queue_pane.model.row_of(mention_id)
+        assert row >= 0 and window.queue_pane.model.rows[row].state == state
 
     qtbot.waitUntil(check, timeout=WAIT)
 
@@ -133,19 +133,19 @@ def test_claim_then_template_reply_is_sent(qtbot: QtBot, config: Config, db_path
     conn = open_reader(db_path)
     mid = queue_items(sqlite3.connect(db_path), 3)[0]
     window = open_console(qtbot, config, db_path, writer, "olga")
-    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.queue_pane.model.rowCount() == 3, timeout=WAIT)
     assert window.select(mid)
     qtbot.waitUntil(lambda: window.detail is not None, timeout=WAIT)
-    qtbot.keyClick(window.table, "C")  # the keyboard, as an operator would
+    qtbot.keyClick(window.queue_pane.table, "C")  # the keyboard, as an operator would
     shown(qtbot, window, mid, "claimed")
-    qtbot.waitUntil(lambda: window.template_box.count() > 0, timeout=WAIT)
-    i = window.template_box.findData("dm-details")
-    window.template_box.setCurrentIndex(i)
-    assert "User 0" in window.template_preview.text()
+    qtbot.waitUntil(lambda: window.reply_pane.template_box.count() > 0, timeout=WAIT)
+    i = window.reply_pane.template_box.findData("dm-details")
+    window.reply_pane.template_box.setCurrentIndex(i)
+    assert "User 0" in window.reply_pane.template_preview.text()
     done(qtbot, window, window.send_template())
     shown(qtbot, window, mid, "approved")
     send_outbox(config, writer)
-    window.state_box.setCurrentIndex(7)  # "Sent"
+    window.queue_pane.state_box.setCurrentIndex(7)  # "Sent"
     shown(qtbot, window, mid, "sent")
     text, state = conn.execute("SELECT text, state FROM replies WHERE mention_id = ?", (mid,)).fetchone()
     assert state == "sent" and text.startswith("Sorry to hear that, User 0.")
@@ -160,14 +160,14 @@ def test_free_text_is_approved_by_a_second_person_then_sent(qtbot: QtBot, config
     ada = open_console(qtbot, config, db_path, writer, "ada")
     olga.select(mid)
     done(qtbot, olga, olga.claim())
-    olga.reply.setPlainText("So sorry — a replacement is on its way today.")
-    assert olga.counter.text() == "45 / 500"
-    assert not olga.send_button.isVisible()  # no right to send without approval
+    olga.reply_pane.text.setPlainText("So sorry — a replacement is on its way today.")
+    assert olga.reply_pane.counter.text() == "45 / 500"
+    assert not olga.reply_pane.send_button.isVisible()  # no right to send without approval
     done(qtbot, olga, olga.submit())
-    qtbot.waitUntil(lambda: len(ada.pending) == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(ada.approvals_pane.pending) == 1, timeout=WAIT)
     assert "Approvals (1)" in ada.tabs.tabText(1)
-    assert not olga.approve_button.isEnabled()
-    ada.approvals.setCurrentRow(0)
+    assert not olga.approvals_pane.approve_button.isEnabled()
+    ada.approvals_pane.list.setCurrentRow(0)
     done(qtbot, ada, ada.approve())
     shown(qtbot, olga, mid, "approved")
     send_outbox(config, writer)
@@ -185,7 +185,7 @@ def test_a_viewer_sees_but_cannot_act(qtbot: QtBot, config: Config, db_path: Pat
                                       writer: StoreWriter) -> None:  # fmt: skip
     (mid,) = queue_items(sqlite3.connect(db_path), 1)
     window = open_console(qtbot, config, db_path, writer, "vic")
-    assert not window.claim_button.isEnabled() and not window.approve_button.isEnabled()
+    assert not window.item_pane.claim_button.isEnabled() and not window.approvals_pane.approve_button.isEnabled()
     window.select(mid)
     with pytest.raises(Exception, match="role may not claim"):
         done(qtbot, window, window.claim())
@@ -226,19 +226,19 @@ def test_escalation_turns_the_console_to_crisis_mode(qtbot: QtBot, config: Confi
     ada = open_console(qtbot, config, db_path, writer, "ada")
     olga.select(first)
     done(qtbot, olga, olga.escalate("reports of phones catching fire"))
-    qtbot.waitUntil(lambda: olga.banner.isVisible(), timeout=WAIT)
-    assert "CRISIS" in olga.banner.text() and "lumio" in olga.banner.text()
-    assert olga.topic_box.currentData() == "lumio"  # the queue focuses on the crisis topic
-    qtbot.waitUntil(lambda: olga.timeline.count() >= 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: olga.crisis_bar.banner.isVisible(), timeout=WAIT)
+    assert "CRISIS" in olga.crisis_bar.banner.text() and "lumio" in olga.crisis_bar.banner.text()
+    assert olga.queue_pane.topic_box.currentData() == "lumio"  # the queue focuses on the crisis topic
+    qtbot.waitUntil(lambda: olga.alerts_pane.timeline.count() >= 2, timeout=WAIT)
     olga.select(second)
     done(qtbot, olga, olga.claim())
-    qtbot.waitUntil(lambda: olga.template_box.count() == 2, timeout=WAIT)
-    names = {olga.template_box.itemData(i) for i in range(olga.template_box.count())}
+    qtbot.waitUntil(lambda: olga.reply_pane.template_box.count() == 2, timeout=WAIT)
+    names = {olga.reply_pane.template_box.itemData(i) for i in range(olga.reply_pane.template_box.count())}
     assert names == {"crisis-holding", "crisis-support"}
-    assert not olga.end_crisis_button.isEnabled()
+    assert not olga.crisis_bar.end_button.isEnabled()
     qtbot.waitUntil(lambda: ada.crisis is not None, timeout=WAIT)
     done(qtbot, ada, ada.end_crisis("a faulty charger batch; statement published"))
-    qtbot.waitUntil(lambda: not olga.banner.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(lambda: not olga.crisis_bar.banner.isVisible(), timeout=WAIT)
     conn = open_reader(db_path)
     assert conn.execute("SELECT ended_by FROM crises").fetchone() == ("ada",)
     conn.close()
@@ -256,12 +256,12 @@ def test_hostile_post_text_is_shown_literally(qtbot: QtBot, config: Config, db_p
     window = open_console(qtbot, config, db_path, writer, "olga")
     window.select(mid)
     qtbot.waitUntil(lambda: window.detail is not None, timeout=WAIT)
-    assert window.post.toPlainText() == hostile
-    assert window.item_head.text().startswith("P1 · <i>Eve</i>")
+    assert window.item_pane.post.toPlainText() == hostile
+    assert window.item_pane.item_head.text().startswith("P1 · <i>Eve</i>")
     from PySide6.QtCore import Qt
 
-    assert window.item_head.textFormat() == Qt.TextFormat.PlainText
-    assert window.model.rows[0].text == hostile
+    assert window.item_pane.item_head.textFormat() == Qt.TextFormat.PlainText
+    assert window.queue_pane.model.rows[0].text == hostile
     window.close()
 
 
@@ -278,16 +278,16 @@ def test_template_reply_lands_on_a_live_bluesky_pds_in_the_right_thread(
         asyncio.run(Poller(config, writer).run(once=True))
         mid = f"bluesky:{asked['uri']}"
         window = open_console(qtbot, config, db_path, writer, "olga")
-        qtbot.waitUntil(lambda: window.model.row_of(mid) >= 0, timeout=WAIT)
+        qtbot.waitUntil(lambda: window.queue_pane.model.row_of(mid) >= 0, timeout=WAIT)
         window.select(mid)
-        qtbot.keyClick(window.table, "C")
+        qtbot.keyClick(window.queue_pane.table, "C")
         shown(qtbot, window, mid, "claimed")
-        qtbot.waitUntil(lambda: window.template_box.findData("dm-details") >= 0, timeout=WAIT)
-        window.template_box.setCurrentIndex(window.template_box.findData("dm-details"))
-        qtbot.keyClick(window.table, "T")
+        qtbot.waitUntil(lambda: window.reply_pane.template_box.findData("dm-details") >= 0, timeout=WAIT)
+        window.reply_pane.template_box.setCurrentIndex(window.reply_pane.template_box.findData("dm-details"))
+        qtbot.keyClick(window.queue_pane.table, "T")
         shown(qtbot, window, mid, "approved")
         asyncio.run(Poller(config, writer, workflow=build_workflow(config), fetch=False).run(once=True))
-        window.state_box.setCurrentIndex(7)  # "Sent"
+        window.queue_pane.state_box.setCurrentIndex(7)  # "Sent"
         shown(qtbot, window, mid, "sent")
         window.close()
     records = httpx.get(f"{net.pds}/xrpc/com.atproto.repo.listRecords", timeout=30, params={
@@ -328,12 +328,12 @@ def test_the_thread_above_a_post_is_read_through_its_source(
                 task = asyncio.ensure_future(poller.run())
                 try:
                     for _ in range(400):
-                        if window.model.row_of(mid) >= 0 and window.current != mid:
+                        if window.queue_pane.model.row_of(mid) >= 0 and window.current != mid:
                             window.select(mid)
-                        if "Thread above" in window.thread_label.text():
+                        if "Thread above" in window.item_pane.thread_label.text():
                             break
                         await asyncio.sleep(0.05)
-                    return window.thread_label.text()
+                    return window.item_pane.thread_label.text()
                 finally:
                     await poller.stop()
                     await asyncio.wait_for(task, 30)

@@ -70,9 +70,9 @@ def test_a_feed_item_offers_no_reply_and_says_why(qtbot: QtBot, room_config: Con
     (mid,) = queue_items(sqlite3.connect(db_path), 1, network="rss", source="press")
     window = signed_in(qtbot, room_config, db_path, writer, "olga")
     claimed(qtbot, window, mid)
-    assert not window.template_button.isEnabled() and not window.submit_button.isEnabled()
-    assert not window.save_button.isEnabled() and not window.reply.isEnabled()
-    assert window.reply_why.isVisible() and "takes no replies" in window.reply_why.text()
+    assert not window.reply_pane.template_button.isEnabled() and not window.reply_pane.submit_button.isEnabled()
+    assert not window.reply_pane.save_button.isEnabled() and not window.reply_pane.text.isEnabled()
+    assert window.reply_pane.reply_why.isVisible() and "takes no replies" in window.reply_pane.reply_why.text()
     wf = window.workflow  # the workflow refuses it too, whoever asks
     with pytest.raises(Exception, match="takes no replies"):
         writer.call(lambda c: wf.submit(c, "olga", mid, "Thanks for the write-up!")).result(30)
@@ -84,7 +84,7 @@ def test_replying_to_a_new_item_says_to_claim_it_first(qtbot: QtBot, room_config
     (mid,) = queue_items(sqlite3.connect(db_path), 1)
     window = signed_in(qtbot, room_config, db_path, writer, "olga")
     qtbot.waitUntil(lambda: window.select(mid) and window.detail is not None, timeout=WAIT)
-    window.reply.setPlainText("We're on it.")
+    window.reply_pane.text.setPlainText("We're on it.")
     fut = window.submit()
     assert fut is not None
     qtbot.waitUntil(fut.done, timeout=WAIT)
@@ -104,15 +104,15 @@ def test_the_reply_is_counted_as_the_mastodon_source_counts_it(
     window = signed_in(qtbot, room_config, db_path, writer, "olga")
     claimed(qtbot, window, mid)
     link = "https://lumio.example/support/" + "a" * 480  # 510 characters, counted as 23
-    window.reply.setPlainText(f"Please see {link}")
+    window.reply_pane.text.setPlainText(f"Please see {link}")
     # "@cara " goes in front, as posted; the link is 23
-    assert window.counter.text() == f"{len('@cara Please see ') + 23} / 500"
+    assert window.reply_pane.counter.text() == f"{len('@cara Please see ') + 23} / 500"
     fut = window.submit()
     assert fut is not None
     qtbot.waitUntil(fut.done, timeout=WAIT)
     fut.result()  # accepted: it fits as Mastodon counts
-    window.reply.setPlainText("x" * 495)
-    assert window.counter.text() == "501 / 500" and window.counter.property("role") == "error"
+    window.reply_pane.text.setPlainText("x" * 495)
+    assert window.reply_pane.counter.text() == "501 / 500" and window.reply_pane.counter.property("role") == "error"
     window.close()
 
 
@@ -130,22 +130,22 @@ def test_alerts_are_acted_on_by_the_one_picked_even_after_a_re_read(
     older, newer = alert(conn, "globex", 120), alert(conn, "lumio", 60)
     conn.commit()
     window = signed_in(qtbot, room_config, db_path, writer, "ada")
-    qtbot.waitUntil(lambda: window.alert_ids == [newer, older], timeout=WAIT)
+    qtbot.waitUntil(lambda: window.alerts_pane.ids == [newer, older], timeout=WAIT)
     assert window.acknowledge() is None  # nothing picked: nothing acknowledged
     assert "Select an alert first" in window.statusBar().currentMessage()
-    window.alert_list.setCurrentRow(1)  # the globex one
+    window.alerts_pane.list.setCurrentRow(1)  # the globex one
     loads = window.loads
     newest = alert(conn, "acme", 0)  # a background re-read puts a new alert on top
     conn.commit()
-    qtbot.waitUntil(lambda: window.loads > loads and window.alert_ids[0] == newest, timeout=WAIT)
-    assert window.alert_list.currentRow() == 2  # still the globex one
+    qtbot.waitUntil(lambda: window.loads > loads and window.alerts_pane.ids[0] == newest, timeout=WAIT)
+    assert window.alerts_pane.list.currentRow() == 2  # still the globex one
     fut = window.acknowledge()
     assert fut is not None
     qtbot.waitUntil(fut.done, timeout=WAIT)
     fut.result()
     states = dict(conn.execute("SELECT id, state FROM alerts").fetchall())
     assert states == {older: "acknowledged", newer: "active", newest: "active"}
-    qtbot.waitUntil(lambda: older not in window.alert_ids, timeout=WAIT)
+    qtbot.waitUntil(lambda: older not in window.alerts_pane.ids, timeout=WAIT)
     assert window.accept_alert() is None  # the picked alert is gone: nothing is picked
     conn.close()
     window.close()

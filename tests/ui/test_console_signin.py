@@ -116,11 +116,11 @@ def test_a_disabled_users_console_signs_out_and_stops_showing_the_queue(
         window = console(qtbot, config, db_path, w)
         qtbot.waitUntil(lambda: window.login.first_admin is False, timeout=WAIT)
         fill(window, "olga", PASSWORD)
-        qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: window.queue_pane.model.rowCount() == 1, timeout=WAIT)
         assert cli(db_path, "users", "disable", "olga").returncode == 0  # another process, as IT does
         qtbot.waitUntil(lambda: window.user is None, timeout=WAIT)
         assert window.stack.currentWidget() is window.login
-        assert window.model.rowCount() == 0 and window.detail is None
+        assert window.queue_pane.model.rowCount() == 0 and window.detail is None
         assert "disabled" in window.login.message.text()
         fut = window.claim()  # nothing acts for a signed-out console
         assert fut is None

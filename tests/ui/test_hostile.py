@@ -165,15 +165,15 @@ def test_the_console_shows_hostile_posts_and_names_as_plain_text_everywhere(
                          " explanation) VALUES ('spike', 'lumio', strftime('%s'), strftime('%s') - 300,"
                          " 40, 4, 9, ?)", (f"lumio: 40/min, driven by {HOSTILE}",))  # fmt: skip
         conn.close()
-        qtbot.waitUntil(lambda: len(window.notifications) >= 2 and window.model.row_of(mid) >= 0,
+        qtbot.waitUntil(lambda: len(window.notifications) >= 2 and window.queue_pane.model.row_of(mid) >= 0,
                         timeout=15_000)  # fmt: skip
         assert window.select(mid)
         qtbot.waitUntil(lambda: window.detail is not None and bool(window.detail.earlier), timeout=15_000)
         window.add_note(f"customer wrote {HOSTILE}")
-        qtbot.waitUntil(lambda: any("customer wrote" in window.history.item(i).text()
-                                    for i in range(window.history.count())), timeout=15_000)  # fmt: skip
+        qtbot.waitUntil(lambda: any("customer wrote" in window.item_pane.history.item(i).text()
+                                    for i in range(window.item_pane.history.count())), timeout=15_000)  # fmt: skip
 
-        model, bad = window.model, []
+        model, bad = window.queue_pane.model, []
         # the roles Qt reads as rich text when they look like it (display text, status tips and
         # accessible text are always drawn or spoken as plain text)
         roles = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.WhatsThisRole)
