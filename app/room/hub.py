@@ -36,7 +36,7 @@ from app.config import Config, Room
 from app.poller import Poller
 from app.room.connect import RoomError, connect, describe, station_name
 from app.room.mentions import body_from_row
-from app.room.publish import insert_mentions, log_change, prune_changes
+from app.room.publish import HEALTH_COLUMNS, insert_mentions, log_change, prune_changes
 from app.room.schema import HUB_LOCK, ensure
 from app.sources.base import Source
 from app.store.db import open_reader
@@ -58,8 +58,7 @@ META_ROWID, META_ALERT = "room.published_rowid", "room.published_alert"
 #: seconds between prunes of the change log
 PRUNE_EVERY_S = 600.0
 
-_HEALTH = ("name", "type", "cursor", "status", "last_success", "last_error", "last_error_ts",
-           "next_poll", "failures", "fetched_total", "stored_total")  # fmt: skip
+_HEALTH = HEALTH_COLUMNS
 _UPSERT_HEALTH = (
     f"INSERT INTO source_state ({', '.join(_HEALTH)}, hub, updated_ts) VALUES"
     f" ({', '.join(['%s'] * len(_HEALTH))}, %s, extract(epoch FROM clock_timestamp()))"

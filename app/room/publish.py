@@ -15,6 +15,9 @@ from psycopg.types.json import Jsonb
 
 #: more ids than this in one change are recorded as none (read the table)
 MAX_IDS = 200
+#: a source's health as the room and every cache keep it (the same columns in both)
+HEALTH_COLUMNS = ("name", "type", "cursor", "status", "last_success", "last_error",
+                  "last_error_ts", "next_poll", "failures", "fetched_total", "stored_total")  # fmt: skip
 #: seconds a change-log row is kept (stations read mentions by sequence, not by the log)
 CHANGES_KEEP_S = 86_400.0
 

@@ -11,9 +11,9 @@ trail is (:func:`app.workflow.audit.row_hash`); appends are serialised by the ro
 ``audit_head``, taken just before the commit, so ids run 1, 2, 3 with no gap and each
 row links to the one before. A claim costs six round trips to the server.
 
-This is the claim part of the room's workflow (claim, claim next, release, expire);
-the methods mirror :class:`app.workflow.service.QueueWorkflow` so a console can use
-either store.
+Here are the claims (claim, claim next, release, expire) and the outbox (take due,
+sent, failed); their methods mirror :class:`app.workflow.service.QueueWorkflow`, so a
+console can sit on either store. Drafts, approvals, notes and crises follow.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from psycopg.types.json import set_json_loads
 from app.config import Room
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
+from app.room.publish import HEALTH_COLUMNS
 from app.room.schema import ensure, room_id
 from app.store.db import open_reader
 from app.store.writer import IngestBatch, StoreWriter
@@ -48,12 +49,10 @@ IDLE_CHECK_S = 5.0
 #: longest wait between reconnection attempts
 MAX_RETRY_S = 5.0
 
-_HEALTH_COLUMNS = ("name", "type", "cursor", "status", "last_success", "last_error",
-                   "last_error_ts", "next_poll", "failures", "fetched_total", "stored_total")  # fmt: skip
 _UPSERT_HEALTH = (
-    f"INSERT INTO source_state ({', '.join(_HEALTH_COLUMNS)}) VALUES"
-    f" ({', '.join('?' * len(_HEALTH_COLUMNS))}) ON CONFLICT (name) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _HEALTH_COLUMNS[1:])
+    f"INSERT INTO source_state ({', '.join(HEALTH_COLUMNS)}) VALUES"
+    f" ({', '.join('?' * len(HEALTH_COLUMNS))}) ON CONFLICT (name) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in HEALTH_COLUMNS[1:])
 )
 
 
@@ -209,7 +208,7 @@ class Station:
 
     def _mirror_health(self, conn: psycopg.Connection[Any]) -> None:
         """The room's source health (as the hub records it) into the local cache."""
-        rows = conn.execute(f"SELECT {', '.join(_HEALTH_COLUMNS)} FROM source_state").fetchall()
+        rows = conn.execute(f"SELECT {', '.join(HEALTH_COLUMNS)} FROM source_state").fetchall()
         values = [(*r[:2], json.dumps(r[2]), *r[3:]) for r in rows]
         if values:
             self.writer.call(lambda c: c.executemany(_UPSERT_HEALTH, values),
