@@ -67,3 +67,14 @@ def test_a_huge_post_is_cut_before_analysis_and_keeps_its_length(
     assert body[len(row["text"])] == " "  # cut at a space, no half word
     assert row["sentiment_label"] == "negative" and row["scored"] is True
     assert row["language"] == "en"
+
+
+def test_a_text_without_spaces_is_cut_at_the_limit(demo_config: Config) -> None:
+    from app.analysis.pipeline import Analyzer
+
+    m = _mention("w", "a" * 50_000)
+    Analyzer(demo_config).analyse([m])
+    assert len(m.text) == demo_config.sentiment.max_text_chars and m.text_length == 50_000
+    short = _mention("s", "@lumio short and sweet")
+    Analyzer(demo_config).analyse([short])
+    assert short.text_length is None  # nothing was cut
