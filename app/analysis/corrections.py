@@ -9,7 +9,8 @@ runs it through the store writer::
     writer.call(lambda c: relabel(c, user, mention_id, "negative"),
                 tables=RELABEL_TABLES, ids=[mention_id])
 
-:func:`explain` is the console's "why this score": the words and phrases that drove it.
+:func:`explain` is the console's "why this score": the words and phrases that drove it,
+and :func:`describe` puts that in one plain line.
 """
 
 from __future__ import annotations
@@ -96,9 +97,27 @@ def _move_in_rollups(
 
 
 def explain(scorer: Scorer, conn: sqlite3.Connection, mention_id: str) -> Explanation | None:
-    """Why a stored mention scored as it did (its title and text, as the pipeline read them)."""
-    row = conn.execute("SELECT title, text FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+    """Why a stored mention scored as it did (its title and text, as the pipeline read them).
+
+    A post in a language the scorer cannot read says so instead of a score.
+    """
+    row = conn.execute(
+        "SELECT title, text, sentiment_label, language FROM mentions WHERE id = ?", (mention_id,)
+    ).fetchone()
     if row is None:
         return None
-    title, text = row
+    title, text, label, language = row
+    if label == UNSCORED:
+        return Explanation(
+            0.0, UNSCORED, [], 0, [f"not scored: written in {language or 'another language'}"]
+        )
     return scorer.explain(f"{title}\n{text}" if title else text)
+
+
+def describe(why: Explanation, limit: int = 6) -> str:
+    """One plain line for the console: the class, the score and the words that drove it."""
+    parts = [why.label if why.label == UNSCORED else f"{why.label} {why.score:+.2f}"]
+    if why.drivers:
+        words = ", ".join(f"“{d.text}” {d.weight:+.1f}" for d in why.drivers[:limit])
+        parts.append(f"driven by {words}")
+    return " · ".join([*parts, *why.notes])

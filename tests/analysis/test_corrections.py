@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.analysis.corrections import RELABEL_TABLES, explain, relabel
+from app.analysis.corrections import RELABEL_TABLES, describe, explain, relabel
 from app.config import Config
 from app.model import Mention
 from app.store import tables as T
@@ -102,3 +102,21 @@ def test_the_explanation_of_a_stored_post(db_path: Path, demo_config: Config) ->
         conn.close()
     assert why is not None and why.label == "negative"
     assert {d.text for d in why.drivers} >= {"thanks for nothing", "on hold", "😡"}
+    line = describe(why)
+    assert line.startswith(f"negative {why.score:+.2f} · driven by ")
+    assert "“thanks for nothing” -2.8" in line
+
+
+def test_an_unscored_post_explains_itself(db_path: Path, demo_config: Config) -> None:
+    post = _mention("3", "@lumio la batterie de mon Lumio chauffe beaucoup trop, c'est honteux")
+    post.lang = None
+    with StoreWriter(db_path, demo_config, maintenance=False) as writer:
+        writer.submit(IngestBatch("mastodon", "mastodon", [post], {})).result(60)
+        scorer = writer.analyzer.scorer
+    conn = open_reader(db_path)
+    try:
+        why = explain(scorer, conn, post.id)
+    finally:
+        conn.close()
+    assert why is not None and why.label == "unscored" and not why.drivers
+    assert describe(why) == "unscored · not scored: written in fr"
