@@ -434,7 +434,10 @@ def late(health: SourceHealth, interval_s: float, now: float) -> bool:
 def freshness(conn: sqlite3.Connection, config: Config, now: float) -> Freshness:
     """Each enabled source's health and lateness (a handful of rows)."""
     intervals = {s.name: s.interval_s for s in config.sources if s.enabled}
-    rows = [r for r in sources(conn) if r.name in intervals]
+    every = sources(conn)
+    if config.room is not None:  # a room's station: the hub's sources, as the room reports them
+        intervals = {r.name: intervals.get(r.name, 0.0) for r in every}  # late after next_poll
+    rows = [r for r in every if r.name in intervals]
     judged = [SourceFreshness(r, late(r, intervals[r.name], now)) for r in rows]
     newest = max((r.last_success for r in rows if r.last_success is not None), default=None)
     return Freshness(judged, newest, len(intervals))

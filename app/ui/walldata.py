@@ -215,7 +215,7 @@ class WallHub(QObject):
         else:
             self._db_failing.discard(0)
         if not self._db_failing:
-            self.problem = ""
+            self.problem = self._room_problem() if self.config.room is not None else ""
         since = self.freshness.stale_since if not self.freshness.live else None
         stale = not self.freshness.live
         self._stale = (stale, since)
@@ -225,6 +225,19 @@ class WallHub(QObject):
         if key != self._health_key:
             self._health_key = key
             self.health_changed.emit()
+
+    def _room_problem(self) -> str:
+        """"room link lost · since 10:42 …" while this station's cache cannot reach the room."""
+        from app.room.station import read_link
+
+        try:
+            link = read_link(self.conn)
+        except sqlite3.Error:
+            return ""
+        if not link or link.get("state") != "lost":
+            return ""
+        since = time.strftime("%H:%M", time.localtime(float(link.get("since") or 0)))
+        return f"room link lost · since {since}, showing this machine's copy ({link.get('error', '')})"
 
     def _fail(self, key: int, exc: sqlite3.Error) -> None:
         """Remember a database error (``key``: a tile, or 0 for the health read) to show it."""
