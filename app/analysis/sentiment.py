@@ -295,7 +295,7 @@ class CareScorer:
             senti = self._senti_text(piece)
             words = senti.words_and_emoticons
             if rules is not None:
-                words = senti.words_and_emoticons = self._apply_rules(words, rules, notes)
+                words = senti.words_and_emoticons = self._apply_rules(piece, words, rules, notes)
             lows = [w.lower() for w in words]
             # where a modifier stands (VADER's rules read three words back and two ahead)
             shaped = [w in modifiers or "n't" in w for w in lows]
@@ -333,10 +333,12 @@ class CareScorer:
             score = 0.0
         return score, tokens, sentiments, len(head), notes
 
-    def _apply_rules(self, words: list[str], rules: CareRules, notes: list[str]) -> list[str]:
+    def _apply_rules(
+        self, piece: str, words: list[str], rules: CareRules, notes: list[str]
+    ) -> list[str]:
         """Phrases merged into one token, ironic praise and hashtags against us marked."""
         keys = [w.lower().strip(_PUNCT) for w in words]
-        if self._triggers.isdisjoint(keys) and not any(w.startswith("#") for w in words):
+        if self._triggers.isdisjoint(keys) and "#" not in piece:
             return words  # the common case: nothing here for a rule
         out: list[str] = []
         index = self._phrase_index
