@@ -53,3 +53,18 @@ def test_a_mention_polled_by_the_hub_reaches_the_station_cache_analysed(
     assert health[0][3]["n"] == len(room_rows)  # the demo's counter matches what the room holds
     assert [n for n, _ in local_health] == ["demo"]
     assert cursor_seq == (str(len(room_rows)),)
+
+
+def test_room_sync_that_never_reaches_the_room_says_so_and_fails(
+    room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str]
+) -> None:
+    env = {**room_env, "WATCHFLOOR_TEST_ROOM_PASSWORD": "wrong-password"}
+    station = procs.station(room_ready, tmp_path, "wall-1", env, "--for", "1")
+    assert station.popen.wait(60) == 1
+    line = station.last_line()
+    assert (
+        line.startswith("room sync: link lost since ") and "password authentication failed" in line
+    )
+    assert "wrong-password" not in station.output()
+    link = json.loads(procs.cache_meta(tmp_path / "wall-1.db", "room.link") or "{}")
+    assert link["state"] == "lost" and "password authentication failed" in link["error"]
