@@ -67,7 +67,7 @@ class AlertsTile(TileFrame):
             when = datetime.fromtimestamp(a.ts).strftime("%H:%M")
             when_text = f"{when} ({ago(now - a.ts)})" + ("" if live else f" · {_STATE.get(a.state, a.state)}")
             heads = wrap_lines(head, s.body_bold, r.width(), 2)
-            body = wrap_lines(a.explanation, s.small, r.width(), 6 if live else 4)
+            body = wrap_lines(a.explanation, s.small, r.width(), 8)
             need = len(heads) * head_h + line_h + len(body) * line_h + s.px(14)
             left = len(self.rows) - i - 1
             if y + need + (more_h if left else 0) > r.bottom() and self.shown:

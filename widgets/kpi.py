@@ -93,7 +93,9 @@ class KpiTile(TileFrame):
                 v = cur.neg / cur.scored if cur.scored else 0.0
                 b = prev.neg / prev.scored if prev.scored else 0.0
                 self.value = f"{v:.0%}"
-                self.delta = f"{'+' if v >= b else '−'}{abs(v - b) * 100:.0f} pts vs previous {self._period()}"
+                pts = round(abs(v - b) * 100)
+                sign = "±" if pts == 0 else ("+" if v > b else "−")  # never "−0 pts"
+                self.delta = f"{sign}{pts} pts vs previous {self._period()}"
                 worse = v > b
             else:
                 v = float(getattr(cur, metric if metric != "mentions" else "n"))
@@ -101,11 +103,10 @@ class KpiTile(TileFrame):
                 self.value = compact(v)
                 self.delta = f"{delta_pct(v, b)} vs previous {self._period()}"
                 worse = (v > b) if metric in _UP_IS_BAD else (v < b)
-            arrow = "▲" if v > b else ("▼" if v < b else "■")
+            flat = abs(v - b) < 1e-9 or self.delta.startswith("±")  # no change as shown
+            arrow = "■" if flat else ("▲" if v > b else "▼")
             self.delta = f"{arrow} {self.delta}"
-            self.delta_colour = theme.NEGATIVE if worse else theme.POSITIVE
-            if abs(v - b) < 1e-9:
-                self.delta_colour = theme.MUTED
+            self.delta_colour = theme.MUTED if flat else (theme.NEGATIVE if worse else theme.POSITIVE)
             if not prev.n:  # a young database: there is no previous period to compare with
                 self.delta = f"no earlier {self._period()} to compare with"
                 self.delta_colour = theme.MUTED

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app import wallquery
 from app.formatting import signed
@@ -28,8 +28,8 @@ class _Now(QWidget):
     def __init__(self, tile: SentimentTile) -> None:
         super().__init__()
         self.tile = tile
-        #: the chart's legend as last painted
-        self.legend: list[str] = []
+        #: where the last paint's text ended (it must stay inside the widget)
+        self.bottom = 0.0
 
     def paintEvent(self, event: QPaintEvent) -> None:
         t, s = self.tile, self.tile.s
@@ -39,36 +39,68 @@ class _Now(QWidget):
         value = t.now.net_sentiment
         p.setPen(theme.colour(theme.sentiment_colour(value)))
         text = f"{theme.sentiment_mark(value)}{signed(value)}"
+        # the notes and the legend are never cut: the big number gives up height first
+        line_h = s.px(34)
+        notes = [wrap_lines(note, s.small, w, 2) for note in t.notes()]
+        below = sum(len(n) * line_h + s.px(2) for n in notes)
+        top_h = max(s.px(56), min(h * 0.5, h - below - s.px(8)))
         big = s.font(96, bold=True)
-        while big.pixelSize() > 24 and QFontMetrics(big).horizontalAdvance(text) > w - s.px(8):
+        while big.pixelSize() > 24 and (QFontMetrics(big).horizontalAdvance(text) > w - s.px(8)
+                                        or big.pixelSize() > top_h * 0.95):  # fmt: skip
             big.setPixelSize(big.pixelSize() - 4)
         p.setFont(big)
-        p.drawText(QRectF(0, 0, w, h * 0.5), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, text)
+        p.drawText(QRectF(0, 0, w, top_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, text)
         p.setFont(s.small)
         p.setPen(theme.colour(theme.MUTED))
-        y = h * 0.5 + s.px(8)
+        y = top_h + s.px(8)
         for note in t.notes():  # wrapped, never cut
             for line in wrap_lines(note, s.small, w, 2):
                 p.drawText(QRectF(0, y, w, s.px(34)), Qt.AlignmentFlag.AlignLeft, line)
                 y += s.px(34)
             y += s.px(2)
+        self.bottom = y
+        p.end()
+
+
+class _Legend(QWidget):
+    """The chart's legend, one row above it: each band's colour, its name and its share."""
+
+    def __init__(self, tile: SentimentTile) -> None:
+        super().__init__()
+        self.tile = tile
+        self.setFixedHeight(tile.s.px(40))
+        #: the entries as last painted
+        self.entries: list[str] = []
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        t, s = self.tile, self.tile.s
         shares = t.now
-        if shares.scored:
-            y += s.px(6)
-            # the chart's legend: each band's colour, its name and its share now
-            swatch = s.px(18)
-            self.legend = []
-            for label, count, colour in (("positive", shares.pos, theme.POSITIVE),
-                                         ("neutral", shares.neu, theme.NEUTRAL),
-                                         ("negative", shares.neg, theme.NEGATIVE)):  # fmt: skip
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(theme.colour(colour, 200))
-                p.drawRoundedRect(QRectF(0, y + (s.px(34) - swatch) / 2, swatch, swatch), 3, 3)
-                p.setPen(theme.colour(colour))
-                entry = f"{label} {count / shares.scored:.0%}"
-                self.legend.append(entry)
-                p.drawText(QRectF(swatch + s.px(10), y, w - swatch - s.px(10), s.px(34)), Qt.AlignmentFlag.AlignLeft, entry)
-                y += s.px(34)
+        self.entries = []
+        if not shares.scored:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        items = [(label, count, colour) for label, count, colour in (
+            ("positive", shares.pos, theme.POSITIVE), ("neutral", shares.neu, theme.NEUTRAL),
+            ("negative", shares.neg, theme.NEGATIVE))]  # fmt: skip
+        texts = [f"{label} {count / shares.scored:.0%}" for label, count, _ in items]
+        swatch = s.px(18)
+        font = s.small
+        while font.pixelSize() > s.px(16) and sum(
+                QFontMetrics(font).horizontalAdvance(x) + swatch + s.px(30) for x in texts) > self.width():
+            font.setPixelSize(font.pixelSize() - 1)  # fmt: skip
+        p.setFont(font)
+        x, h = 0.0, self.height()
+        for (_, _, colour), text in zip(items, texts, strict=True):
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.colour(colour, 200))
+            p.drawRoundedRect(QRectF(x, (h - swatch) / 2, swatch, swatch), 3, 3)
+            x += swatch + s.px(8)
+            p.setPen(theme.colour(theme.TEXT))
+            w = QFontMetrics(font).horizontalAdvance(text) + s.px(3)
+            p.drawText(QRectF(x, 0, w, h), Qt.AlignmentFlag.AlignVCenter, text)
+            self.entries.append(text)
+            x += w + s.px(20)
         p.end()
 
 
@@ -91,7 +123,12 @@ class SentimentTile(TileFrame):
         self.plot = make_plot(self.s)
         self.plot.setYRange(0, 1, padding=0)
         self.plot.getPlotItem().getAxis("left").setTicks([[(0, "0"), (0.5, "50%"), (1, "100%")]])
-        lay.addWidget(self.plot, 5)
+        chart = QVBoxLayout()
+        chart.setSpacing(self.s.px(2))
+        self.legend = _Legend(self)
+        chart.addWidget(self.legend)
+        chart.addWidget(self.plot, 1)
+        lay.addLayout(chart, 5)
         self._bottom = self.plot.plot(pen=pg.mkPen(theme.colour(theme.NEGATIVE, 0)))
         self._neg = self.plot.plot(pen=pg.mkPen(theme.NEGATIVE, width=1))
         self._neu = self.plot.plot(pen=pg.mkPen(theme.NEUTRAL, width=1))
@@ -140,11 +177,14 @@ class SentimentTile(TileFrame):
         self._top.setData(xs, top, connect="finite")
         self.plot.setXRange(*time_window(now, now - start, 600.0), padding=0)
         label = self.ctx.topic_label(self.opts.topic)
-        self.subtitle = label
+        m = self.opts.window_min
+        self.subtitle = f"{label} · chart: last {m // 60} h" if m >= 120 else f"{label} · chart: last {m} min"
         self.empty_text = "" if self.now.n or n.any() else f"No mentions of {label} yet"
         self.plot.setVisible(not self.empty_text)
         self.number.setVisible(not self.empty_text)
+        self.legend.setVisible(not self.empty_text)
         self.number.update()
+        self.legend.update()
 
 
 

@@ -64,8 +64,14 @@ def test_no_title_count_or_window_on_any_shipped_screen_is_cut(
         assert tile.title.upper() in tile.drawn, f"{type(tile).__name__}: title cut: {tile.drawn}"
         cut = [text for text in tile.drawn if "…" in text]
         assert not cut, f"{layout}/{scene} {type(tile).__name__}: {cut}"
+        assert not [t for t in tile.drawn if "−0 " in t or "+0 pts" in t], tile.drawn  # no change is "±0"
+        number = getattr(tile, "number", None)  # the sentiment tile's column: legend whole, inside
+        if number is not None and tile.now.scored:  # type: ignore[attr-defined]
+            assert number.bottom <= number.height() + 1, number.bottom
+            entries = tile.legend.entries  # type: ignore[attr-defined]
+            assert [e.split()[0] for e in entries] == ["positive", "neutral", "negative"], entries
         legend = getattr(tile, "legend", None)
-        if legend is not None and legend.isVisible():
+        if legend is not None and legend.isVisible() and hasattr(legend, "drawn"):
             assert legend.drawn and not [t for t in legend.drawn if "…" in t], legend.drawn
 
 
@@ -155,6 +161,6 @@ def test_the_sentiment_chart_has_a_legend_naming_each_band(qtbot: QtBot, hubs: l
         {"tile": "sentiment", "at": [0, 0, 2, 1], "options": {"topic": "lumio"}}]}]}  # fmt: skip
     w = _window(qtbot, hubs, demo_db, wall_config, one, size=(1920, 1080))
     (tile,) = _painted(w)
-    legend = tile.number.legend  # type: ignore[attr-defined]
+    legend = tile.legend.entries  # type: ignore[attr-defined]
     assert [entry.split()[0] for entry in legend] == ["positive", "neutral", "negative"]
     assert all(entry.endswith("%") for entry in legend)
