@@ -19,6 +19,19 @@ class ShareOptions(TileOptions):
     period_min: int = Field(default=1440, ge=10, le=60 * 24 * 90)
 
 
+def whole_percents(counts: list[int]) -> list[int]:
+    """Whole percentages that sum to exactly 100 (largest remainder), so 59 + 22 + 20 never
+    reads as 101 % of the conversation."""
+    total = sum(counts)
+    if not total:
+        return [0] * len(counts)
+    exact = [c * 100 / total for c in counts]
+    out = [int(e) for e in exact]
+    for i in sorted(range(len(counts)), key=lambda k: exact[k] - out[k], reverse=True)[: 100 - sum(out)]:
+        out[i] += 1
+    return out
+
+
 class ShareTile(TileFrame):
     tables = frozenset({T.ROLLUPS})
     period_s = 60.0
@@ -54,6 +67,7 @@ class ShareTile(TileFrame):
         label_w = r.width() * 0.30
         value_w = r.width() * 0.22
         bar_w = r.width() - label_w - value_w - 2 * s.gap
+        shown = whole_percents([n for _, n in rows])  # they add up to 100, as shares must
         for i, (topic, n) in enumerate(rows):
             y = r.top() + i * row_h
             share = n / total
@@ -72,7 +86,8 @@ class ShareTile(TileFrame):
             p.setPen(theme.colour(theme.TEXT))
             p.setFont(s.font(40, bold=True))
             value = QRectF(r.right() - value_w, bar.top() - s.px(10), value_w, bar.height() + s.px(20))
-            p.drawText(value, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{share:.0%}")
+            p.drawText(value, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{shown[i]}%")
+            self.drawn.append(f"{shown[i]}%")
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
             detail = f"{compact(n)} mentions"

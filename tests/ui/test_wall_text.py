@@ -152,6 +152,8 @@ def test_share_of_voice_lines_stay_inside_their_tile(qtbot: QtBot, hubs: list[Wa
     (tile,) = _painted(w)
     bottoms = tile.detail_bottoms  # type: ignore[attr-defined]
     assert len(bottoms) == 3 and max(bottoms) <= tile.body_rect().bottom() + 1
+    shares = [int(t[:-1]) for t in tile.drawn if t.endswith("%") and t[:-1].isdigit()]
+    assert len(shares) == 3 and sum(shares) == 100  # shares of one whole add up
     assert json.dumps(tile.drawn)  # the lines drawn are plain strings
 
 
@@ -164,3 +166,10 @@ def test_the_sentiment_chart_has_a_legend_naming_each_band(qtbot: QtBot, hubs: l
     legend = tile.legend.entries  # type: ignore[attr-defined]
     assert [entry.split()[0] for entry in legend] == ["positive", "neutral", "negative"]
     assert all(entry.endswith("%") for entry in legend)
+
+
+def test_whole_percentages_of_one_whole_add_up_to_a_hundred() -> None:
+    from widgets.share_of_voice import whole_percents
+
+    assert whole_percents([2, 2, 2, 1]) == [29, 29, 28, 14]  # rounding each alone says 101 %
+    assert whole_percents([0, 0]) == [0, 0]
