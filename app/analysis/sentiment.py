@@ -32,6 +32,8 @@ from app.model import sentiment_label
 MAX_SCORED_CHARS = 4_000
 #: VADER's look-backs rebuild the word list of their piece for every word: pieces stay short
 PIECE_WORDS = 40
+#: the class boundary every view uses (VADER's customary cut-off)
+_CUT = 0.05
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _PUNCT = string.punctuation
@@ -191,7 +193,11 @@ def care_rules_path() -> Path:
 class CareScorer:
     """VADER read piece by piece (linear time, bounded per post), with optional care rules.
 
-    The neutral class is the rules' ``neutral_band`` around 0 (without rules VADER's 0.05).
+    Its scores are calibrated so that the one class boundary every view uses (±0.05, as
+    :func:`app.model.sentiment_label`, the feed's ▲ ▼ marks and the rollups) falls where the
+    rules' ``neutral_band`` puts it: a monotone, piecewise-linear map of VADER's compound
+    that squeezes ``[0, band]`` onto ``[0, 0.05]`` and stretches the rest onto ``[0.05, 1]``
+    (the order of scores, and so every ranking, is unchanged).
     """
 
     def __init__(self, rules: CareRules | None = None) -> None:
@@ -248,11 +254,16 @@ class CareScorer:
         return [read(t)[0] for t in texts]
 
     def label(self, score: float) -> str:
-        if score >= self.neutral_band:
-            return "positive"
-        if score <= -self.neutral_band:
-            return "negative"
-        return "neutral"
+        return sentiment_label(score)
+
+    def _calibrated(self, compound: float) -> float:
+        band = self.neutral_band
+        size = abs(compound)
+        if band == _CUT or size == 0.0:
+            return compound
+        inside = size * _CUT / band  # the neutral band, squeezed
+        outside = _CUT + (size - band) * (1 - _CUT) / (1 - band)
+        return math.copysign(min(inside if size < band else outside, 1.0), compound)
 
     def explain(self, text: str) -> Explanation:
         """The score with the words and phrases that drove it, strongest first."""
@@ -331,7 +342,7 @@ class CareScorer:
         score = float(vader.score_valence(sentiments, head)["compound"]) if sentiments else 0.0
         if math.isnan(score):
             score = 0.0
-        return score, tokens, sentiments, len(head), notes
+        return self._calibrated(score), tokens, sentiments, len(head), notes
 
     def _apply_rules(
         self, piece: str, words: list[str], rules: CareRules, notes: list[str]

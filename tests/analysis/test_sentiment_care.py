@@ -131,3 +131,18 @@ def test_a_bad_brand_weight_is_a_config_error(tmp_path: Path) -> None:
     path.write_text('[brand]\nname = "X"\n[sentiment]\nterms = { hot = -9 }\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"sentiment\.terms\.hot"):
         load_config(path)
+
+
+def test_scores_are_calibrated_to_the_one_class_boundary_every_view_uses(care: CareScorer) -> None:
+    from app.model import sentiment_label
+
+    # raw VADER reads -0.08 (negative by the ±0.05 cut); the care class boundary is wider,
+    # and the score itself says so, so the feed's mark, the rollups and the label agree
+    raw = CareScorer().score("meh, it works")
+    ours = care.score("meh, it works")
+    assert sentiment_label(raw) == "negative"
+    assert -0.05 < ours < 0 and care.label(ours) == sentiment_label(ours) == "neutral"
+    # the order of scores is kept: calibration never turns a stronger reading into a weaker one
+    texts = ["awful", "bad", "meh", "fine", "good", "great", "amazing!!!", "not bad"]
+    linear = CareScorer()
+    assert sorted(texts, key=linear.score) == sorted(texts, key=care.score)
