@@ -197,11 +197,12 @@ from app.analysis.spikes import ALERT_POSTS_V  # noqa: E402 - an alert's typical
 from app.store.schema_changes import CHANGES_V  # noqa: E402 - the change log
 from app.store.schema_workflow import (  # noqa: E402 - the queue workflow's tables
     WORKFLOW_SIGNIN_AUDIT_MAC,
+    WORKFLOW_STORIES,
     WORKFLOW_V2,
 )
 from app.stories.schema import STORIES_V  # noqa: E402 - stories (app/stories)
 
-MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC, CHANGES_V, STORIES_V, ALERT_POSTS_V]
+MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC, CHANGES_V, STORIES_V, ALERT_POSTS_V, WORKFLOW_STORIES]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -119,3 +119,21 @@ CREATE TABLE signin_failures (
 );
 ALTER TABLE audit ADD COLUMN mac TEXT;  -- HMAC-SHA256 of the row's hash, with the audit key
 """
+
+# a story as one piece of work: who claimed it (new items that join it go to them, until the
+# claim goes idle), and the items taken out of their story (they stay out, whatever the
+# story detector later decides)
+WORKFLOW_STORIES = """
+CREATE TABLE story_claims (
+    story_id INTEGER PRIMARY KEY,
+    assignee TEXT NOT NULL,
+    claimed_ts REAL NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE TABLE story_exclusions (
+    mention_id TEXT PRIMARY KEY,
+    story_id INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    ts REAL NOT NULL
+);
+"""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Mapping
 
@@ -31,10 +32,13 @@ from app.store.writer import StoreWriter
 from app.workflow import audit
 from app.workflow.anchor import Checkpointer
 from app.workflow.service import OutboxItem, QueueWorkflow
+from app.workflow.story_work import StoryWork
 
 log = logging.getLogger(__name__)
 
 TABLES = ("queue", "replies", "audit", "crisis_events")
+#: what a round's chores touch besides: claims gone idle, items handed to a story's operator
+CHORE_TABLES = (*TABLES, "story_claims")
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -91,7 +95,8 @@ class Outbox:
             )  # fmt: skip
             if not isinstance(exc, SourceError | httpx.HTTPError | TimeoutError):
                 log.exception("reply %d: unexpected failure", item.reply_id)
-            await self._failed(item, reason, _retryable(exc))
+            await self._failed(item, reason, _retryable(exc),
+                               exc.retry_after if isinstance(exc, SourceError) else None)  # fmt: skip
             return 0
         found, native_id, url = adopted is not None, result.native_id, result.url
         await asyncio.wrap_future(self.writer.call(
@@ -102,23 +107,33 @@ class Outbox:
                  "found already posted as" if found else "sent as", native_id)  # fmt: skip
         return 1
 
-    async def _failed(self, item: OutboxItem, reason: str, retryable: bool) -> None:
+    async def _failed(self, item: OutboxItem, reason: str, retryable: bool,
+                      retry_after: float | None = None) -> None:  # fmt: skip
         reason = mask(reason)  # an exception's text may quote what a server echoed (a token)
         again = await asyncio.wrap_future(self.writer.call(
-            lambda conn: self.workflow.mark_failed(conn, item.reply_id, reason, retryable=retryable),
+            lambda conn: self.workflow.mark_failed(conn, item.reply_id, reason, retryable=retryable,
+                                                   retry_after=retry_after),
             tables=TABLES,
         ))  # fmt: skip
         log.warning("reply %d to %s failed (%s)%s", item.reply_id, item.mention_id, reason,
                     "; will retry" if again else "")  # fmt: skip
 
+    def _chores(self, conn: sqlite3.Connection) -> None:
+        self.workflow.expire_claims(conn)
+        StoryWork(self.workflow).route_joiners(conn)
+
+    async def round(self) -> int:
+        """One round: send what is due, free idle claims, hand new items of a claimed story
+        to its operator; returns how many replies went out."""
+        sent = await self.send_due()
+        await asyncio.wrap_future(self.writer.call(self._chores, tables=CHORE_TABLES))
+        return sent
+
     async def run(self, stop: asyncio.Event, every_s: float = 2.0) -> None:
-        """Send what is due every few seconds until ``stop`` is set; one failure never ends it."""
+        """A round every few seconds until ``stop`` is set; one failure never ends it."""
         while not stop.is_set():
             try:
-                await self.send_due()
-                await asyncio.wrap_future(self.writer.call(
-                    lambda conn: self.workflow.expire_claims(conn), tables=TABLES
-                ))  # fmt: skip
+                await self.round()
             except asyncio.CancelledError:
                 raise
             except Exception:

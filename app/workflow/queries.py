@@ -31,6 +31,9 @@ class QueueFilter:
     sort: SortKey = "priority"
     descending: bool = False
     limit: int = 200_000
+    #: in the priority order, the items of one story together (its most urgent first, the
+    #: stories with most open items before single posts of the same priority)
+    by_story: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,13 @@ class QueueRow:
     topics: tuple[str, ...]
     sentiment: float
     crisis_id: int | None
+    #: the story it is in (None: no story, or taken out), its label and open items
+    story: int | None = None
+    story_label: str = ""
+    story_open: int = 0
 
 
+_NOT_TAKEN_OUT = "NOT EXISTS (SELECT 1 FROM story_exclusions x WHERE x.mention_id = sm.mention_id)"
 _ORDER: dict[str, str] = {
     "priority": "q.priority {d}, q.queued_ts",
     "sla": "q.priority {d}, q.queued_ts",
@@ -92,15 +100,32 @@ def fetch_queue(conn: sqlite3.Connection, f: QueueFilter, now: float | None = No
     if f.text:
         where.append("(m.text LIKE ? ESCAPE '\\' OR m.author LIKE ? ESCAPE '\\')")
         params += [_like(f.text), _like(f.text)]
+    grouped = f.by_story and f.sort == "priority"
+    order = _ORDER[f.sort].format(d="DESC" if f.descending else "ASC")
+    groups = ""
+    if grouped:
+        groups = (
+            " LEFT JOIN (SELECT sm2.story_id AS sid, count(*) AS n, min(q2.priority) AS p"
+            " FROM story_members sm2 JOIN queue q2 ON q2.mention_id = sm2.mention_id"
+            f" WHERE q2.state IN ({', '.join('?' * len(OPEN))}) AND NOT EXISTS (SELECT 1 FROM"
+            " story_exclusions x WHERE x.mention_id = sm2.mention_id) GROUP BY sm2.story_id) g"
+            " ON g.sid = sm.story_id"
+        )
+        order = ("coalesce(g.p, q.priority) {d}, coalesce(g.n, 1) DESC, coalesce(sm.story_id, 0), "
+                 .format(d="DESC" if f.descending else "ASC") + order)  # fmt: skip
     sql = (
         "SELECT q.mention_id, q.priority, q.state, q.queued_ts, q.assignee, q.claim_expires,"
         " coalesce(m.network, ''), coalesce(m.author, ''), coalesce(m.text, ''),"
-        " coalesce(m.topics, '[]'), coalesce(m.sentiment, 0), q.crisis_id"
-        " FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id"
+        " coalesce(m.topics, '[]'), coalesce(m.sentiment, 0), q.crisis_id, sm.story_id,"
+        " coalesce(s.label, ''), " + ("coalesce(g.n, 0)" if grouped else "0")
+        + " FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id"
+        " LEFT JOIN story_members sm ON sm.mention_id = q.mention_id AND " + _NOT_TAKEN_OUT
+        + " LEFT JOIN stories s ON s.id = sm.story_id" + groups
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY " + _ORDER[f.sort].format(d="DESC" if f.descending else "ASC")
-        + " LIMIT ?"
+        + " ORDER BY " + order + " LIMIT ?"
     )  # fmt: skip
+    if grouped:
+        params = sorted(OPEN) + params
     params.append(f.limit)
     topics_cache: dict[str, tuple[str, ...]] = {}
     out = []
@@ -108,7 +133,8 @@ def fetch_queue(conn: sqlite3.Connection, f: QueueFilter, now: float | None = No
         topics = topics_cache.get(r[9])
         if topics is None:
             topics = topics_cache[r[9]] = tuple(json.loads(r[9]))
-        out.append(QueueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], topics, r[10], r[11]))
+        out.append(QueueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], topics, r[10], r[11],
+                            r[12], r[13], r[14]))  # fmt: skip
     return out
 
 
@@ -278,3 +304,66 @@ def urgent_new(conn: sqlite3.Connection, priorities: list[int], limit: int = 500
         f" FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id WHERE q.state = 'new'"
         f" AND q.priority IN ({', '.join('?' * len(priorities))})"
         f" ORDER BY q.queued_ts DESC LIMIT ?", (*priorities, limit))]  # fmt: skip
+
+
+# -- stories (app.stories groups the posts; an item taken out of its story stays out) ---------
+
+@dataclass(frozen=True, slots=True)
+class StoryItem:
+    mention_id: str
+    state: str
+    priority: int
+    queued_ts: float
+    assignee: str | None
+    claim_expires: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryInfo:
+    """The story an item belongs to, as its detail pane shows it."""
+
+    id: int
+    label: str
+    size: int
+    open: int
+    assignee: str | None
+
+
+def story_root(conn: sqlite3.Connection, story_id: int) -> int:
+    """The story that stays when ``story_id`` merged into a larger one (itself otherwise)."""
+    for _ in range(64):  # merges form a chain; a cycle would be a bug, never a hang
+        row = conn.execute("SELECT merged_into FROM stories WHERE id = ?", (story_id,)).fetchone()
+        if row is None or row[0] is None:
+            return story_id
+        story_id = int(row[0])
+    return story_id
+
+
+def story_of(conn: sqlite3.Connection, mention_id: str) -> int | None:
+    """The story an item is in (followed through merges), unless it was taken out."""
+    row = conn.execute(f"SELECT sm.story_id FROM story_members sm WHERE sm.mention_id = ?"
+                       f" AND {_NOT_TAKEN_OUT}", (mention_id,)).fetchone()  # fmt: skip
+    return None if row is None else story_root(conn, int(row[0]))
+
+
+def story_items(conn: sqlite3.Connection, story_id: int, limit: int = 10_000) -> list[StoryItem]:
+    """A story's open items (someone still has to act), most urgent first, those taken out left out."""
+    marks = ",".join("?" * len(OPEN))
+    return [StoryItem(*r) for r in conn.execute(
+        f"SELECT q.mention_id, q.state, q.priority, q.queued_ts, q.assignee, q.claim_expires"
+        f" FROM story_members sm JOIN queue q ON q.mention_id = sm.mention_id WHERE sm.story_id = ?"
+        f" AND q.state IN ({marks}) AND {_NOT_TAKEN_OUT} ORDER BY q.priority, q.queued_ts LIMIT ?",
+        (story_id, *sorted(OPEN), limit))]  # fmt: skip
+
+
+def story_info(conn: sqlite3.Connection, mention_id: str, now: float | None = None) -> StoryInfo | None:
+    story = story_of(conn, mention_id)
+    if story is None:
+        return None
+    row = conn.execute("SELECT label, size FROM stories WHERE id = ?", (story,)).fetchone()
+    if row is None:
+        return None
+    claim = conn.execute("SELECT assignee FROM story_claims WHERE story_id = ? AND expires >= ?",
+                         (story, time.time() if now is None else now)).fetchone()  # fmt: skip
+    return StoryInfo(story, str(row[0]), int(row[1]), len(story_items(conn, story)),
+                     str(claim[0]) if claim else None)  # fmt: skip

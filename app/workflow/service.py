@@ -21,6 +21,7 @@ from app import wallcontrol
 from app.sources.base import Source
 from app.workflow import audit
 from app.workflow.limits import ReplyRoom, reply_room
+from app.workflow.pacing import REPLY_RATES, Rate, room
 from app.workflow.queries import json_object
 from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, TRANSITIONS, Action, WorkflowError, check
@@ -41,6 +42,8 @@ class Rules:
     #: a reply stuck in ``sending`` this long (the sender died) is tried again, same key
     sending_stale_s: float = 300.0
     templates: dict[str, Template] = field(default_factory=dict)
+    #: how fast the outbox may post, per network (the networks' own account limits)
+    reply_rates: Mapping[str, tuple[Rate, ...]] = field(default_factory=lambda: dict(REPLY_RATES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +193,10 @@ class QueueWorkflow:
             assert cid is not None
             self._timeline(conn, cid, actor, action, _describe(action, detail), item.mention_id, now)
 
-    def claim(self, conn: sqlite3.Connection, actor: str, mention_id: str) -> Item:
-        """Take an item; exactly one of several racing consoles wins, the others are told."""
+    def claim(self, conn: sqlite3.Connection, actor: str, mention_id: str, *,
+              story: int | None = None) -> Item:  # fmt: skip
+        """Take an item; exactly one of several racing consoles wins, the others are told.
+        ``story``: taken with the story it is in (the audit row says so)."""
         user = self.user(conn, actor)  # before anything: a disabled user extends no claim
         current = self.item(conn, mention_id)
         takeover = False
@@ -207,20 +212,26 @@ class QueueWorkflow:
             item, target = current, "claimed" if current.state == "claimed" else "draft"
         else:
             _, item, target = self._step(conn, actor, mention_id, "claim")
-        self._move(conn, user.name, item, target, "claim", assignee=user.name,
-                   detail={"taken_from": current.assignee} if takeover else None)  # fmt: skip
+        detail = ({"taken_from": current.assignee} if takeover else {}) | (
+            {"story": story} if story is not None else {})  # fmt: skip
+        self._move(conn, user.name, item, target, "claim", assignee=user.name, detail=detail or None)
         return self.item(conn, mention_id)
 
     def claim_next(self, conn: sqlite3.Connection, actor: str, *,
                    topic: str | None = None) -> Item | None:  # fmt: skip
-        """Claim the most urgent unclaimed item (priority, then the longest wait)."""
+        """Claim the most urgent unclaimed item (priority, then the longest wait); an item of a
+        story someone else has claimed is theirs (it goes to them), not the next one's."""
         self.user(conn, actor)
         now = time.time()
         rows = conn.execute(
             "SELECT q.mention_id, m.topics FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id"
-            " WHERE q.state = 'new' OR (q.state IN ('claimed', 'draft') AND q.claim_expires < ?)"
+            " WHERE (q.state = 'new' OR (q.state IN ('claimed', 'draft') AND q.claim_expires < ?))"
+            " AND NOT EXISTS (SELECT 1 FROM story_members sm JOIN story_claims sc"
+            " ON sc.story_id = sm.story_id WHERE sm.mention_id = q.mention_id AND sc.assignee != ?"
+            " AND sc.expires >= ? AND NOT EXISTS (SELECT 1 FROM story_exclusions x"
+            " WHERE x.mention_id = q.mention_id))"
             " ORDER BY q.priority, q.queued_ts LIMIT 200",
-            (now,),
+            (now, actor, now),
         ).fetchall()
         for mention_id, topics in rows:
             if topic is not None and topic not in json.loads(topics or "[]"):
@@ -459,18 +470,29 @@ class QueueWorkflow:
 
     def take_due(self, conn: sqlite3.Connection, *, limit: int = 20,
                  now: float | None = None) -> list[OutboxItem]:  # fmt: skip
-        """Approved replies due to go out, marked ``sending`` (one sender wins each)."""
+        """Approved replies due to go out, marked ``sending`` (one sender wins each), as many
+        of each source's as its network's rate limits have room for now."""
         now = time.time() if now is None else now
+        budgets: dict[str, int | None] = {}
         rows = conn.execute(
             "SELECT r.id, r.mention_id, coalesce(m.source, ''), coalesce(m.network, ''), r.text,"
             " r.idempotency_key, m.reply_ref, r.attempts, r.state FROM replies r"
             " LEFT JOIN mentions m ON m.id = r.mention_id"
             " WHERE (r.state = 'approved' AND coalesce(r.next_attempt_ts, 0) <= ?)"
             " OR (r.state = 'sending' AND r.updated_ts < ?) ORDER BY r.id LIMIT ?",
-            (now, now - self.rules.sending_stale_s, limit),
+            (now, now - self.rules.sending_stale_s, limit * 10),
         ).fetchall()
-        out = []
+        out: list[OutboxItem] = []
         for rid, mid, source, network, text, key, ref, attempts, state in rows:
+            if len(out) >= limit:
+                break
+            if source not in budgets:
+                budgets[source] = room(conn, source, self.rules.reply_rates.get(network, ()), now)
+            left = budgets[source]
+            if state == "approved" and left is not None:
+                if left <= 0:
+                    continue  # due when the network's window has room again
+                budgets[source] = left - 1
             conn.execute("UPDATE replies SET state = 'sending', attempts = attempts + 1,"
                          " updated_ts = ? WHERE id = ?", (now, rid))  # fmt: skip
             if state == "approved" and self.item(conn, mid).state == "approved":
@@ -498,14 +520,15 @@ class QueueWorkflow:
                                **({"adopted": True} if adopted else {})}, now=now)  # fmt: skip
 
     def mark_failed(self, conn: sqlite3.Connection, reply_id: int, error: str, *,
-                    retryable: bool) -> bool:  # fmt: skip
-        """Record a failed attempt; return True if it will be tried again by itself."""
+                    retryable: bool, retry_after: float | None = None) -> bool:  # fmt: skip
+        """Record a failed attempt; return True if it will be tried again by itself (not
+        before the server's ``retry_after``, when it said)."""
         now = time.time()
         mention_id, attempts = conn.execute(
             "SELECT mention_id, attempts FROM replies WHERE id = ?", (reply_id,)
         ).fetchone()
         again = retryable and attempts < self.rules.max_attempts
-        delay = self.rules.retry_base_s * 2 ** max(attempts - 1, 0)
+        delay = max(self.rules.retry_base_s * 2 ** max(attempts - 1, 0), retry_after or 0.0)
         conn.execute(
             "UPDATE replies SET state = ?, last_error = ?, next_attempt_ts = ?, updated_ts = ?"
             " WHERE id = ?",
