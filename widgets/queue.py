@@ -23,6 +23,11 @@ def _late(n: int) -> str:
     return f"{compact(n)}+" if n >= wallquery.LATE_CAP else compact(n)
 
 
+def _wait(seconds: float) -> str:
+    """How long an item has waited: "<1m" rather than "0m" (nothing waits no time)."""
+    return "<1m" if seconds < 60 else duration(seconds)
+
+
 class QueueTile(TileFrame):
     tables = frozenset({T.QUEUE})
     period_s = 15.0
@@ -81,7 +86,7 @@ class QueueTile(TileFrame):
                 note = f"{_late(breached)} late"
             elif oldest is not None:
                 p.setPen(theme.colour(theme.MUTED))
-                note = f"oldest {duration(now - oldest)}"
+                note = f"oldest {_wait(now - oldest)}"
             else:
                 p.setPen(theme.colour(theme.MUTED))
                 note = f"SLA {duration(sla[prio] * 60)}"
@@ -97,7 +102,7 @@ class QueueTile(TileFrame):
             p.setFont(s.body_bold)
             p.setPen(theme.colour(theme.PRIORITY[post.priority]))
             p.drawText(QRectF(r.left(), y, s.px(60), row_h), Qt.AlignmentFlag.AlignVCenter, f"P{post.priority}")
-            wait = ("late " if late else "") + duration(now - queued)
+            wait = ("late " if late else "") + _wait(now - queued)
             p.setFont(s.small)
             # an item someone works on shows its state in words where the wait would be
             # (whole: the post's text yields); a new one shows how long it has waited

@@ -108,12 +108,13 @@ def test_queue_rows_name_states_in_words(qtbot: QtBot, hubs: list[WallHub], demo
         "SELECT mention_id FROM queue ORDER BY priority, queued_ts LIMIT 2"))  # fmt: skip
     with transaction(conn):
         conn.execute("UPDATE queue SET state = 'awaiting_approval' WHERE mention_id = ?", (first,))
-        conn.execute("UPDATE queue SET state = 'failed' WHERE mention_id = ?", (second,))
+        conn.execute("UPDATE queue SET state = 'failed', queued_ts = queued_ts - 1 WHERE mention_id = ?", (second,))
     conn.close()
     one = {"name": "s", "scenes": [{"name": "q", "grid": [2, 2], "tiles": [{"tile": "queue", "at": [0, 0, 1, 2]}]}]}
     w = _window(qtbot, hubs, db, wall_config, one, size=(1920, 1080))
     (tile,) = _painted(w)
     assert {"awaiting approval", "send failed"} <= set(tile.drawn)
+    assert not [t for t in tile.drawn if t.endswith(" 0m")]  # a wait under a minute is "<1m"
     assert not [t for t in tile.drawn if "_" in t or "[" in t]
 
 
