@@ -324,14 +324,14 @@ class Room(_Model):
     The URL carries no password: ``password_env`` names the secret, as for sources.
     """
 
-    url: str = Field(min_length=1)
-    password_env: str | None = None
+    url: str = Field(min_length=1, max_length=_LONG)
+    password_env: _Short | None = None
     sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
         "prefer"
     )
-    sslrootcert: str | None = None
+    sslrootcert: str | None = Field(default=None, max_length=_LONG)
     #: a name for this machine in the room (doctor, hub lock holder); empty: the host name
-    station: str = ""
+    station: str = Field(default="", max_length=48, pattern=r"^[\w.-]*$")
 
     @model_validator(mode="before")
     @classmethod

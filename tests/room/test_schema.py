@@ -139,3 +139,12 @@ def test_room_config_errors_name_the_key(tmp_path: Path, room: str, problem: str
         load_config(path)
     assert any(problem in p for p in caught.value.problems), caught.value.problems
     assert "hunter22" not in str(caught.value)
+
+
+def test_a_station_name_is_a_plain_word(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[brand]\nname = "Lumio"\n\n[room]\nurl = "postgresql://app@db/wf"\n'
+                    'station = "wall left; DROP"\n')  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any(p.startswith("room.station:") for p in caught.value.problems)
