@@ -304,9 +304,10 @@ class CareScorer:
         modifiers = self._modifiers
         for piece in self._pieces(head):
             senti = self._senti_text(piece)
-            words = senti.words_and_emoticons
+            words = shown = senti.words_and_emoticons
             if rules is not None:
-                words = senti.words_and_emoticons = self._apply_rules(piece, words, rules, notes)
+                words, shown = self._apply_rules(piece, words, rules, notes)
+                senti.words_and_emoticons = words
             lows = [w.lower() for w in words]
             # where a modifier stands (VADER's rules read three words back and two ahead)
             shaped = [w in modifiers or "n't" in w for w in lows]
@@ -335,7 +336,7 @@ class CareScorer:
                 window.words_and_emoticons = words[lo : i + 3]
                 valences.append(vader.sentiment_valence(0, window, item, i - lo, [])[0])
             valences = vader._but_check(words, valences)
-            tokens += words
+            tokens += shown
             sentiments += valences
         if rules is not None and rules.politeness and sentiments:
             self._mute_politeness(tokens, sentiments, rules, notes)
@@ -346,12 +347,17 @@ class CareScorer:
 
     def _apply_rules(
         self, piece: str, words: list[str], rules: CareRules, notes: list[str]
-    ) -> list[str]:
-        """Phrases merged into one token, ironic praise and hashtags against us marked."""
+    ) -> tuple[list[str], list[str]]:
+        """Phrases merged into one token, ironic praise and hashtags against us marked.
+
+        Returns the tokens VADER reads and, beside each, what an explanation shows.
+        """
         keys = [w.lower().strip(_PUNCT) for w in words]
         if self._triggers.isdisjoint(keys) and "#" not in piece:
-            return words  # the common case: nothing here for a rule
+            return words, words  # the common case: nothing here for a rule
+        raw = piece.split()  # VADER's words are these with their end punctuation cut: "#" too
         out: list[str] = []
+        shown: list[str] = []
         index = self._phrase_index
         i, n = 0, len(words)
         while i < n:
@@ -363,6 +369,7 @@ class CareScorer:
                     if end <= n and tuple(keys[i:end]) == phrase:
                         upper = all(w.isupper() for w in words[i:end])
                         out.append(joined.upper() if upper else joined)
+                        shown.append(" ".join(words[i:end]))
                         i = end
                         break
                 else:
@@ -379,13 +386,16 @@ class CareScorer:
                 )
             ):
                 out.append(_IRONY)
+                shown.append(f"{word} (ironic)")
                 notes.append(f"irony: “{word} {words[i + 1]}”")
-            elif word.startswith("#") and any(p in key for p in rules.hashtag_parts):
+            elif raw[i].startswith("#") and any(p in key for p in rules.hashtag_parts):
                 out.append(_HASHTAG)
+                shown.append(raw[i])
             else:
                 out.append(word)
+                shown.append(word)
             i += 1
-        return out
+        return out, shown
 
     def _mute_politeness(
         self, tokens: list[str], sentiments: list[float], rules: CareRules, notes: list[str]

@@ -69,6 +69,11 @@ def test_explanation_names_the_words_that_drove_the_score(care: CareScorer) -> N
     assert all(d.weight < 0 for d in why.drivers)
     ironic = care.explain("@skyjet great, another delay")
     assert any("irony" in n for n in ironic.notes)
+    assert "great (ironic)" in [d.text for d in ironic.drivers]
+    # a hashtag that calls for action against the brand counts, and shows as written
+    tagged = care.explain("Time to act. #LumioRecall")
+    assert [(d.text, d.weight < 0) for d in tagged.drivers] == [("#LumioRecall", True)]
+    assert care.score("Time to act. #LumioRecall") < 0 == care.score("Time to act. #LumioLaunch")
 
 
 def test_care_sets_beat_plain_vader(care: CareScorer, vader: VaderScorer) -> None:
