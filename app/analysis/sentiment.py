@@ -270,6 +270,8 @@ class CareScorer:
         score, tokens, sentiments, scored, notes = self._read(text)
         drivers = [Driver(t, round(s, 3)) for t, s in zip(tokens, sentiments, strict=True) if s]
         drivers.sort(key=lambda d: -abs(d.weight))
+        if len(text) > scored:
+            notes.append(f"read the first {scored:,} of {len(text):,} characters")
         return Explanation(score, self.label(score), drivers, scored, notes)
 
     # -- reading ---------------------------------------------------------------------------

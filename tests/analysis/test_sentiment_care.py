@@ -105,6 +105,7 @@ def test_a_long_post_is_read_in_linear_time_and_only_its_head(care: CareScorer) 
     # what bounds the cost is what is read (bench/ingest.py measures the time)
     why = care.explain(unit * 20_000)
     assert why.scored_chars == MAX_SCORED_CHARS
+    assert f"read the first {MAX_SCORED_CHARS:,} of {len(unit) * 20_000:,} characters" in why.notes
     assert why.label == "negative"
 
 
