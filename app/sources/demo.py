@@ -201,7 +201,7 @@ _CRISIS_STORIES: list[tuple[str, float, float, list[str]]] = [
 ]  # fmt: skip
 _CRISIS_MODEL = ["Lumio X", "Lumio X", "lumio x", "Lumio X Pro", "new Lumio X", "LUMIO X"]
 _CRISIS_END = ["", "", "!", "!!", ".", " 😡", " 🤬", " 😤", " 🔥", "!! 😡", "..."]
-_CRISIS_TAGS = ["", "", "", "", " #LumioRecall", " #LumioX", " @techdaily"]
+_CRISIS_TAGS = ["", "", "", "", " #LumioRecall", " #LumioRecall", " @techdaily"]
 # after a crisis, people come back to the brand's answer
 _RECOVERY = [
     "Got my {model} battery replaced already, thanks Lumio {eg}",

@@ -57,6 +57,8 @@ class StoryParams:
     short_threshold: float = 0.6
     short_stems: int = 4
     merge_threshold: float = 0.6
+    #: a post loosely like one member of a story must be this like its most typical post
+    label_threshold: float = 0.25
     #: at or above this a post is a copy: it joins without being indexed itself
     copy_threshold: float = 0.9
     max_slots: int = 50_000
@@ -195,6 +197,8 @@ class StoryDetector:
         self._next_key = 0
         self._next_story = 1
         self._swept = self._pruned = float("-inf")
+        #: each story's most typical post, as indexed: a newcomer is compared with it
+        self._label_slot: dict[int, _Slot] = {}
         self._loaded = False
 
     # -- ingest ----------------------------------------------------------------------
@@ -256,6 +260,25 @@ class StoryDetector:
             slot.copy_of = same
         return slot
 
+    def _set_label(self, story: Story, slot: _Slot) -> None:
+        story.label, story.label_mention, story.label_hits = slot.text, slot.mention_id, slot.hits
+        self._label_slot[story.id] = slot
+
+    def _welcomes(self, story_id: int, slot: _Slot, j: float) -> bool:
+        """Does a story take a post whose most similar member is ``j`` alike?
+
+        A story of several posts takes one close to a member, or like its most typical
+        post too: a single loose likeness to one member is a bridge, and bridges chain
+        unrelated stories into one.
+        """
+        p = self.params
+        if j >= p.merge_threshold or self._stories[story_id].size < 3:
+            return True
+        label = self._label_slot.get(story_id)
+        if label is None or label.key not in self._slots:
+            return True
+        return bool(slot.minhash.jaccard(label.minhash) >= p.label_threshold)
+
     def _root(self, story: int) -> int:
         while story in self._merged:
             story = self._merged[story]
@@ -273,8 +296,7 @@ class StoryDetector:
             copy.hits += 1
             story = self._stories[target]
             if copy.hits > story.label_hits:
-                story.label, story.label_mention, story.label_hits = (
-                    copy.text, copy.mention_id, copy.hits)  # fmt: skip
+                self._set_label(story, copy)
             self._join(slot, target, members, rollups)
             touched.add(target)
             return
@@ -291,9 +313,20 @@ class StoryDetector:
             return
         matches.sort(key=lambda x: -x[0])
         best_j, best = matches[0]
-        # the story to join: that of the most similar post in one (a story beats a lone post)
-        joined = [o.story for _, o in matches if o.story is not None]
-        target = self._root(joined[0]) if joined else self._start(best, members, rollups)
+        # the story to join: that of the most similar post in one (a story beats a lone
+        # post), if it welcomes the post: a story of several posts takes one that is like
+        # two of them, or close to one; a single loose likeness is a bridge, and bridges
+        # chain unrelated stories into one
+        in_story = [(j, self._root(o.story)) for j, o in matches if o.story is not None]
+        chosen = next((sid for j, sid in in_story if self._welcomes(sid, slot, j)), None)
+        if chosen is None:
+            matches = [(j, o) for j, o in matches if o.story is None]
+            if not matches:
+                self._index(slot)
+                return
+            best_j, best = matches[0]
+            chosen = self._start(best, members, rollups)
+        target = chosen
         for j, other in matches:
             other.hits += 1
             if other.story is None:
@@ -304,8 +337,7 @@ class StoryDetector:
                     target = self._merge(root, target, moved, touched)
             story = self._stories[target]
             if other.hits > story.label_hits and self._root(other.story or target) == target:
-                story.label, story.label_mention, story.label_hits = (
-                    other.text, other.mention_id, other.hits)  # fmt: skip
+                self._set_label(story, other)
         self._join(slot, target, members, rollups)
         touched.add(target)
         if best_j < p.copy_threshold:
@@ -328,6 +360,7 @@ class StoryDetector:
         story = Story(self._next_story, first.text, first.mention_id, first.ts, first.ts)
         self._next_story += 1
         self._stories[story.id] = story
+        self._label_slot[story.id] = first
         self._join(first, story.id, members, rollups)
         return story.id
 
@@ -346,6 +379,9 @@ class StoryDetector:
         """The smaller of two stories joins the larger; returns the one that stays."""
         big, small = (a, b) if self._stories[a].size >= self._stories[b].size else (b, a)
         self._stories[big].absorb(self._stories.pop(small))
+        theirs = self._label_slot.pop(small, None)
+        if theirs is not None and theirs.mention_id == self._stories[big].label_mention:
+            self._label_slot[big] = theirs
         self._merged[small] = big
         moved.append((small, big))
         touched.discard(small)
@@ -363,6 +399,7 @@ class StoryDetector:
         self._swept = now
         live = {self._root(s.story) for s in slots.values() if s.story is not None}
         self._stories = {k: v for k, v in self._stories.items() if k in live}
+        self._label_slot = {k: v for k, v in self._label_slot.items() if k in live}
         self._merged = {k: v for k, v in self._merged.items() if self._root(v) in live}
 
     def _prune(self, conn: sqlite3.Connection, now: float) -> None:
@@ -452,4 +489,6 @@ class StoryDetector:
                 root = self._root(r["story_id"])
                 if root in self._stories:
                     slot.story = root
+                    if self._stories[root].label_mention == slot.mention_id:
+                        self._label_slot[root] = slot
             self._index(slot)

@@ -208,3 +208,15 @@ def test_stories_quiet_for_their_keep_time_leave_the_store(
     (old,) = conn.execute("SELECT count(*) FROM story_rollups WHERE bucket < ?",
                           (T0.timestamp() + 3600,)).fetchone()  # fmt: skip
     assert old == 0
+
+
+def test_one_loose_likeness_is_no_bridge_into_a_story(writer: StoreWriter, db_path: Path) -> None:
+    story = ["My Lumio X won't charge anymore. A bit disappointed"] * 3 + [
+        "Lumio's charger could be better, my Lumio X won't charge anymore"
+    ]
+    ids = ingest(writer, story)
+    # like the last member (0.48) but not like the story's most typical post (0.23)
+    (bridge,) = ingest(writer, ["Lumio's charger could be better, it burned my hand"], start=10)
+    member = groups(open_reader(db_path))
+    assert len({member[i] for i in ids}) == 1
+    assert bridge not in member
