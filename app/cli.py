@@ -241,6 +241,8 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
 
         return room_command(command, args, config, config_path, db_path)
     if command == "poll":
+        if args.seconds is not None and not 0 < args.seconds < float("inf"):
+            raise UsageError(f"--for {args.seconds}: give the seconds to poll, a number above 0")
         return poll(config, db_path, once=args.once, seconds=args.seconds,
                     config_dir=config_path.parent)
     if command in {"run", "wall", "console"}:
@@ -323,14 +325,16 @@ def poll_report(poller: Any, *, once: bool, damage: str | None, db_path: Path) -
     runners = list(poller.runners.values())
     for r in runners:
         line = f"{r.source.name}: {r.stored} new of {r.fetched} fetched"
-        if r.last_error or not r.pages:
-            line += f"; failed: {r.last_error or 'nothing fetched'}"
+        if r.last_error:
+            line += f"; failed: {r.last_error}"
+        elif not r.pages:
+            line += " (stopped before its first page)"
         print(line)
     fatal = poller.fatal or (f"the database {db_path} is damaged ({damage})" if damage else None)
     if fatal:
         print(f"watchfloor: polling stopped: {fatal}", file=sys.stderr)
         return EXIT_PROBLEM
-    if runners and not any(r.pages for r in runners):
+    if runners and all(r.last_error and not r.pages for r in runners):
         print(f"watchfloor: every source failed ({len(runners)})", file=sys.stderr)
         return EXIT_PROBLEM
     failed = [r.source.name for r in runners if r.store_failures]

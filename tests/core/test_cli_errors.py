@@ -86,6 +86,8 @@ def test_odd_out_paths(home: Path) -> None:
     one_clear_line(run(home, "export", "--db", db, "--out", str(home / "none" / "m.jsonl")), 2,
                    "does not exist")  # fmt: skip
     one_clear_line(run(home, "export", "--db", ""), 2, "--db '' is not a usable path")
+    for seconds in ("nan", "-5", "inf"):
+        one_clear_line(run(home, "poll", "--for", seconds, "--db", db), 2, "a number above 0")
 
 
 def test_export_into_a_pipe_that_closes_early(home: Path) -> None:
