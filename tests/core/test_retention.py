@@ -71,7 +71,7 @@ def test_pruning_keeps_up_with_a_backlog_and_reaches_alerts_and_wall_commands(tm
         )
     conn.close()
 
-    polled = run(tmp_path, "poll", "--for", "5", "--db", str(db))
+    polled = run(tmp_path, "poll", "--for", "8", "--db", str(db))  # one process: one start
     assert polled.returncode == 0, polled.stderr
 
     conn = sqlite3.connect(db)
