@@ -29,6 +29,7 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from app.config import Room
+from app.room.changes import ChangeCursor
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
 from app.room.publish import HEALTH_COLUMNS
@@ -46,6 +47,8 @@ PAGE = 5000
 IN_FLIGHT = 3
 #: seconds between looks at the change log when no notification came (a safety net)
 IDLE_CHECK_S = 5.0
+#: change-log rows read again after a (re)connect, for transactions that were still open
+REREAD_CHANGES = 100
 #: longest wait between reconnection attempts
 MAX_RETRY_S = 5.0
 
@@ -129,29 +132,25 @@ class Station:
         set_json_loads(orjson.loads, conn)  # catching up decodes a body a mention: the hot path
         conn.execute(f"LISTEN {CHANNEL}")  # before reading, so no change falls between
         self._load_cursor(room_id(conn))
-        (last_change,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (
-            0,
-        )
+        (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (0,)
+        # a little behind the top: a transaction still open now may hold a lower id
+        changes = ChangeCursor(last=max(0, int(top) - REREAD_CHANGES))
         self._link_up()
         self._catch_up(conn)
         self._mirror_health(conn)
-        self.status.change_id = int(last_change)
         quiet_since = time.monotonic()
         while not self._halt.is_set():
             woke = any(True for _ in conn.notifies(timeout=1.0, stop_after=1))
             if not woke and time.monotonic() - quiet_since < IDLE_CHECK_S:
                 continue
             quiet_since = time.monotonic()
-            rows = conn.execute("SELECT id, tables FROM change_log WHERE id > %s ORDER BY id",
-                                (self.status.change_id,)).fetchall()  # fmt: skip
-            if not rows:
-                continue
-            tables = {t for _, ts in rows for t in ts}
+            got = changes.read(conn)
+            self.status.change_id = changes.last
+            tables = {t for c in got for t in c.tables}
             if "mentions" in tables:
                 self._catch_up(conn)
             if "source_state" in tables:
                 self._mirror_health(conn)
-            self.status.change_id = int(rows[-1][0])
 
     def _load_cursor(self, rid: str) -> None:
         reader = open_reader(self.writer.db_path)
