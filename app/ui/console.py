@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import time
 import weakref
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -35,6 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.analysis.corrections import explain
+from app.analysis.pipeline import build_scorer
+from app.analysis.sentiment import Explanation, Scorer
 from app.config import Config
 from app.model import Mention
 from app.resources import asset_path
@@ -60,6 +64,7 @@ from app.workflow.service import QueueWorkflow
 from app.workflow.setup import build_workflow, rules_from_config
 from app.workflow.snapshot import Snapshot, read_snapshot
 from app.workflow.states import WorkflowError
+from app.workflow.story_work import Outcome
 from app.workflow.templates import Template, TemplateError
 from app.workflow.users import User
 
@@ -67,6 +72,9 @@ log = logging.getLogger(__name__)
 
 WORKFLOW_TABLES = ("queue", "replies", "notes", "audit", "crises", "crisis_events", "alerts",
                    "wall_commands", "users")  # fmt: skip
+#: another writer's commit to these makes the console read again (new mentions alone do not)
+WATCHED = frozenset({"queue", "replies", "notes", "alerts", "crises", "users", "story_claims",
+                     "story_exclusions", "*"})  # fmt: skip
 
 
 class _Relay(QObject):
@@ -132,6 +140,7 @@ class ConsoleWindow(QMainWindow):
         self.thread_fetcher: Callable[[str], Awaitable[list[Mention]]] | None = None
         self._threads: dict[str, list[Mention] | str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._scorer_built: Scorer | None = None
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.login = LoginPage(self.reader, writer)
@@ -203,6 +212,8 @@ class ConsoleWindow(QMainWindow):
             (self.crisis_bar.end_button, self.end_crisis), (walls.switch_button, self.switch_scene),
             (walls.clear_button, lambda: self._run(lambda: self.desk.wall("clear_spotlight", {}))),
             (walls.reload_button, lambda: self._run(lambda: self.desk.wall("reload", {}))),
+            (item.claim_story_button, self.claim_story), (item.answer_story_button, self.answer_story),
+            (item.dismiss_story_button, self.dismiss_duplicates), (item.take_out_button, self.take_out),
         ]  # fmt: skip
         for button, fn in clicks:
             button.clicked.connect(lambda _=False, fn=fn: fn())
@@ -214,6 +225,14 @@ class ConsoleWindow(QMainWindow):
             Qt.Key.Key_T: self.send_template, Qt.Key.Key_R: reply.text.setFocus,
             Qt.Key.Key_D: self.dismiss, Qt.Key.Key_E: self.escalate,
             Qt.Key.Key_S: self.spotlight, Qt.Key.Key_A: self.approve,
+            Qt.Key.Key_X: self.take_out, Qt.Key.Key_G: q.group_box.toggle,
+            Qt.Key.Key_Minus: lambda: self.relabel("negative"), Qt.Key.Key_0: lambda: self.relabel("neutral"),
+            Qt.Key.Key_Plus: lambda: self.relabel("positive"), Qt.Key.Key_Equal: lambda: self.relabel("positive"),
+        }  # fmt: skip
+        #: with Shift: the same for the item's whole story ("+" needs Shift on most keyboards)
+        self.shifted: dict[int, Callable[[], object]] = {
+            Qt.Key.Key_C: self.claim_story, Qt.Key.Key_T: self.answer_story,
+            Qt.Key.Key_D: self.dismiss_duplicates, Qt.Key.Key_Plus: lambda: self.relabel("positive"),
         }  # fmt: skip
         q.table.installEventFilter(self)
         ap.list.installEventFilter(self)
@@ -228,8 +247,10 @@ class ConsoleWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-            fn = self.letters.get(event.key())
-            if fn is not None and mods == Qt.KeyboardModifier.NoModifier:
+            keys = {Qt.KeyboardModifier.NoModifier: self.letters,
+                    Qt.KeyboardModifier.ShiftModifier: self.shifted}.get(mods, {})  # fmt: skip
+            fn = keys.get(event.key())
+            if fn is not None:
                 fn()
                 return True
         return super().eventFilter(watched, event)
@@ -245,7 +266,8 @@ class ConsoleWindow(QMainWindow):
         can_handle = self.reply_pane.can_handle = grants(user.role, Permission.HANDLE)
         can_approve = grants(user.role, Permission.APPROVE)
         can_command = grants(user.role, Permission.COMMAND)
-        for b in (*self.item_pane.buttons, *self.reply_pane.buttons, self.alerts_pane.ack_button):
+        for b in (*self.item_pane.buttons, *self.item_pane.story_buttons, *self.reply_pane.buttons,
+                  self.alerts_pane.ack_button):  # fmt: skip
             b.setEnabled(can_handle)
         self.reply_pane.send_button.setVisible(user.send_unapproved)
         self.approvals_pane.approve_button.setEnabled(can_approve)
@@ -285,7 +307,7 @@ class ConsoleWindow(QMainWindow):
     # -- reading -------------------------------------------------------------------------
 
     def _writer_listener(self, change: Change) -> None:  # on the writer thread
-        if change.tables & {"queue", "replies", "notes", "alerts", "crises", "users", "*"}:
+        if change.tables & WATCHED:
             self._relay.changed.emit(change)
 
     def _on_change(self, _: object) -> None:
@@ -406,12 +428,20 @@ class ConsoleWindow(QMainWindow):
         else:
             self._load_detail(mid)
 
+    def _scorer(self) -> Scorer:
+        """The scorer the pipeline uses, built once on the worker thread (it reads its rules)."""
+        if self._scorer_built is None:
+            self._scorer_built = build_scorer(self.config.sentiment)
+        return self._scorer_built
+
     def _load_detail(self, mention_id: str) -> None:
         wf = self.workflow
 
-        def read(conn: sqlite3.Connection) -> tuple[Detail | None, list[Template]]:
+        def read(conn: sqlite3.Connection) -> tuple[Detail | None, list[Template], Explanation | None]:
             detail = queries.item_detail(conn, mention_id)
-            return detail, wf.templates_for(conn, mention_id) if detail else []
+            if detail is None:
+                return None, [], None
+            return detail, wf.templates_for(conn, mention_id), explain(self._scorer(), conn, mention_id)
 
         def shown(result: object) -> None:
             if isinstance(result, tuple) and self.current == mention_id:
@@ -425,9 +455,10 @@ class ConsoleWindow(QMainWindow):
         m = self.detail.mention
         return reply_room(self.sources, m["source"], m["network"], m["reply_ref"], text)
 
-    def _show_detail(self, d: Detail | None, templates: list[Template]) -> None:
+    def _show_detail(self, d: Detail | None, templates: list[Template],
+                     explanation: Explanation | None = None) -> None:  # fmt: skip
         self.detail = d
-        self.item_pane.show_item(d)
+        self.item_pane.show_item(d, explanation)
         self.reply_pane.show_item(d, templates, self._room(""))
         if d is not None:
             self._show_thread(d.mention["id"])
@@ -481,7 +512,7 @@ class ConsoleWindow(QMainWindow):
             if str(why):
                 self.statusBar().showMessage(str(why), 4000)
             return None
-        fut = self.writer.call(job.call, tables=WORKFLOW_TABLES)
+        fut = self.writer.call(job.call, tables=(*WORKFLOW_TABLES, *job.tables), ids=job.ids or None)
 
         def done(f: Future[Any]) -> None:
             exc = f.exception()
@@ -516,6 +547,19 @@ class ConsoleWindow(QMainWindow):
             return
         self.current = self.desk.item = item.mention_id
         self.reply_pane.text.clear()
+
+    def _told(self, label: str) -> Callable[[Any], None]:
+        """Say what a story action did: how many items, and why any were left."""
+
+        def tell(out: Any) -> None:
+            if isinstance(out, Outcome):
+                left = Counter(out.skipped.values()).most_common(2)
+                self.statusBar().showMessage(
+                    f"{label}: {len(out.done)} item(s)" + (
+                        f"; left {len(out.skipped)}: " + "; ".join(f"{n}× {why}" for why, n in left)
+                        if out.skipped else ""), 10000)  # fmt: skip
+
+        return tell
 
     def claim(self) -> Future[Any] | None:
         return self._run(self.desk.claim)
@@ -552,6 +596,23 @@ class ConsoleWindow(QMainWindow):
         note = self.item_pane.note_edit
         return self._run(lambda: self.desk.add_note(text if text is not None else note.text()),
                          lambda _: note.clear())  # fmt: skip
+
+    def claim_story(self) -> Future[Any] | None:
+        return self._run(self.desk.claim_story, self._told("Claimed with the story"))
+
+    def answer_story(self, name: str | None = None) -> Future[Any] | None:
+        return self._run(lambda: self.desk.answer_story(name or self.reply_pane.chosen_template()),
+                         self._told("Answered"))  # fmt: skip
+
+    def dismiss_duplicates(self, reason: str | None = None) -> Future[Any] | None:
+        return self._run(lambda: self.desk.dismiss_duplicates(reason), self._told("Dismissed as duplicates"))
+
+    def take_out(self) -> Future[Any] | None:
+        return self._run(self.desk.take_out)
+
+    def relabel(self, label: str) -> Future[Any] | None:
+        """One key: the operator's sentiment class for the selected post."""
+        return self._run(lambda: self.desk.relabel(label))
 
     def spotlight(self) -> Future[Any] | None:
         return self._run(self.desk.spotlight)

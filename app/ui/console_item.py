@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.analysis.sentiment import Explanation
 from app.ui.console_parts import plain_label
 from app.workflow import console_text
 from app.workflow.queries import Detail
@@ -31,8 +32,23 @@ class ItemPane(QWidget):
         self.why = plain_label("", role="muted")
         self.context = plain_label("", role="muted")
         self.thread_label = plain_label("", role="muted")
-        for w in (self.item_head, self.item_meta, self.thread_label, self.post, self.why, self.context):
+        self.drivers = plain_label("", role="muted")
+        for w in (self.item_head, self.item_meta, self.drivers, self.thread_label, self.post, self.why,
+                  self.context):  # fmt: skip
             lay.addWidget(w)
+        self.story_box = QWidget()
+        srow = QHBoxLayout(self.story_box)
+        srow.setContentsMargins(0, 0, 0, 0)
+        self.story_label = plain_label("", role="muted")
+        self.claim_story_button = QPushButton("Claim story (Shift+C)")
+        self.answer_story_button = QPushButton("Answer story (Shift+T)")
+        self.dismiss_story_button = QPushButton("Dismiss duplicates… (Shift+D)")
+        self.take_out_button = QPushButton("Take out of story (X)")
+        srow.addWidget(self.story_label, 1)
+        for b in self.story_buttons:
+            srow.addWidget(b)
+        lay.addWidget(self.story_box)
+        self.story_box.hide()
         buttons = QHBoxLayout()
         self.claim_button = QPushButton("Claim (C)")
         self.release_button = QPushButton("Release")
@@ -61,9 +77,18 @@ class ItemPane(QWidget):
         return (self.claim_button, self.release_button, self.dismiss_button, self.escalate_button,
                 self.spotlight_button, self.retry_button)  # fmt: skip
 
-    def show_item(self, d: Detail | None) -> None:
+    @property
+    def story_buttons(self) -> tuple[QPushButton, ...]:
+        return (self.claim_story_button, self.answer_story_button, self.dismiss_story_button,
+                self.take_out_button)  # fmt: skip
+
+    def show_item(self, d: Detail | None, explanation: Explanation | None = None) -> None:
         self.post.setEnabled(d is not None)
         self.note_edit.setEnabled(d is not None)
+        self.story_box.setVisible(d is not None and d.story is not None)
+        if d is not None and d.story is not None:
+            self.story_label.setText(console_text.story(d.story))
+        self.drivers.setText(console_text.drivers(explanation) if d is not None else "")
         if d is None:
             self.item_head.setText(console_text.NO_ITEM)
             for w in (self.item_meta, self.why, self.context):

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -90,6 +91,10 @@ class QueuePane(QWidget):
         for box in boxes:
             box.currentIndexChanged.connect(lambda _: self._filters_changed())
             row.addWidget(box)
+        self.group_box = QCheckBox("Group by story (G)")
+        self.group_box.setChecked(self.filter.by_story)
+        self.group_box.toggled.connect(lambda _: self._filters_changed())
+        row.addWidget(self.group_box)
         self.count_label = plain_label("", role="muted", wrap=False)
         row.addWidget(self.count_label)
         return row
@@ -112,7 +117,7 @@ class QueuePane(QWidget):
         hh.setSectionsClickable(True)
         hh.setSortIndicatorShown(True)
         hh.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60)):
+        for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60, 240)):
             if width:
                 view.setColumnWidth(col, width)
         hh.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
@@ -132,6 +137,7 @@ class QueuePane(QWidget):
             topic=str(self.topic_box.currentData() or ""),
             assignee={0: "", 1: "-", 2: self.me}[self.assignee_box.currentIndex()],
             max_age_min=AGE_FILTERS[self.age_box.currentIndex()][1],
+            by_story=self.group_box.isChecked(),
         )
         self.changed.emit()
 

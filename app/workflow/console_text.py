@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from app.analysis.sentiment import Explanation
 from app.formatting import age
 from app.model import Mention, sentiment_label
-from app.workflow.queries import Alert, Detail, Pending
+from app.workflow.queries import Alert, Detail, Pending, StoryInfo
 from app.workflow.templates import Template, placeholder_values
 from app.workflow.users import User
 
@@ -130,3 +131,18 @@ def status(user: User, now: float | None = None) -> str:
 
 def crisis_banner(reason: str, topic: str | None) -> str:
     return f"CRISIS — {reason}" + (f" — the queue shows {topic} first" if topic else "")
+
+
+def story(s: StoryInfo) -> str:
+    """The item's story: how many still wait, what it says, who holds it."""
+    held = f" · claimed by {s.assignee}" if s.assignee else " · nobody has claimed it"
+    return f"Story: {s.open} open of {s.size} posts saying “{flat(s.label, 160)}”{held}"
+
+
+def drivers(e: Explanation | None) -> str:
+    """Which words drove the score, strongest first (and the rules that changed the reading)."""
+    if e is None:
+        return ""
+    words = ", ".join(f"“{d.text}” {d.weight:+.1f}" for d in e.drivers[:6]) or "no word with a sentiment"
+    notes = f" · {'; '.join(e.notes)}" if e.notes else ""
+    return f"Scored {e.score:+.2f} ({e.label}) from: {words}{notes}   ·   re-label: − negative, 0 neutral, + positive"

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import wallcontrol
+from app.analysis.corrections import RELABEL_TABLES, relabel
 from app.workflow.service import QueueWorkflow
+from app.workflow.story_work import TABLES as STORY_TABLES
+from app.workflow.story_work import Outcome, StoryWork
 
 #: asks the operator for a line of text (a reason); None when they cancel
 Ask = Callable[[str, str], str | None]
@@ -30,6 +33,10 @@ class NotReady(Exception):
 class Job:
     label: str
     call: Callable[[sqlite3.Connection], Any]
+    #: what the call writes beyond the queue's tables (the change log names them), and
+    #: the rows it changes
+    tables: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
 
 
 def _never(title: str, prompt: str) -> str | None:
@@ -39,6 +46,7 @@ def _never(title: str, prompt: str) -> str | None:
 class Desk:
     def __init__(self, workflow: QueueWorkflow, ask: Ask = _never) -> None:
         self.workflow = workflow
+        self.stories = StoryWork(workflow)
         self.ask = ask
         #: the signed-in user's name
         self.user: str | None = None
@@ -187,3 +195,39 @@ class Desk:
         self._user()
         text = self._reason(summary, "End the crisis", "Summary for the record:")
         return self._job("End crisis", lambda c, u: self.workflow.end_crisis(c, u, text))
+
+    # -- the selected item's story -----------------------------------------------------
+
+    def _on_story(self, label: str, fn: Callable[[sqlite3.Connection, str, int], Outcome | int]) -> Job:
+        user, mid = self._user(), self._item()
+        work = self.stories
+        return Job(label, lambda c: fn(c, user, work.story_for(c, mid)), STORY_TABLES)
+
+    def claim_story(self) -> Job:
+        return self._on_story("Claim story", self.stories.claim_story)
+
+    def answer_story(self, template: str | None) -> Job:
+        job = self._on_story("Answer story",
+                             lambda c, u, s: self.stories.answer_story(c, u, s, str(template)))  # fmt: skip
+        if not template:
+            raise NotReady("No template fits this item")
+        return job
+
+    def dismiss_duplicates(self, reason: str | None = None) -> Job:
+        self._item()
+        why = self._reason(reason, "Dismiss the story's duplicates",
+                           "Why need the others no response? (The selected item stays.)")  # fmt: skip
+        keep = self.item
+        return self._on_story("Dismiss duplicates",
+                              lambda c, u, s: self.stories.dismiss_duplicates(c, u, s, why, keep=keep))  # fmt: skip
+
+    def take_out(self) -> Job:
+        user, mid = self._user(), self._item()
+        return Job("Take out of story", lambda c: self.stories.take_out(c, user, mid), STORY_TABLES)
+
+    # -- the selected post's sentiment -------------------------------------------------
+
+    def relabel(self, label: str) -> Job:
+        """The operator's class for the post (audited; the rollups and the walls follow)."""
+        user, mid = self._user(), self._item()
+        return Job(f"Sentiment {label}", lambda c: relabel(c, user, mid, label), RELABEL_TABLES, (mid,))

@@ -170,6 +170,8 @@ class Detail:
     notes: list[tuple[str, float, str]] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
     history: list[tuple[float, str, str]] = field(default_factory=list)
+    #: the story it is in (None: none, or taken out)
+    story: StoryInfo | None = None
 
 
 _MENTION_COLS = ("id", "network", "source", "url", "author", "author_name", "author_followers",
@@ -230,7 +232,7 @@ def item_detail(conn: sqlite3.Connection, mention_id: str) -> Detail | None:
     history = [(r[0], r[1], r[2]) for r in conn.execute(
         "SELECT ts, actor, action FROM audit WHERE target = ? ORDER BY id", (mention_id,))]  # fmt: skip
     return Detail(mention, q[0], q[1], q[2], q[3], q[4], json.loads(q[5]), parent, earlier,
-                  int(answered), notes, replies, history)  # fmt: skip
+                  int(answered), notes, replies, history, story_info(conn, mention_id))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

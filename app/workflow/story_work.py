@@ -47,6 +47,13 @@ class StoryWork:
     def open_items(self, conn: sqlite3.Connection, story_id: int) -> list[queries.StoryItem]:
         return queries.story_items(conn, queries.story_root(conn, story_id))
 
+    def story_for(self, conn: sqlite3.Connection, mention_id: str) -> int:
+        """The story of an item, or the sentence saying it has none."""
+        story = queries.story_of(conn, mention_id)
+        if story is None:
+            raise WorkflowError("this item is in no story")
+        return story
+
     def claim_of(self, conn: sqlite3.Connection, story_id: int, now: float) -> str | None:
         row = conn.execute("SELECT assignee FROM story_claims WHERE story_id = ? AND expires >= ?",
                            (story_id, now)).fetchone()  # fmt: skip
@@ -136,9 +143,7 @@ class StoryWork:
     def take_out(self, conn: sqlite3.Connection, actor: str, mention_id: str) -> int:
         """The item is not like the others: out of its story for good; the story's id."""
         self._handler(conn, actor)
-        story = queries.story_of(conn, mention_id)
-        if story is None:
-            raise WorkflowError("this item is in no story")
+        story = self.story_for(conn, mention_id)
         self.workflow.item(conn, mention_id)
         now = time.time()
         conn.execute("INSERT INTO story_exclusions (mention_id, story_id, by, ts) VALUES (?, ?, ?, ?)",

@@ -87,7 +87,7 @@ def test_replying_to_a_new_item_says_to_claim_it_first(qtbot: QtBot, room_config
     window.reply_pane.text.setPlainText("We're on it.")
     fut = window.submit()
     assert fut is not None
-    qtbot.waitUntil(fut.done, timeout=WAIT)
+    qtbot.waitUntil(lambda: fut in window.shown, timeout=WAIT)  # the refusal is on screen
     assert "cannot submit an item that is new: claim it first" in window.error_bar.text()
     window.close()
 
