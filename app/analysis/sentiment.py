@@ -38,7 +38,7 @@ _CUT = 0.05
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _PUNCT = string.punctuation
 # emoji modifiers that carry no meaning of their own: variation selectors, skin tones, joiner
-_MODIFIERS = [0xFE0E, 0xFE0F, 0x200D, *range(0x1F3FB, 0x1F400)]
+_EMOJI_MODIFIERS = [0xFE0E, 0xFE0F, 0x200D, *range(0x1F3FB, 0x1F400)]
 #: lexicon keys for rule-made tokens (they cannot collide with a word: they hold spaces)
 _IRONY = "ironic praise"
 _HASHTAG = "hashtag against us"
@@ -216,7 +216,7 @@ class CareScorer:
         self.rules = rules
         self.neutral_band = rules.neutral_band if rules is not None else 0.05
         lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
-        table: dict[int, str] = {cp: " " for cp in _MODIFIERS}
+        table: dict[int, str] = {cp: " " for cp in _EMOJI_MODIFIERS}
         for char, description in self._vader.emojis.items():
             if len(char) == 1:
                 table[ord(char)] = f" {description} "
