@@ -181,7 +181,7 @@ def main() -> None:
         claims = [claim_rate(cluster, n, args.claims) for n in (1, 3, 10)]
     # the same mentions into a fresh cache with no room at all: what the local writer costs
     with tempfile.TemporaryDirectory() as tmp:
-        mentions = [mention_from_body(b) for b in away.values()]
+        mentions = [mention_from_body(dict(b)) for b in away.values()]
         writer = StoreWriter(Path(tmp) / "alone.db", config).start()
         t0 = time.perf_counter()
         futures = [writer.submit(IngestBatch(source="room", source_type="room",
