@@ -24,10 +24,13 @@ CHANNEL = "watchfloor_change"
 #: seconds to wait for a connection before calling the room unreachable
 CONNECT_TIMEOUT_S = 5
 
-# server side: the server drops a silent peer's session (and its advisory lock) this fast
+# server side: the server drops a silent peer's session (and its advisory lock) this fast;
+# no statement waits forever, and a program stuck inside a transaction (holding the audit
+# head or a queue row) is cut off instead of holding up every other station
 _OPTIONS = (
     f"-c search_path={SCHEMA} -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=5"
-    " -c tcp_keepalives_count=3"
+    " -c tcp_keepalives_count=3 -c statement_timeout=30s"
+    " -c idle_in_transaction_session_timeout=60s"
 )
 
 

@@ -295,6 +295,7 @@ def migrate(conn: psycopg.Connection[Any]) -> tuple[int, int]:
     """
     try:
         with conn.transaction():
+            conn.execute("SET LOCAL statement_timeout = 0")  # a migration may take its time
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
             conn.execute(f"SET LOCAL search_path = {SCHEMA}")

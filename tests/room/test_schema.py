@@ -148,3 +148,18 @@ def test_a_station_name_is_a_plain_word(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert any(p.startswith("room.station:") for p in caught.value.problems)
+
+
+def test_no_room_statement_waits_forever(initialised: RoomDb, tmp_path: Path) -> None:
+    config = load_config(initialised.write_config(tmp_path / "room.toml"))
+    assert config.room is not None
+    with connect(config.room, purpose="test") as conn:
+        settings = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name IN"
+                                     " ('statement_timeout', 'idle_in_transaction_session_timeout',"
+                                     " 'tcp_keepalives_idle')").fetchall())  # fmt: skip
+        name = conn.execute("SELECT application_name FROM pg_stat_activity"
+                            " WHERE pid = pg_backend_pid()").fetchone()  # fmt: skip
+    assert settings == {"statement_timeout": "30000",
+                        "idle_in_transaction_session_timeout": "60000",
+                        "tcp_keepalives_idle": "5"}  # fmt: skip
+    assert name is not None and str(name[0]).startswith("watchfloor test ")
