@@ -66,6 +66,7 @@ class QueuePane(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search posts and authors  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(200)
         self.search.textChanged.connect(lambda _: self._filters_changed())
         self.state_box = QComboBox()
         for label, _ in STATE_FILTERS:
@@ -91,8 +92,9 @@ class QueuePane(QWidget):
         for box in boxes:
             box.currentIndexChanged.connect(lambda _: self._filters_changed())
             row.addWidget(box)
-        self.group_box = QCheckBox("Group by story (G)")
+        self.group_box = QCheckBox("By story (G)")
         self.group_box.setChecked(self.filter.by_story)
+        self.group_box.setToolTip("Group the items of one story together, most open items first")
         self.group_box.toggled.connect(lambda _: self._filters_changed())
         row.addWidget(self.group_box)
         self.count_label = plain_label("", role="muted", wrap=False)
@@ -117,7 +119,7 @@ class QueuePane(QWidget):
         hh.setSectionsClickable(True)
         hh.setSortIndicatorShown(True)
         hh.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60, 240)):
+        for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60, 170)):
             if width:
                 view.setColumnWidth(col, width)
         hh.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
