@@ -46,19 +46,35 @@ def crisis_state(conn: sqlite3.Connection) -> Crisis | None:
         "SELECT id, topic, reason, started_ts FROM crises WHERE ended_ts IS NULL"
         " ORDER BY started_ts DESC LIMIT 1"
     ).fetchone()
-    alert = conn.execute(
-        "SELECT count(*), min(ts), max(topic) FROM (SELECT ts, topic FROM alerts"
-        " WHERE state = 'active' ORDER BY ts DESC LIMIT 100)"
-    ).fetchone()
-    n_alerts = int(alert[0] or 0)
+    active = conn.execute(
+        "SELECT ts, topic, kind, observed, baseline, z FROM alerts WHERE state = 'active'"
+        " ORDER BY ts DESC LIMIT 100"
+    ).fetchall()
+    n_alerts = len(active)
     if row:
         return Crisis(int(row[0]), row[1], str(row[2] or "crisis declared"), float(row[3]), n_alerts)
     if n_alerts:
-        topic = alert[2]
+        topic = largest_spike_topic(active)
         label = "all mentions" if topic == "*" else topic
         reason = f"{n_alerts} unacknowledged alert{'s' if n_alerts > 1 else ''} ({label})"
-        return Crisis(None, topic, reason, float(alert[1]), n_alerts)
+        return Crisis(None, topic, reason, min(float(r[0]) for r in active), n_alerts)
     return None
+
+
+def largest_spike_topic(active: list[tuple[Any, ...]]) -> str:
+    """The topic the crisis is about: the largest unacknowledged spike (most mentions per
+    minute above its usual), a named topic before "all mentions"; without a spike, the
+    strongest negative surge. (Alphabetical order once named a campaign while the brand
+    burned.)"""
+
+    def weight(r: tuple[Any, ...]) -> tuple[int, int, float]:
+        _, topic, kind, observed, baseline, z = r
+        named = int(topic != "*")
+        if kind == "spike":
+            return (2, named, float(observed or 0) - float(baseline or 0))
+        return (1, named, float(z or 0))
+
+    return str(max(active, key=weight)[1])
 
 
 def commands_since(conn: sqlite3.Connection, after_id: int, limit: int = 100) -> list[WallCommand]:

@@ -40,6 +40,14 @@ class KpiOptions(TileOptions):
     explain: bool = True
 
 
+def _short(alert: wallquery.AlertRow, label: str, window_min: int) -> str:
+    """An alert's gist for a small tile: the figure and how far above usual, whole."""
+    if alert.kind == "spike":
+        ratio = alert.observed / alert.baseline if alert.baseline > 0 else 0.0
+        return f"{label}: {alert.observed:.0f}/min, {ratio:.1f}× the usual (last {window_min} min)"
+    return f"{label}: {alert.observed:.0%} negative (usual {alert.baseline:.0%})"
+
+
 class KpiTile(TileFrame):
     tables = frozenset({T.ROLLUPS, T.QUEUE, T.ALERTS})
     period_s = 30.0
@@ -54,6 +62,7 @@ class KpiTile(TileFrame):
         self.delta = ""
         self.delta_colour = theme.MUTED
         self.explanation = ""
+        self.short_explanation = ""
 
     def _period(self) -> str:
         m = self.opts.period_min
@@ -113,43 +122,54 @@ class KpiTile(TileFrame):
             if metric in {"net_sentiment", "negative_share"} and cur.unscored:
                 self.delta += f" · {compact(cur.unscored)} unscored"
         self.explanation = ""
+        self.short_explanation = ""
         if self.opts.explain and metric not in {"queue_waiting", "sla_breaches"}:
             for alert in wallquery.active_alerts(conn, 5):
                 if self.opts.topic in {"*", alert.topic}:
                     self.explanation = alert.explanation
+                    self.short_explanation = _short(alert, self.ctx.topic_label(alert.topic),
+                                                    self.ctx.config.alerts.window_min)  # fmt: skip
                     break
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:
         s = self.s
-        big = s.big
-        if r.height() < s.px(200):
-            big = s.font(72, bold=True)
-        fm_h = big.pixelSize() * 1.15
-        p.setFont(big)
-        p.setPen(theme.colour(theme.TEXT))
-        top = r.top() + max(0.0, (r.height() - fm_h - s.px(50) - (s.px(80) if self.explanation else 0)) / 2)
-        p.drawText(QRectF(r.left(), top, r.width(), fm_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.value)
-        # the change wraps onto a second line, in a smaller font if need be: never cut
+        # the change and the explanation are never cut: the big number gives up height
         delta_font = s.body
         lines = wrap_lines(self.delta, delta_font, r.width(), 3)
         if len(lines) > 1:
             delta_font = s.small
             lines = wrap_lines(self.delta, delta_font, r.width(), 2)
+        line_h = s.px(46) if len(lines) == 1 else s.px(36)
+        why = wrap_lines("⚠ " + self.explanation, s.small, r.width(), 4) if self.explanation else []
+        why_h = s.px(34)
+        below = len(lines) * line_h + (s.px(6) + len(why) * why_h if why else 0)
+        big = s.big
+        if r.height() < s.px(200):
+            big = s.font(72, bold=True)
+        while big.pixelSize() > s.px(40) and big.pixelSize() * 1.15 + below > r.height():
+            big.setPixelSize(big.pixelSize() - 4)
+        if big.pixelSize() * 1.15 + below > r.height() and why:  # still too tall: the gist
+            gist = wrap_lines("⚠ " + self.short_explanation, s.small, r.width(), 2)
+            why = [] if not self.short_explanation or "…" in gist[-1] else gist
+            below = len(lines) * line_h + (s.px(6) + len(why) * why_h if why else 0)
+        fm_h = big.pixelSize() * 1.15
+        p.setFont(big)
+        p.setPen(theme.colour(theme.TEXT))
+        top = r.top() + max(0.0, (r.height() - fm_h - below) / 2)
+        p.drawText(QRectF(r.left(), top, r.width(), fm_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.value)
         p.setFont(delta_font)
         p.setPen(theme.colour(self.delta_colour))
-        line_h = s.px(46) if len(lines) == 1 else s.px(36)
         y = top + fm_h
         for line in lines:
             self.draw_text(p, QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignVCenter, line)
             y += line_h
-        if self.explanation:
+        if why:
             p.setFont(s.small)
             p.setPen(theme.colour(theme.ORANGE))
             y += s.px(6)
-            for line in wrap_lines("⚠ " + self.explanation, s.small, r.width(), max(1, int((r.bottom() - y) // s.px(34)))):
-                p.drawText(QRectF(r.left(), y, r.width(), s.px(34)), Qt.AlignmentFlag.AlignLeft, line)
-                y += s.px(34)
-
+            for line in why:
+                self.draw_text(p, QRectF(r.left(), y, r.width(), why_h), Qt.AlignmentFlag.AlignLeft, line)
+                y += why_h
 
 
 SPEC = TileSpec("kpi", "Key figure", KpiOptions, KpiTile,

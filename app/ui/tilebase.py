@@ -231,6 +231,8 @@ class TileFrame(QFrame):
             else:
                 break
         title_w = width(title, title_font) + gap
+        if self.stale and self.subtitle and width(subtitle, sub_font) > full_w - title_w:
+            subtitle = self.stale_text()  # since when matters more than the window then
         if subtitle and full_w - title_w > self.s.px(40):
             p.setFont(sub_font)
             if self.stale:

@@ -164,6 +164,26 @@ class WallHub(QObject):
         self._pending = deque(t for t in self._pending if id(t) not in gone)
         self._pending_keys -= gone
 
+    def _shown(self, tile: Tile) -> bool:
+        """Visible now; a tile whose window was destroyed without shutting down (its
+        C++ side gone) is dropped here, so a stale reference never stops the wall."""
+        try:
+            return tile.widget().isVisible()
+        except RuntimeError:
+            self.remove_tiles([tile])
+            return False
+
+    def _live_tiles(self) -> list[Tile]:
+        return [t for t in list(self._tiles) if self._alive(t)]
+
+    def _alive(self, tile: Tile) -> bool:
+        try:
+            tile.widget().isHidden()  # any call into Qt fails once the widget is gone
+        except RuntimeError:
+            self.remove_tiles([tile])
+            return False
+        return True
+
     @property
     def tiles(self) -> list[Tile]:
         return list(self._tiles)
@@ -219,7 +239,7 @@ class WallHub(QObject):
         since = self.freshness.stale_since if not self.freshness.live else None
         stale = not self.freshness.live
         self._stale = (stale, since)
-        for tile in self._tiles:
+        for tile in self._live_tiles():
             tile.set_stale(stale, since)
         key = (stale, since, len(self.freshness.not_live), self.problem)
         if key != self._health_key:
@@ -255,7 +275,7 @@ class WallHub(QObject):
         queued = 0
         for tile in self._tiles:
             key = id(tile)
-            if not tile.widget().isVisible() or key in self._pending_keys:
+            if not self._shown(tile) or key in self._pending_keys:
                 continue
             stale = tile.period_s > 0 and now - self._last.get(key, 0.0) >= tile.period_s
             if key in self._dirty or stale or force_visible:
@@ -273,7 +293,7 @@ class WallHub(QObject):
             tile = self._pending.popleft()
             key = id(tile)
             self._pending_keys.discard(key)
-            if not tile.widget().isVisible():
+            if not self._shown(tile):
                 continue  # hidden meanwhile: it stays dirty and waits for its scene
             if not self._refresh_one(tile):
                 continue
@@ -290,7 +310,7 @@ class WallHub(QObject):
         while self._pending:
             tile = self._pending.popleft()
             self._pending_keys.discard(id(tile))
-            if tile.widget().isVisible() and self._refresh_one(tile):
+            if self._shown(tile) and self._refresh_one(tile):
                 done += 1
         return done
 

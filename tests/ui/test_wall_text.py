@@ -174,3 +174,47 @@ def test_whole_percentages_of_one_whole_add_up_to_a_hundred() -> None:
 
     assert whole_percents([2, 2, 2, 1]) == [29, 29, 28, 14]  # rounding each alone says 101 %
     assert whole_percents([0, 0]) == [0, 0]
+
+
+def test_the_crisis_bar_names_the_topic_of_the_largest_spike(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
+                                                            wall_config: Config) -> None:  # fmt: skip
+    now = time.time()
+    conn = open_writer(db_path)
+    with transaction(conn):
+        for kind, topic, observed, baseline, z in (
+            ("spike", "lumio", 120.0, 20.0, 9.0),  # the brand overheats: 100/min above usual
+            ("spike", "*", 300.0, 150.0, 6.0),  # everything, the brand included
+            ("negative_surge", "lumiox-launch", 0.4, 0.02, 15.0),
+            ("spike", "lumiox-launch", 10.0, 3.0, 4.0),
+        ):
+            conn.execute(
+                "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation, terms,"
+                " state) VALUES (?, ?, ?, ?, ?, ?, ?, 'x', '[]', 'active')",
+                (kind, topic, now - 30, now - 330, observed, baseline, z),
+            )
+    conn.close()
+    one = {"name": "s", "scenes": [{"name": "q", "tiles": [{"tile": "alerts", "at": [0, 0]}]}]}
+    w = _window(qtbot, hubs, db_path, wall_config, one, size=(1920, 1080))
+    crisis = w.title.crisis
+    assert crisis is not None and crisis.topic == "lumio"
+    assert crisis.reason == "4 unacknowledged alerts (lumio)"
+
+
+def test_a_key_figure_shows_the_whole_explanation_of_its_spike(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
+                                                              wall_config: Config) -> None:  # fmt: skip
+    conn = open_writer(db_path)
+    with transaction(conn):
+        _alert(conn, "lumio", time.time() - 30)
+    conn.close()
+    cells = {"name": "s", "scenes": [{"name": "q", "grid": [4, 3], "tiles": [
+        {"tile": "kpi", "at": [0, 0], "options": {"metric": "mentions", "topic": "lumio", "period_min": 15}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, db_path, wall_config, cells, size=(1920, 1080))
+    (tile,) = _painted(w)
+    text = " ".join(tile.drawn)
+    assert "…" not in text and text.endswith("(z = 8.0)")
+    # a cell too small for the sentence: its gist, whole, with its window
+    tiny = {**cells, "scenes": [{**cells["scenes"][0], "grid": [4, 5]}]}  # type: ignore[dict-item]
+    w = _window(qtbot, hubs, db_path, wall_config, tiny, size=(1920, 1080))
+    (tile,) = _painted(w)
+    text = " ".join(tile.drawn)
+    assert "…" not in text and "lumio: 90/min, 9.0× the usual (last 5 min)" in text
