@@ -198,8 +198,8 @@ class ConsoleWindow(QMainWindow):
         q.changed.connect(self.reload)
         q.selected.connect(self._select)
         reply.text.textChanged.connect(self._count)
-        ap.picked.connect(lambda rid: setattr(self.desk, "reply", rid))
-        al.picked.connect(lambda aid: setattr(self.desk, "alert", aid))
+        ap.list.picked.connect(lambda rid: setattr(self.desk, "reply", rid))
+        al.list.picked.connect(lambda aid: setattr(self.desk, "alert", aid))
         clicks: list[tuple[Any, Callable[[], object]]] = [
             (item.claim_button, self.claim), (item.release_button, self.release),
             (item.dismiss_button, self.dismiss), (item.escalate_button, self.escalate),

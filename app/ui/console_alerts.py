@@ -3,28 +3,19 @@ red bar across the console while a crisis stands."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QPushButton, QVBoxLayout, QWidget
 
-from app.ui.console_parts import plain_label
+from app.ui.console_parts import PickList, plain_label
 from app.workflow import console_text
 from app.workflow.queries import Alert, Crisis
 
 
 class AlertsPane(QWidget):
-    #: the alert picked (its id), or None
-    picked = Signal(object)
-
     def __init__(self) -> None:
         super().__init__()
-        self.ids: list[int] = []
-        self.chosen: int | None = None
-        self._filling = False
         lay = QVBoxLayout(self)
         lay.addWidget(plain_label("Active alerts", role="section"))
-        self.list = QListWidget()
-        self.list.setWordWrap(True)
-        self.list.currentRowChanged.connect(self._row_picked)
+        self.list = PickList()
         lay.addWidget(self.list, 1)
         row = QHBoxLayout()
         self.ack_button = QPushButton("Acknowledge")
@@ -40,30 +31,19 @@ class AlertsPane(QWidget):
         self.timeline.setWordWrap(True)
         lay.addWidget(self.timeline, 1)
 
+    @property
+    def ids(self) -> list[int]:
+        return self.list.ids
+
     def show_alerts(self, alerts: list[Alert], timeline: list[tuple[float, str, str, str]]) -> None:
         """A fresh read: the alert picked stays picked; acknowledged meanwhile, nothing is."""
-        self.ids = [a.id for a in alerts]
-        self._filling = True
-        self.list.clear()
-        for a in alerts:
-            self.list.addItem(console_text.alert(a))
-        if self.chosen in self.ids:
-            self.list.setCurrentRow(self.ids.index(self.chosen))
-        elif self.chosen is not None:
-            self.chosen = None
-            self.picked.emit(None)
-        self._filling = False
+        self.list.show_items([(a.id, console_text.alert(a)) for a in alerts])
         self.timeline.clear()
         for event in timeline:
             self.timeline.addItem(console_text.timeline(*event))
 
     def clear(self) -> None:
         self.show_alerts([], [])
-
-    def _row_picked(self, row: int) -> None:
-        if not self._filling:
-            self.chosen = self.ids[row] if 0 <= row < len(self.ids) else None
-            self.picked.emit(self.chosen)
 
 
 class CrisisBar(QWidget):
