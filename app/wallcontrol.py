@@ -67,14 +67,16 @@ def largest_spike_topic(active: list[tuple[Any, ...]]) -> str:
     strongest negative surge. (Alphabetical order once named a campaign while the brand
     burned.)"""
 
-    def weight(r: tuple[Any, ...]) -> tuple[int, int, float]:
-        _, topic, kind, observed, baseline, z = r
-        named = int(topic != "*")
-        if kind == "spike":
-            return (2, named, float(observed or 0) - float(baseline or 0))
-        return (1, named, float(z or 0))
+    return str(max(active, key=lambda r: alert_weight(r[2], r[1], r[3], r[4], r[5]))[1])
 
-    return str(max(active, key=weight)[1])
+
+def alert_weight(kind: str, topic: str, observed: float, baseline: float, z: float) -> tuple[int, int, float]:
+    """How much an alert matters, for ordering: spikes by mentions per minute above their
+    usual, then negative surges by z; a named topic before "all mentions"."""
+    named = int(topic != "*")
+    if kind == "spike":
+        return (2, named, float(observed or 0) - float(baseline or 0))
+    return (1, named, float(z or 0))
 
 
 def commands_since(conn: sqlite3.Connection, after_id: int, limit: int = 100) -> list[WallCommand]:

@@ -8,7 +8,7 @@ from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
-from app import wallquery
+from app import wallcontrol, wallquery
 from app.formatting import ago
 from app.store import tables as T
 from app.ui import theme
@@ -37,7 +37,10 @@ class AlertsTile(TileFrame):
         self.shown = 0
 
     def load(self) -> None:
-        active = wallquery.active_alerts(self.ctx.conn, self.opts.limit)
+        # the one the crisis bar names first: the largest, not merely the newest
+        active = sorted(wallquery.active_alerts(self.ctx.conn, 50),
+                        key=lambda a: wallcontrol.alert_weight(a.kind, a.topic, a.observed, a.baseline, a.z),
+                        reverse=True)[: self.opts.limit]  # fmt: skip
         self.active = wallquery.count_active_alerts(self.ctx.conn)
         self.rows = active
         if not active and self.opts.history_hours:

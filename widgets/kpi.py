@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -41,11 +42,13 @@ class KpiOptions(TileOptions):
 
 
 def _short(alert: wallquery.AlertRow, label: str, window_min: int) -> str:
-    """An alert's gist for a small tile: the figure and how far above usual, whole."""
+    """An alert's gist for a small tile: the figure, how far above usual, and when (its
+    figure is of the moment it fired, not of now: a chart's "now" may differ)."""
+    at = datetime.fromtimestamp(alert.ts).strftime("%H:%M")
     if alert.kind == "spike":
         ratio = alert.observed / alert.baseline if alert.baseline > 0 else 0.0
-        return f"{label}: {alert.observed:.0f}/min, {ratio:.1f}× the usual (last {window_min} min)"
-    return f"{label}: {alert.observed:.0%} negative (usual {alert.baseline:.0%})"
+        return f"{label} at {at}: {alert.observed:.0f}/min, {ratio:.1f}× the usual (over {window_min} min)"
+    return f"{label} at {at}: {alert.observed:.0%} negative (usual {alert.baseline:.0%})"
 
 
 class KpiTile(TileFrame):
@@ -126,7 +129,8 @@ class KpiTile(TileFrame):
         if self.opts.explain and metric not in {"queue_waiting", "sla_breaches"}:
             for alert in wallquery.active_alerts(conn, 5):
                 if self.opts.topic in {"*", alert.topic}:
-                    self.explanation = alert.explanation
+                    at = datetime.fromtimestamp(alert.ts).strftime("%H:%M")
+                    self.explanation = f"at {at}, {alert.explanation}"
                     self.short_explanation = _short(alert, self.ctx.topic_label(alert.topic),
                                                     self.ctx.config.alerts.window_min)  # fmt: skip
                     break
@@ -146,7 +150,7 @@ class KpiTile(TileFrame):
         big = s.big
         if r.height() < s.px(200):
             big = s.font(72, bold=True)
-        while big.pixelSize() > s.px(40) and big.pixelSize() * 1.15 + below > r.height():
+        while big.pixelSize() > s.px(72) and big.pixelSize() * 1.15 + below > r.height():
             big.setPixelSize(big.pixelSize() - 4)
         if big.pixelSize() * 1.15 + below > r.height() and why:  # still too tall: the gist
             gist = wrap_lines("⚠ " + self.short_explanation, s.small, r.width(), 2)

@@ -202,9 +202,10 @@ def test_the_crisis_bar_names_the_topic_of_the_largest_spike(qtbot: QtBot, hubs:
 
 def test_a_key_figure_shows_the_whole_explanation_of_its_spike(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
                                                               wall_config: Config) -> None:  # fmt: skip
+    fired = time.time() - 30
     conn = open_writer(db_path)
     with transaction(conn):
-        _alert(conn, "lumio", time.time() - 30)
+        _alert(conn, "lumio", fired)
     conn.close()
     cells = {"name": "s", "scenes": [{"name": "q", "grid": [4, 3], "tiles": [
         {"tile": "kpi", "at": [0, 0], "options": {"metric": "mentions", "topic": "lumio", "period_min": 15}}]}]}  # fmt: skip
@@ -217,4 +218,5 @@ def test_a_key_figure_shows_the_whole_explanation_of_its_spike(qtbot: QtBot, hub
     w = _window(qtbot, hubs, db_path, wall_config, tiny, size=(1920, 1080))
     (tile,) = _painted(w)
     text = " ".join(tile.drawn)
-    assert "…" not in text and "lumio: 90/min, 9.0× the usual (last 5 min)" in text
+    at = time.strftime("%H:%M", time.localtime(fired))
+    assert "…" not in text and f"lumio at {at}: 90/min, 9.0× the usual (over 5 min)" in text
