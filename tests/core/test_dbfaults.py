@@ -31,7 +31,9 @@ query = "lumio"
 [[sources]]
 name = "demo"
 type = "demo"
-backfill_min = 30
+rate_per_minute = 3000  # any poll, however soon after the last, has posts to store
+rhythm = false
+backfill_min = 2
 seed = 5
 crisis_every_min = 0
 """
@@ -97,10 +99,10 @@ def damage(db: Path, kind: str) -> None:
         db.write_bytes(db.read_bytes()[: db.stat().st_size // 3])
     elif kind == "index-page":  # the unique index on mentions.id: every ingest reads it
         _overwrite(db, [_rootpage(db, "sqlite_autoindex_mentions_1")], seed=3)
-    elif kind == "random-pages":
+    elif kind == "random-pages":  # a quarter of them: whatever poll touches, it meets one
         pages = db.stat().st_size // PAGE
         rnd = random.Random(1)
-        _overwrite(db, [rnd.randrange(2, pages) for _ in range(30)], seed=1)
+        _overwrite(db, rnd.sample(range(2, pages + 1), pages // 4), seed=1)
     else:
         raise AssertionError(kind)
 
