@@ -107,6 +107,8 @@ def test_a_minimised_or_hidden_kiosk_wall_comes_back(db_path: Path, config: Conf
                         timeout=3000)  # fmt: skip
         w.hide()  # iconified or unmapped
         qtbot.waitUntil(lambda: w.isVisible() and w.isFullScreen(), timeout=3000)
+        w.showNormal()  # a window manager took it out of full screen
+        qtbot.waitUntil(lambda: w.isFullScreen(), timeout=3000)
     finally:
         walls.close()
         hub.close()
