@@ -381,7 +381,9 @@ class DemoSource(Source):
             eg=rng.choice(_EMOJI_GOOD), eb=rng.choice(_EMOJI_BAD),
         ).strip()  # fmt: skip
         if category == "crisis":
-            text += rng.choice(_CRISIS_TAGS)
+            tag = rng.choice(_CRISIS_TAGS)
+            if tag.strip().casefold() not in text.casefold():
+                text += tag
             if rng.random() < 0.15:
                 text = _typo(rng, text)
             if rng.random() < 0.1:
