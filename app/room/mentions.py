@@ -51,10 +51,11 @@ def body_from_row(row: sqlite3.Row) -> dict[str, Any]:
 def mention_from_body(body: dict[str, Any]) -> Mention:
     """The analysed mention back from its body (which it consumes: catching up makes tens of
     thousands a second); keys this program does not know are ignored."""
-    ts = body.pop("ts")
-    if not body.keys() <= _NAMES:  # written by a newer program: keep what this one knows
-        body = {k: v for k, v in body.items() if k in _NAMES}
-    return Mention(**body, created_at=utc_from_ts(float(ts)))
+    created = utc_from_ts(float(body.pop("ts")))
+    try:
+        return Mention(**body, created_at=created)
+    except TypeError:  # written by a newer program: keep what this one knows
+        return Mention(**{k: v for k, v in body.items() if k in _NAMES}, created_at=created)
 
 
 def body_from_mention(m: Mention) -> dict[str, Any]:

@@ -129,7 +129,7 @@ class Station:
 
     def _session(self, conn: psycopg.Connection[Any]) -> None:
         ensure(conn)
-        set_json_loads(orjson.loads, conn)  # catching up decodes a body a mention: the hot path
+        set_json_loads(orjson.loads, conn)
         conn.execute(f"LISTEN {CHANNEL}")  # before reading, so no change falls between
         self._load_cursor(room_id(conn))
         (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (0,)
@@ -179,11 +179,13 @@ class Station:
         pending: deque[tuple[Future[Any], int]] = deque()
         saved: Future[None] | None = None
         while not self._halt.is_set():
-            rows = conn.execute("SELECT seq, body FROM mentions WHERE seq > %s ORDER BY seq"
+            # the body as text, parsed here: psycopg's own JSON loader costs as much again
+            rows = conn.execute("SELECT seq, body::text FROM mentions WHERE seq > %s ORDER BY seq"
                                 " LIMIT %s", (self.status.seq, self.page)).fetchall()  # fmt: skip
             if not rows:
                 break
-            mentions = [mention_from_body(body) for _, body in rows]
+            loads = orjson.loads
+            mentions = [mention_from_body(loads(body)) for _, body in rows]
             stored = self.writer.submit(IngestBatch(source="room", source_type="room",
                                                     mentions=mentions, cursor={}, analysed=True))  # fmt: skip
             pending.append((stored, int(rows[-1][0])))

@@ -68,3 +68,17 @@ def test_room_sync_that_never_reaches_the_room_says_so_and_fails(
     assert "wrong-password" not in station.output()
     link = json.loads(procs.cache_meta(tmp_path / "wall-1.db", "room.link") or "{}")
     assert link["state"] == "lost" and "password authentication failed" in link["error"]
+
+
+def test_a_body_from_a_newer_program_keeps_what_this_one_knows() -> None:
+    from datetime import UTC, datetime
+
+    from app.model import Mention
+    from app.room.mentions import body_from_mention, mention_from_body
+
+    m = Mention(network="demo", native_id="1", source="demo", text="Lumio is hot",
+                created_at=datetime(2026, 12, 1, tzinfo=UTC), sentiment=-0.4, topics=["lumio"])  # fmt: skip
+    body = {**body_from_mention(m), "stance": "against", "stories": [3]}
+    back = mention_from_body(body)
+    assert (back.id, back.created_at, back.sentiment, back.topics) == (
+        "demo:1", m.created_at, -0.4, ["lumio"])  # fmt: skip
