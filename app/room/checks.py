@@ -16,6 +16,7 @@ import psycopg
 from app.config import Room
 from app.room.connect import SCHEMA, RoomError, connect, describe, public_url, url_user
 from app.room.hub import lock_holder
+from app.room.queue import verify_audit
 from app.room.schema import current_version, grant_problems, latest
 from app.room.station import META_SEQ, read_link
 
@@ -78,6 +79,11 @@ def _check(report: Report, conn: psycopg.Connection[tuple[object, ...]], room: R
                    + " — run `watchfloor room init --owner ROLE` (docs/IT.md)")  # fmt: skip
     else:
         report.ok(f"room grants of {user}: least privilege (audit: insert and select only)")
+    rows, broken = verify_audit(conn)
+    if broken is not None:
+        report.bad(f"room audit trail broken at row {broken} (the {rows} row(s) before it hold)")
+    else:
+        report.ok(f"room audit trail intact ({rows} rows, chained)")
     before = time.time()
     (server,) = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone() or (
         0.0,

@@ -28,6 +28,7 @@ def test_doctor_reports_a_healthy_room(
     assert "note room link without TLS (sslmode = disable)" in text
     assert f"ok   room schema version {latest()}" in text
     assert f"ok   room grants of {pg.APP}: least privilege" in text
+    assert "ok   room audit trail intact (0 rows, chained)" in text
     assert (
         "ok   clock skew with the room +0.0" in text or "ok   clock skew with the room -0.0" in text
     )
@@ -76,3 +77,22 @@ def test_doctor_fails_an_app_role_that_may_rewrite_the_audit_trail(
     (line,) = [line for line in lines if "room grants" in line]
     assert line.startswith(f"  FAIL room grants of {pg.APP} are not least privilege: "
                            "audit: may UPDATE (should not)")  # fmt: skip
+
+
+def test_doctor_finds_a_rewritten_room_audit_row(
+    room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str]
+) -> None:
+    from tests.room import procs
+    from tests.room.test_queue import app_conn, fill
+
+    fill(room_ready, 2, [("ana", "operator")])
+    from app.room.queue import RoomQueue
+
+    with app_conn(room_ready) as conn:
+        RoomQueue().claim_next(conn, "ana")
+        RoomQueue().claim_next(conn, "ana")
+    with procs.owner(room_ready) as owner:
+        owner.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
+        owner.execute("UPDATE audit SET actor = 'mallory' WHERE id = 2")
+    lines = doctor(room_ready.write_config(tmp_path / "c.toml"), tmp_path / "c.db", room_env)
+    assert "  FAIL room audit trail broken at row 2 (the 1 row(s) before it hold)" in lines
