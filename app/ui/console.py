@@ -11,13 +11,12 @@ is shown as plain text everywhere.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import time
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,10 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication,
     QInputDialog,
     QMainWindow,
     QSplitter,
     QStackedWidget,
-    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -40,9 +37,7 @@ from app.analysis.corrections import explain
 from app.analysis.pipeline import build_scorer
 from app.analysis.sentiment import Explanation, Scorer
 from app.config import Config
-from app.model import Mention
 from app.resources import asset_path
-from app.sources.base import SourceError
 from app.store.db import data_version, open_reader
 from app.store.writer import Change, StoreWriter
 from app.ui.console_alerts import AlertsPane, CrisisBar
@@ -50,12 +45,14 @@ from app.ui.console_approvals import ApprovalsPane
 from app.ui.console_item import ItemPane
 from app.ui.console_login import LoginPage
 from app.ui.console_model import Reader
+from app.ui.console_notify import Notifier
 from app.ui.console_parts import plain_label
 from app.ui.console_queue import QueuePane
 from app.ui.console_reply import ReplyPane
+from app.ui.console_thread import Fetcher, ThreadReader
 from app.ui.console_walls import WallsPane
 from app.workflow import console_text, queries
-from app.workflow.attention import Attention, tray_text
+from app.workflow.attention import Attention
 from app.workflow.desk import Desk, Job, NotReady
 from app.workflow.limits import ReplyRoom, build_reply_sources, reply_room
 from app.workflow.queries import Crisis, Detail
@@ -135,11 +132,8 @@ class ConsoleWindow(QMainWindow):
         self._tick = QTimer(self)
         self._tick.setInterval(poll_ms)
         self._tick.timeout.connect(self._every_second)
-        self.tray: QSystemTrayIcon | None = None
-        #: reads an item's thread through its source (the poller's, on the qasync loop)
-        self.thread_fetcher: Callable[[str], Awaitable[list[Mention]]] | None = None
-        self._threads: dict[str, list[Mention] | str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.notifier = Notifier(self, config.console)
+        self.threads = ThreadReader(self._thread_read)
         self._scorer_built: Scorer | None = None
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -274,10 +268,7 @@ class ConsoleWindow(QMainWindow):
         self.approvals_pane.reject_button.setEnabled(can_approve)
         for b in (self.alerts_pane.declare_button, self.alerts_pane.accept_button, self.crisis_bar.end_button):
             b.setEnabled(can_command)
-        if QSystemTrayIcon.isSystemTrayAvailable() and self.config.console.notify:
-            self.tray = QSystemTrayIcon(self)
-            self.tray.setIcon(self.windowIcon())
-            self.tray.show()
+        self.notifier.start()
         self._tick.start()
         self.reload()
         self._select(None)
@@ -296,10 +287,7 @@ class ConsoleWindow(QMainWindow):
         self.approvals_pane.show_pending([])
         self.alerts_pane.clear()
         self.crisis_bar.show_crisis(None)
-        if self.tray is not None:
-            self.tray.hide()
-            self.tray.deleteLater()
-            self.tray = None
+        self.notifier.stop()
         self.stack.setCurrentWidget(self.login)
         self.login.refresh()
         self.login.message.setText(reason)
@@ -390,28 +378,7 @@ class ConsoleWindow(QMainWindow):
         """A desktop notice (and a sound) for each message of the attention policy."""
         for message in messages:
             self.notifications.append(message)
-            if not self.config.console.notify:
-                continue
-            if self.tray is not None:
-                self.tray.showMessage("watchfloor", tray_text(message),
-                                      QSystemTrayIcon.MessageIcon.Warning, 8000)  # fmt: skip
-            QApplication.alert(self, 0)
-            self._sound()
-
-    def _sound(self) -> None:
-        if not self.config.console.sound:
-            return
-        try:
-            from PySide6.QtCore import QUrl
-            from PySide6.QtMultimedia import QSoundEffect
-        except ImportError:
-            QApplication.beep()
-            return
-        effect = getattr(self, "_effect", None)
-        if effect is None:
-            effect = self._effect = QSoundEffect(self)
-            effect.setSource(QUrl.fromLocalFile(self.config.console.sound))
-        effect.play()
+            self.notifier.deliver(message)
 
     # -- the selected item ------------------------------------------------------------------
 
@@ -467,33 +434,19 @@ class ConsoleWindow(QMainWindow):
     def _count(self) -> None:
         self.reply_pane.show_count(self._room(self.reply_pane.words()))
 
-    def _show_thread(self, mention_id: str) -> None:
-        """The thread above the post, fetched once per item through its source."""
-        label = self.item_pane.thread_label
-        got = self._threads.get(mention_id)
-        if got is not None:
-            label.setText(console_text.thread(got))
-            return
-        label.setText("")
-        if self.thread_fetcher is None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        label.setText("Reading the thread…")
-        self._threads[mention_id] = "Reading the thread…"
-        task = loop.create_task(self._fetch_thread(mention_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    @property
+    def thread_fetcher(self) -> Fetcher | None:
+        """Reads an item's thread through its source (the poller's, on the qasync loop)."""
+        return self.threads.fetcher
 
-    async def _fetch_thread(self, mention_id: str) -> None:
-        assert self.thread_fetcher is not None
-        try:
-            self._threads[mention_id] = await self.thread_fetcher(mention_id)
-        except Exception as exc:  # a source being down must not break the console
-            reason = exc.reason if isinstance(exc, SourceError) else type(exc).__name__
-            self._threads[mention_id] = f"The thread could not be read: {reason}"
+    @thread_fetcher.setter
+    def thread_fetcher(self, fetcher: Fetcher | None) -> None:
+        self.threads.fetcher = fetcher
+
+    def _show_thread(self, mention_id: str) -> None:
+        self.item_pane.thread_label.setText(self.threads.text(mention_id))
+
+    def _thread_read(self, mention_id: str) -> None:
         if self.current == mention_id and not self._closed:
             self._show_thread(mention_id)
 
@@ -653,8 +606,8 @@ class ConsoleWindow(QMainWindow):
         self._tick.stop()
         self._soon.stop()
         self.writer.remove_listener(self._writer_listener)
-        if self.tray is not None:
-            self.tray.hide()
+        if self.notifier.tray is not None:
+            self.notifier.tray.hide()
         self.reader.close()
         self._watch.close()
 

@@ -154,7 +154,7 @@ def test_the_console_shows_hostile_posts_and_names_as_plain_text_everywhere(
         user = get_user(conn, "olga")
         assert user is not None
         window.sign_in(user)
-        window.tray = Tray(window)
+        window.notifier.tray = Tray(window)
         qtbot.waitUntil(lambda: window.loads >= 1, timeout=15_000)
         mid, earlier = queue_items(conn, 2, start=40)  # P1 (40 % 4 == 0): a notification
         with transaction(conn):
