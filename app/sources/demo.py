@@ -108,7 +108,7 @@ _TEMPLATES: list[tuple[float, str, list[str]]] = [
         "Mi Lumio X llegó hoy, ¡me encanta la cámara! 😍",
         "J'adore mon Lumio Air, la batterie tient deux jours 👏",
     ]),
-    (4, "complaint", [
+    (3, "complaint", [
         "My {model} {issue}. A bit disappointed {eb}",
         "Not impressed: my Lumio {issue} {eb}",
         "Lumio's {bad} could be better, my {model} {issue}",
@@ -395,7 +395,7 @@ class DemoSource(Source):
         else:
             author = f"@{rng.choice(_FIRST)}{rng.choice(_LAST)}"
             followers = int(rng.lognormvariate(5.5, 1.6))
-            if rng.random() < 0.01:
+            if rng.random() < 0.003:  # a rare well-followed voice
                 followers = rng.randint(20_000, 2_000_000)
         native = f"{seed}-{n}"
         return Mention(
