@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from app import wallquery
 from app.formatting import compact
@@ -95,6 +95,11 @@ class VolumeTile(TileFrame):
         self.curves = {
             t: self.plot.plot(pen=pg.mkPen(ctx.colour_of(t), width=self.s.px(3))) for t in self.topics
         }
+        # a line is drawn again only when its points change (once a minute: the open bucket
+        # is left out); a scene switch or a repaint in between shows its cached picture
+        for curve in self.curves.values():
+            curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.marks = pg.ScatterPlotItem(
             symbol="t", size=self.s.px(22), brush=pg.mkBrush(theme.CRISIS), pen=pg.mkPen(theme.TEXT)
         )
@@ -114,7 +119,10 @@ class VolumeTile(TileFrame):
             per_min = np.asarray(s.n, dtype=float) * (60.0 / s.res)
             # the current bucket is still filling: leave it out so the line does not dive
             xs, ys = np.asarray(s.starts[:-1], dtype=float), per_min[:-1]
-            self.curves[topic].setData(xs, ys)
+            last = self._drawn.get(topic)
+            if last is None or not (np.array_equal(last[0], xs) and np.array_equal(last[1], ys)):
+                self.curves[topic].setData(xs, ys)
+                self._drawn[topic] = (xs, ys)
             if len(ys):
                 peak = max(peak, float(ys.max()))
             self.rates[topic] = wallquery.rate_per_min(self.ctx.conn, topic, now, self.rate_min)
