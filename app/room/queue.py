@@ -11,15 +11,18 @@ trail is (:func:`app.workflow.audit.row_hash`); appends are serialised by the ro
 ``audit_head``, taken just before the commit, so ids run 1, 2, 3 with no gap and each
 row links to the one before. A claim costs six round trips to the server.
 
-Here are the claims (claim, claim next, release, expire) and the outbox (take due,
-sent, failed); their methods mirror :class:`app.workflow.service.QueueWorkflow`, so a
-console can sit on either store. Drafts, approvals, notes and crises follow.
+Here are the claims (claim, claim next, release, expire), replies (submit, approve,
+reply with a template or alone, dismiss — each refused if the item changed since the
+operator's screen showed it) and the outbox (take due, sent, failed); their methods
+mirror :class:`app.workflow.service.QueueWorkflow`, so a console can sit on either
+store. Drafts, rejections, escalation, notes and crises follow.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,6 +194,99 @@ class RoomQueue:
                            is_assignee=item.assignee == name,
                            is_admin=grants(role, Permission.ADMIN))  # fmt: skip
             return self._move(conn, name, item, "release", target, None, time.time())
+
+    # -- acting on an item: the operator's view of it must still be the item ---------
+
+    def _act(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, action: Action,
+             *, seen_version: int | None, reason: str = "") -> tuple[str, str, bool, RoomItem, str]:  # fmt: skip
+        """Check ``action`` for ``actor`` on the item as it stands, locked for this transaction.
+
+        ``seen_version``: the version the operator's screen showed; if someone replied,
+        dismissed, escalated or took the item over since, the action is refused saying so.
+        """
+        user = conn.execute("SELECT name, role, send_unapproved FROM users"
+                            " WHERE lower(name) = lower(%s) AND NOT disabled", (actor.strip(),)).fetchone()  # fmt: skip
+        if user is None:
+            raise WorkflowError(f"no enabled user {actor!r}")
+        name, role, unapproved = str(user[0]), str(user[1]), bool(user[2])
+        row = conn.execute("SELECT mention_id, state, priority, assignee, claim_expires, version"
+                           " FROM queue WHERE mention_id = %s FOR UPDATE", (mention_id,)).fetchone()  # fmt: skip
+        if row is None:
+            raise WorkflowError(f"no queue item {mention_id}")
+        item = RoomItem(*row)
+        if seen_version is not None and item.version != seen_version:
+            who = f" by {item.assignee}" if item.assignee else ""
+            raise WorkflowError(f"this item changed since you opened it: it is now "
+                                f"{item.state.replace('_', ' ')}{who}; look again")  # fmt: skip
+        permission = Permission.APPROVE if action in {"approve", "reject"} else Permission.HANDLE
+        target = check(action, item.state, granted=grants(role, permission),
+                       is_assignee=item.assignee == name, is_admin=grants(role, Permission.ADMIN),
+                       reason=reason)  # fmt: skip
+        return name, role, unapproved, item, target
+
+    def _new_reply(self, conn: psycopg.Connection[Any], author: str, mention_id: str, text: str,
+                   state: str, now: float, *, template: str | None = None,
+                   approved_by: str | None = None) -> int:  # fmt: skip
+        if not text.strip():
+            raise WorkflowError("a reply needs some text")
+        conn.execute("UPDATE replies SET state = 'withdrawn', updated_ts = %s WHERE mention_id = %s"
+                     " AND state IN ('draft', 'awaiting_approval')", (now, mention_id))  # fmt: skip
+        (rid,) = conn.execute(
+            "INSERT INTO replies (mention_id, author, text, template, preapproved, state,"
+            " created_ts, updated_ts, idempotency_key, approved_by, approved_ts)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (mention_id, author, text.strip(), template, template is not None, state, now, now,
+             str(uuid.uuid4()), approved_by, now if approved_by else None),
+        ).fetchone() or (0,)  # fmt: skip
+        return int(rid)
+
+    def submit(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, text: str, *,
+               seen_version: int | None = None) -> int:  # fmt: skip
+        """A free-text reply for an approver's sign-off; returns the reply's id."""
+        with conn.transaction():
+            name, _, _, item, target = self._act(conn, actor, mention_id, "submit",
+                                                 seen_version=seen_version)  # fmt: skip
+            now = time.time()
+            rid = self._new_reply(conn, name, mention_id, text, "awaiting_approval", now)
+            self._move(conn, name, item, "submit", target, item.assignee, now)
+            return rid
+
+    def reply(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, text: str, *,
+              template: str | None = None, seen_version: int | None = None) -> int:  # fmt: skip
+        """Straight to the outbox: pre-approved template words, or a user who may send alone."""
+        with conn.transaction():
+            name, _, unapproved, item, target = self._act(conn, actor, mention_id, "reply",
+                                                          seen_version=seen_version)  # fmt: skip
+            if template is None and not unapproved:
+                raise WorkflowError("your free-text replies need an approver's sign-off")
+            now = time.time()
+            rid = self._new_reply(conn, name, mention_id, text, "approved", now,
+                                  template=template, approved_by=None if template else name)  # fmt: skip
+            self._move(conn, name, item, "reply", target, item.assignee, now)
+            return rid
+
+    def approve(self, conn: psycopg.Connection[Any], actor: str, reply_id: int) -> None:
+        """A second person signs off a free-text reply; it goes to the outbox."""
+        with conn.transaction():
+            found = conn.execute("SELECT mention_id, author FROM replies WHERE id = %s"
+                                 " AND state = 'awaiting_approval' FOR UPDATE", (reply_id,)).fetchone()  # fmt: skip
+            if found is None:
+                raise WorkflowError(f"reply {reply_id} is not awaiting approval")
+            name, _, _, item, target = self._act(conn, actor, str(found[0]), "approve",
+                                                 seen_version=None)  # fmt: skip
+            if name == found[1]:
+                raise WorkflowError("a reply needs the sign-off of someone other than its writer")
+            now = time.time()
+            conn.execute("UPDATE replies SET state = 'approved', approved_by = %s, approved_ts = %s,"
+                         " updated_ts = %s WHERE id = %s", (name, now, now, reply_id))  # fmt: skip
+            self._move(conn, name, item, "approve", target, item.assignee, now)
+
+    def dismiss(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, reason: str, *,
+                seen_version: int | None = None) -> None:  # fmt: skip
+        with conn.transaction():
+            name, _, _, item, target = self._act(conn, actor, mention_id, "dismiss",
+                                                 seen_version=seen_version, reason=reason)  # fmt: skip
+            self._move(conn, name, item, "dismiss", target, None, time.time())
 
     def expire_claims(self, conn: psycopg.Connection[Any], now: float | None = None) -> int:
         """Free claims whose holder went idle (skipping rows a station is acting on now)."""

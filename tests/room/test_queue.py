@@ -135,3 +135,42 @@ def test_claim_next_takes_over_a_claim_gone_idle(room_ready: RoomDb) -> None:
         {"state": "claimed", "assignee": "ana"},
         {"state": "claimed", "assignee": "ben"},
     )
+
+
+def test_a_reply_goes_from_claim_to_sent_by_the_same_rules(room_ready: RoomDb) -> None:
+    from app.room.queue import RoomOutbox
+
+    fill(room_ready, 1, [("ana", "operator"), ("ben", "approver")])
+    queue = RoomQueue()
+    with app_conn(room_ready) as desk_a, app_conn(room_ready) as desk_b:
+        item = queue.claim_next(desk_a, "ana")
+        assert item is not None
+        rid = queue.submit(desk_a, "ana", item.mention_id, "So sorry, we are on it.",
+                           seen_version=item.version)  # fmt: skip
+        with pytest.raises(WorkflowError, match="your role may not approve"):
+            queue.approve(desk_a, "ana", rid)
+        queue.approve(desk_b, "ben", rid)
+        assert queue.item(desk_b, item.mention_id).state == "approved"
+        outbox = RoomOutbox("desk-b")
+        (send,) = outbox.take_due(desk_b)
+        assert (send.reply_id, send.text) == (rid, "So sorry, we are on it.")
+        assert outbox.mark_sent(desk_b, rid, "109")
+        assert queue.item(desk_a, item.mention_id).state == "sent"
+        rows, broken = verify_audit(desk_a)
+        actions = [r[0] for r in desk_a.execute("SELECT action FROM audit ORDER BY id")]
+    assert broken is None and rows == 5
+    assert actions == ["item.claim", "item.submit", "item.approve", "item.send", "item.sent"]
+
+
+def test_a_reply_to_an_item_changed_meanwhile_is_refused_saying_how(room_ready: RoomDb) -> None:
+    fill(room_ready, 1, [("ana", "operator"), ("ben", "admin")])
+    queue = RoomQueue()
+    with app_conn(room_ready) as desk_a, app_conn(room_ready) as desk_b:
+        item = queue.claim_next(desk_a, "ana")
+        assert item is not None
+        opened = item.version  # what ana's screen shows while she types
+        queue.dismiss(desk_b, "ben", item.mention_id, "duplicate of a thread we answered")
+        with pytest.raises(WorkflowError, match="changed since you opened it: it is now dismissed"):
+            queue.submit(desk_a, "ana", item.mention_id, "Sorry!", seen_version=opened)
+        replies = desk_a.execute("SELECT count(*) FROM replies").fetchone()
+    assert replies == (0,)  # nothing half-done
