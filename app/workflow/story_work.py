@@ -24,6 +24,7 @@ from app.workflow import audit, queries
 from app.workflow.roles import Permission, grants
 from app.workflow.service import SYSTEM, QueueWorkflow
 from app.workflow.states import HELD, WorkflowError
+from app.workflow.users import get_user
 
 T = TypeVar("T")
 
@@ -172,11 +173,14 @@ class StoryWork:
                              " VALUES (?, ?, ?, ?)",
                              (root, assignee, now, now + self.workflow.rules.claim_idle_s))  # fmt: skip
                 assignee = self.claim_of(conn, root, now) or assignee
+            if get_user(conn, assignee) is None:  # disabled meanwhile: the story is free again
+                conn.execute("DELETE FROM story_claims WHERE story_id = ?", (root,))
+                audit.record(conn, SYSTEM, "story.release", f"story:{root}", {"assignee": assignee},
+                             {"assignee": None, "why": "user disabled"}, now=now)  # fmt: skip
+                continue
             new = [i.mention_id for i in queries.story_items(conn, root) if i.state == "new"]
             out = _each(conn, new, functools.partial(self._hand_over, conn, assignee, root))
             handed += len(out.done)
-            if out.skipped and not out.done and any("disabled" in why for why in out.skipped.values()):
-                conn.execute("DELETE FROM story_claims WHERE story_id = ?", (root,))
         return handed
 
     def _hand_over(self, conn: sqlite3.Connection, assignee: str, story: int, mention_id: str) -> None:

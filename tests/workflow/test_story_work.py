@@ -228,3 +228,23 @@ def test_the_queue_groups_open_items_by_story(writer: StoreWriter, db_path: Path
     first = [g[0] for g in got].index(grouped[0][0])
     assert [g[0] for g in got[first:first + 4]] == [g[0] for g in grouped]  # together
     assert any(g[0] == lone[0] and g[1] is None for g in got)
+
+
+def test_a_disabled_operator_s_story_is_free_again(
+    writer: StoreWriter, workflow: QueueWorkflow, demo_config: Config, db_path: Path
+) -> None:
+    from app.workflow.users import set_disabled
+
+    first = ingest(writer, BURNED[:3])
+    story = one_story(db_path, first)
+    work = StoryWork(workflow)
+    writer.call(lambda c: work.claim_story(c, "olga", story)).result(30)
+    writer.call(lambda c: set_disabled(c, "olga", True, by="root")).result(30)
+    later = ingest(writer, BURNED[3:5], start=10)
+    outbox_round(demo_config, writer, workflow)
+    assert set(states(db_path, later).values()) == {("new", None)}  # not handed to a disabled user
+    conn = open_reader(db_path)
+    assert conn.execute("SELECT count(*) FROM story_claims").fetchone() == (0,)
+    assert [r["action"] for r in audit.rows(conn, f"story:{story}")] == ["story.claim", "story.release"]
+    conn.close()
+    assert writer.call(lambda c: workflow.claim_next(c, "omar")).result(30) is not None
