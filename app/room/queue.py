@@ -1,4 +1,4 @@
-"""The queue's claims in the room: the same state machine, stored in PostgreSQL.
+"""The room's queue workflow: the same state machine, stored in PostgreSQL.
 
 Every transition asks :func:`app.workflow.states.check` (the one place the rules live),
 then writes with a compare-and-set on the row's ``version``, so of two stations acting
@@ -11,11 +11,11 @@ trail is (:func:`app.workflow.audit.row_hash`); appends are serialised by the ro
 ``audit_head``, taken just before the commit, so ids run 1, 2, 3 with no gap and each
 row links to the one before. A claim costs six round trips to the server.
 
-Here are the claims (claim, claim next, release, expire), replies (submit, approve,
-reply with a template or alone, dismiss — each refused if the item changed since the
-operator's screen showed it) and the outbox (take due, sent, failed); their methods
-mirror :class:`app.workflow.service.QueueWorkflow`, so a console can sit on either
-store. Drafts, rejections, escalation, notes and crises follow.
+Here: claims (claim, claim next, release, expire); replies (draft, submit, approve,
+reject, reply with a template or alone), dismiss and escalate, each refused when the
+item changed since the operator's screen showed it; and the outbox (take due, sent,
+failed). The methods mirror :class:`app.workflow.service.QueueWorkflow`, so a console
+can sit on either store; notes and crises follow.
 """
 
 from __future__ import annotations
@@ -280,6 +280,39 @@ class RoomQueue:
             conn.execute("UPDATE replies SET state = 'approved', approved_by = %s, approved_ts = %s,"
                          " updated_ts = %s WHERE id = %s", (name, now, now, reply_id))  # fmt: skip
             self._move(conn, name, item, "approve", target, item.assignee, now)
+
+    def save_draft(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, text: str,
+                   *, seen_version: int | None = None) -> int:  # fmt: skip
+        """Keep the words being written (the claim stays live); returns the draft's id."""
+        with conn.transaction():
+            name, _, _, item, target = self._act(conn, actor, mention_id, "draft",
+                                                 seen_version=seen_version)  # fmt: skip
+            now = time.time()
+            rid = self._new_reply(conn, name, mention_id, text, "draft", now)
+            self._move(conn, name, item, "draft", target, item.assignee, now)
+            return rid
+
+    def reject(self, conn: psycopg.Connection[Any], actor: str, reply_id: int, reason: str) -> None:
+        """Back to its writer with a reason; the item is a draft of theirs again."""
+        with conn.transaction():
+            found = conn.execute("SELECT mention_id FROM replies WHERE id = %s"
+                                 " AND state = 'awaiting_approval' FOR UPDATE", (reply_id,)).fetchone()  # fmt: skip
+            if found is None:
+                raise WorkflowError(f"reply {reply_id} is not awaiting approval")
+            name, _, _, item, target = self._act(conn, actor, str(found[0]), "reject",
+                                                 seen_version=None, reason=reason)  # fmt: skip
+            now = time.time()
+            conn.execute("UPDATE replies SET state = 'draft', review_note = %s, updated_ts = %s"
+                         " WHERE id = %s", (reason.strip(), now, reply_id))  # fmt: skip
+            self._move(conn, name, item, "reject", target, item.assignee, now)
+
+    def escalate(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, reason: str,
+                 *, seen_version: int | None = None) -> None:  # fmt: skip
+        """Hand the item up (an approver or admin takes it over), with a reason."""
+        with conn.transaction():
+            name, _, _, item, target = self._act(conn, actor, mention_id, "escalate",
+                                                 seen_version=seen_version, reason=reason)  # fmt: skip
+            self._move(conn, name, item, "escalate", target, None, time.time())
 
     def dismiss(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, reason: str, *,
                 seen_version: int | None = None) -> None:  # fmt: skip

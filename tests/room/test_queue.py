@@ -174,3 +174,29 @@ def test_a_reply_to_an_item_changed_meanwhile_is_refused_saying_how(room_ready: 
             queue.submit(desk_a, "ana", item.mention_id, "Sorry!", seen_version=opened)
         replies = desk_a.execute("SELECT count(*) FROM replies").fetchone()
     assert replies == (0,)  # nothing half-done
+
+
+def test_a_rejected_reply_goes_back_to_its_writer_and_an_escalation_to_an_approver(
+    room_ready: RoomDb,
+) -> None:
+    fill(room_ready, 2, [("ana", "operator"), ("ben", "approver")])
+    queue = RoomQueue()
+    with app_conn(room_ready) as conn:
+        item = queue.claim_next(conn, "ana")
+        assert item is not None
+        queue.save_draft(conn, "ana", item.mention_id, "Hi!")
+        rid = queue.submit(conn, "ana", item.mention_id, "Hi, sorry about that.")
+        with pytest.raises(WorkflowError, match="reject needs a reason"):
+            queue.reject(conn, "ben", rid, " ")
+        queue.reject(conn, "ben", rid, "say what we will do")
+        assert queue.item(conn, item.mention_id).state == "draft"
+        (state, note) = conn.execute("SELECT state, review_note FROM replies WHERE id = %s",
+                                     (rid,)).fetchone() or ("", "")  # fmt: skip
+        assert (state, note) == ("draft", "say what we will do")
+        other = queue.claim_next(conn, "ana")
+        assert other is not None
+        queue.escalate(conn, "ana", other.mention_id, "a journalist asking")
+        with pytest.raises(WorkflowError, match="taken over by an approver"):
+            queue.claim(conn, "ana", other.mention_id)
+        assert queue.claim(conn, "ben", other.mention_id).assignee == "ben"
+        assert verify_audit(conn)[1] is None
