@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 from app import wallquery
 from app.formatting import signed
@@ -136,7 +136,10 @@ class SentimentTile(TileFrame):
         for lower, upper, colour in ((self._bottom, self._neg, theme.NEGATIVE),
                                      (self._neg, self._neu, theme.NEUTRAL),
                                      (self._neu, self._top, theme.POSITIVE)):  # fmt: skip
-            self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(theme.colour(colour, 150))))
+            band = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(theme.colour(colour, 150)))
+            band.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # redrawn when its data moves
+            self.plot.addItem(band)
+        self._drawn: tuple[np.ndarray, ...] = ()
 
     def notes(self) -> list[str]:
         """The lines under the number: its window, its change, and what is in no share."""
@@ -171,10 +174,13 @@ class SentimentTile(TileFrame):
         neg_share = np.where(has, neg / safe, np.nan)
         neu_share = np.where(has, (neg + neu) / safe, np.nan)
         top = np.where(has, 1.0, np.nan)
-        self._bottom.setData(xs, np.where(has, 0.0, np.nan), connect="finite")
-        self._neg.setData(xs, neg_share, connect="finite")
-        self._neu.setData(xs, neu_share, connect="finite")
-        self._top.setData(xs, top, connect="finite")
+        data = (xs, np.where(has, 0.0, np.nan), neg_share, neu_share, top)
+        same = len(self._drawn) == len(data) and all(
+            np.array_equal(a, b, equal_nan=True) for a, b in zip(self._drawn, data, strict=True))  # fmt: skip
+        if not same:  # 10-minute steps: the bands change a few times an hour, not every refresh
+            self._drawn = data
+            for curve, ys in zip((self._bottom, self._neg, self._neu, self._top), data[1:], strict=True):
+                curve.setData(xs, ys, connect="finite")
         self.plot.setXRange(*time_window(now, now - start, 600.0), padding=0)
         label = self.ctx.topic_label(self.opts.topic)
         m = self.opts.window_min
