@@ -37,8 +37,8 @@ from app.workflow.queries import QueueRow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-COLUMNS = ("", "P", "SLA", "State", "Network", "Topics", "Author", "Post", "Assignee", "Waiting", "Story")
-SORT_KEYS = (None, "priority", "sla", "state", "network", None, "author", None, "assignee", "age", None)
+COLUMNS = ("", "P", "SLA", "State", "Network", "Topics", "Author", "Post", "Assignee", "Waiting")
+SORT_KEYS = (None, "priority", "sla", "state", "network", None, "author", None, "assignee", "age")
 STATE_LABEL = {
     "new": "new", "claimed": "claimed", "draft": "draft", "awaiting_approval": "awaiting approval",
     "approved": "approved", "sending": "sending", "sent": "sent", "failed": "FAILED",
@@ -130,7 +130,7 @@ class QueueModel(QAbstractTableModel):
         r = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._story(index.row()) if col == 10 else self._text(r, col)
+            return self._post(index.row()) if col == 7 else self._text(r, col)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 1:
                 return self._colours.get(r.priority)
@@ -146,23 +146,21 @@ class QueueModel(QAbstractTableModel):
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole and col == 7:
             return plain_tooltip(r.text)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 10 and r.story is not None:
-            return plain_tooltip(r.story_label)
         if role == Qt.ItemDataRole.UserRole:
             return r.mention_id
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._story(index.row()) if col == 10 else self._text(r, col)
+            return self._post(index.row()) if col == 7 else self._text(r, col)
         return None
 
-    def _story(self, row: int) -> str:
-        """The story on its group's first row; a ditto mark on the rows of the same story below."""
+    def _post(self, row: int) -> str:
+        """The post on one line; grouped by story, the group's first row says how many of the
+        story are open (``×9 ▸``) and the rows of the same story below it are marked ``│``."""
         r = self.rows[row]
-        if r.story is None:
-            return ""
+        if r.story is None or r.story_open < 2:
+            return one_line(r.text)
         if row > 0 and self.rows[row - 1].story == r.story:
-            return "  〃"
-        count = f"×{r.story_open} " if r.story_open else ""
-        return count + one_line(r.story_label, 80)
+            return "    │ " + one_line(r.text)
+        return f"×{r.story_open} ▸ " + one_line(r.text)
 
     def _text(self, r: QueueRow, col: int) -> str:
         if col == 0:

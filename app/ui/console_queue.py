@@ -119,7 +119,7 @@ class QueuePane(QWidget):
         hh.setSectionsClickable(True)
         hh.setSortIndicatorShown(True)
         hh.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60, 170)):
+        for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60)):
             if width:
                 view.setColumnWidth(col, width)
         hh.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)

@@ -57,10 +57,11 @@ def test_a_story_is_claimed_and_answered_from_the_keyboard(qtbot: QtBot, config:
     window = console(qtbot, config, db_path, writer)
     model, table = window.queue_pane.model, window.queue_pane.table
     qtbot.waitUntil(lambda: model.rowCount() == 7, timeout=WAIT)
-    column = [model.data(model.index(r, 10)) for r in range(model.rowCount())]
-    first = next(i for i, c in enumerate(column) if c.startswith("×6 "))
-    assert column[first + 1 : first + 6] == ["  〃"] * 5  # the story's items together
-    assert column[[r.mention_id for r in model.rows].index(lone[0])] == ""
+    posts = [model.data(model.index(r, 7)) for r in range(model.rowCount())]
+    first = next(i for i, c in enumerate(posts) if c.startswith("×6 ▸ "))
+    assert all(p.startswith("    │ ") for p in posts[first + 1 : first + 6])  # the story's items together
+    assert {model.rows[i].mention_id for i in range(first, first + 6)} == set(ids)
+    assert posts[[r.mention_id for r in model.rows].index(lone[0])].startswith("@lumio which shops")
     assert window.select(ids[0])
     qtbot.waitUntil(lambda: window.detail is not None and window.item_pane.story_box.isVisible(), timeout=WAIT)
     assert "Story: 6 open of 6 posts" in window.item_pane.story_label.text()
