@@ -329,6 +329,8 @@ def poll_report(poller: Any, *, once: bool, damage: str | None, db_path: Path) -
             line += f"; failed: {r.last_error}"
         elif not r.pages:
             line += " (stopped before its first page)"
+        elif r.warnings:
+            line += f"; degraded: {'; '.join(r.warnings)}"
         print(line)
     fatal = poller.fatal or (f"the database {db_path} is damaged ({damage})" if damage else None)
     if fatal:

@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 TopicKind = Literal["brand", "competitor", "industry", "campaign"]
 _QUEUED_KINDS: tuple[TopicKind, ...] = ("brand", "campaign")
@@ -44,6 +52,24 @@ _NAME = 200
 #: URLs, paths, queries
 _LONG = 2000
 _Short = Annotated[str, Field(max_length=_NAME)]
+
+
+def _http_url(value: str) -> str:
+    """A server's address: the sources speak HTTP only (``ftp://`` would fail on every poll)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise ValueError(f"not a URL ({exc}): http or https expected") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("http or https expected, like https://mastodon.example")
+    if not parts.hostname:
+        raise ValueError("no host name: http or https expected, like https://mastodon.example")
+    return value
+
+
+_HttpUrl = Annotated[str, Field(max_length=_LONG), AfterValidator(_http_url)]
 
 
 class Brand(_Model):
@@ -94,7 +120,7 @@ class DemoSourceConfig(_SourceBase):
 
 class MastodonSourceConfig(_SourceBase):
     type: Literal["mastodon"]
-    base_url: str = Field(max_length=_LONG)
+    base_url: _HttpUrl
     hashtags: list[_Short] = Field(default_factory=list, max_length=100)
     queries: list[_Short] = Field(default_factory=list, max_length=100)
     notifications: bool = True
@@ -109,7 +135,7 @@ class MastodonSourceConfig(_SourceBase):
 
 class BlueskySourceConfig(_SourceBase):
     type: Literal["bluesky"]
-    base_url: str = Field(default="https://bsky.social", max_length=_LONG)
+    base_url: _HttpUrl = "https://bsky.social"
     queries: list[_Short] = Field(default_factory=list, max_length=100)
     handle: _Short | None = None
     password_env: _Short | None = None
@@ -125,7 +151,7 @@ class BlueskySourceConfig(_SourceBase):
 
 class RssSourceConfig(_SourceBase):
     type: Literal["rss"]
-    url: str = Field(max_length=_LONG)
+    url: _HttpUrl
     interval_s: float = Field(default=300.0, gt=0)
     #: entries kept per poll (the newest first); a feed that never trims is bounded here
     max_entries: int = Field(default=200, ge=1, le=10_000)

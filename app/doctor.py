@@ -56,6 +56,7 @@ def run_doctor(
         layout = check_layout(report, config)
         check_workflow(report, config, config_path, db_path)
         check_secrets(report, config)
+        check_sources_can_read(report, config)
         if config.room is not None:  # reachable, TLS, schema, grants, clock skew, the hub
             from app.room.checks import check_room
 
@@ -226,6 +227,23 @@ def check_secrets(report: Report, config: Config) -> None:
                     f"source {source.name}: secret {name} is not set (environment variable or "
                     f"keyring entry 'watchfloor'/{name})"
                 )
+
+
+def check_sources_can_read(report: Report, config: Config) -> None:
+    """A source configured to read nothing (no hashtags, no token) would poll "0 new" for ever."""
+    from app.config import BlueskySourceConfig, MastodonSourceConfig
+    from app.secrets import get_secret
+    from app.sources import bluesky, mastodon
+
+    for source in config.sources:
+        reason = None
+        if isinstance(source, MastodonSourceConfig) and source.enabled:
+            has_token = bool(source.token_env and get_secret(source.token_env))
+            reason = mastodon.nothing_to_read(source, has_token=has_token)
+        elif isinstance(source, BlueskySourceConfig) and source.enabled:
+            reason = bluesky.nothing_to_read(source)
+        if reason:
+            report.bad(f"source {source.name}: {reason}")
 
 
 def check_sources(report: Report, config: Config) -> None:

@@ -26,7 +26,15 @@ import httpx
 from app import __version__
 from app.config import Config
 from app.model import Mention
-from app.sources.base import AuthError, Cursor, RateLimited, Source, SourceContext, SourceError
+from app.sources.base import (
+    AuthError,
+    Cursor,
+    NothingToRead,
+    RateLimited,
+    Source,
+    SourceContext,
+    SourceError,
+)
 from app.sources.registry import build_source
 from app.store.db import StoreError, describe_error, is_damage, open_reader
 from app.store.ingest import load_cursors
@@ -84,6 +92,8 @@ class _Runner:
     #: pages fetched whose storing failed (``poll --once`` exits non-zero on any)
     store_failures: int = 0
     last_error: str | None = None
+    #: what the last stored page's source warned of (the health says "degraded" with it)
+    warnings: list[str] = field(default_factory=list)
     paused: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -206,9 +216,11 @@ class Poller:
         source = runner.source
         await self._status(source, "starting", None, 0, time.time())
         pages_in_a_row = 0
+        round_pages = 0  # pages of this `--once` round: a source always "more" cannot hold it
         while not self._stop.is_set():
             delay = await self._poll_once(runner)
-            if once and (delay > 0 or pages_in_a_row >= MAX_PAGES_IN_A_ROW or runner.paused):
+            round_pages += 1
+            if once and (delay > 0 or round_pages >= MAX_PAGES_IN_A_ROW or runner.paused):
                 break
             if delay <= 0:
                 pages_in_a_row += 1
@@ -236,7 +248,8 @@ class Poller:
         except AuthError as exc:
             runner.failures += 1
             runner.paused = True
-            reason = f"paused: {exc.reason} — fix the credentials and restart"
+            fix = "the config" if isinstance(exc, NothingToRead) else "the credentials"
+            reason = f"paused: {exc.reason} — fix {fix} and restart"
             runner.last_error = reason
             log.error("%s: %s", source.name, reason)
             await self._status(source, "paused", reason, runner.failures, None)
@@ -255,6 +268,11 @@ class Poller:
                 log.warning("%s: %s (retry in %.0f s)", source.name, reason, delay)
             await self._status(source, "backoff", reason, runner.failures, time.time() + delay)
             return delay
+        if result.more and result.cursor == runner.cursor:
+            # "more" with a cursor that did not move would read the same page again at once
+            log.warning("%s: a page said more is ready but the cursor did not move; "
+                        "waiting the interval", source.name)  # fmt: skip
+            result.more = False
         delay = 0.0 if result.more else (
             result.next_in_s if result.next_in_s is not None else interval * random.uniform(0.9, 1.1)
         )  # fmt: skip
@@ -282,6 +300,7 @@ class Poller:
         runner.cursor = result.cursor
         runner.failures = 0
         runner.last_error = None
+        runner.warnings = list(result.warnings)
         runner.pages += 1
         runner.stored += report.stored
         log.debug(

@@ -45,6 +45,11 @@ class AuthError(SourceError):
     """Credentials missing or refused: the source pauses until its config changes."""
 
 
+class NothingToRead(AuthError):
+    """A source configured so that it can read nothing: paused, like a refused credential,
+    until its config changes (polling it would only ever say "0 new")."""
+
+
 class RateLimited(SourceError):
     """The server asked us to slow down; ``retry_after`` seconds are honoured."""
 

@@ -31,6 +31,7 @@ from app.sources.base import (
     Cursor,
     FetchResult,
     Finding,
+    NothingToRead,
     ReplyResult,
     Source,
     SourceContext,
@@ -141,6 +142,13 @@ def make_facets(text: str) -> list[dict[str, Any]]:
     return facets
 
 
+def nothing_to_read(config: BlueskySourceConfig) -> str | None:
+    """Why a Bluesky source so configured can read nothing at all, or None if it can read."""
+    if config.queries or config.notifications:
+        return None
+    return "nothing to read: no queries, and notifications are off"
+
+
 class BlueskySource(Source):
     type = "bluesky"
     secret_keys = ("password_env",)
@@ -156,6 +164,7 @@ class BlueskySource(Source):
         if config.handle:
             ours.append(config.handle.lstrip("@").casefold())
         self._our_handles = set(ours)
+        self._warnings: list[str] = []
 
     # ── session ─────────────────────────────────────────────────────────────────────
     def _password(self) -> str | None:
@@ -253,6 +262,10 @@ class BlueskySource(Source):
 
     # ── reading ─────────────────────────────────────────────────────────────────────
     async def fetch(self, client: httpx.AsyncClient, cursor: Cursor) -> FetchResult:
+        self._warnings = []
+        idle = nothing_to_read(self.config)
+        if idle:
+            raise NothingToRead(idle)
         streams = dict(cursor.get("streams", {}))
         found: dict[str, Mention] = {}
         waits: list[float] = []
@@ -274,6 +287,7 @@ class BlueskySource(Source):
             mentions=list(found.values()),
             cursor={"streams": streams},
             next_in_s=max(waits) if waits else None,
+            warnings=list(dict.fromkeys(self._warnings)),
         )
 
     async def _read_stream(
@@ -294,6 +308,7 @@ class BlueskySource(Source):
         floor = mark - OVERLAP if mark is not None else None
         pages = max(1, self.config.backfill_pages if mark is None else self.config.catch_up_pages)
         page_cursor: str | None = None
+        cursors_seen: set[str] = set()
         out: list[Mention] = []
         newest: datetime | None = mark
         resp: http.Response | None = None
@@ -310,6 +325,7 @@ class BlueskySource(Source):
                 resp = await self._xrpc(client, "GET", "app.bsky.feed.searchPosts", params=params)
                 items, next_cursor = _page(resp, "posts")
             reached = False
+            fresh = 0
             for item in items:
                 when = parse_time(item.get("indexedAt"))
                 uri = str(item.get("uri") or "")
@@ -321,13 +337,22 @@ class BlueskySource(Source):
                 if uri in recent:
                     continue
                 recent[uri] = when
+                fresh += 1
                 if newest is None or when > newest:
                     newest = when
                 mention = self._from_item(item, notification=key == "notifications")
                 if mention is not None:
                     out.append(mention)
+            if next_cursor and next_cursor in cursors_seen:
+                # a server handing back a cursor it gave before would page in a circle
+                self._warnings.append(f"the server repeated a page cursor ({key}): "
+                                      "paging stopped there")  # fmt: skip
+                break
+            if next_cursor:
+                cursors_seen.add(next_cursor)
             page_cursor = next_cursor
-            if reached or not page_cursor or len(items) < self.config.page_size:
+            # newest first: a page with nothing unread means everything below was read too
+            if reached or not fresh or not page_cursor or len(items) < self.config.page_size:
                 break
         if mark is None and self.config.backfill_pages == 0:
             out = []  # start from now: the page only told us where "now" is

@@ -86,6 +86,15 @@ def where(url: httpx.URL | str) -> str:
     return f"{u.host}{port}{u.path}"
 
 
+def _shown(url: httpx.URL | str) -> str:
+    """``scheme://host/path`` of a URL (no query string, nothing secret)."""
+    try:
+        scheme = httpx.URL(str(url)).scheme
+    except httpx.InvalidURL:
+        scheme = ""
+    return f"{scheme}://{where(url)}" if scheme else where(url)
+
+
 def origin(url: httpx.URL | str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with the scheme's default port filled in: what "the same server" means."""
     u = httpx.URL(str(url))
@@ -303,8 +312,10 @@ async def request(
         raise TransientError(f"cannot connect to {target}: {_connect_reason(exc)}") from None
     except httpx.RemoteProtocolError:
         raise TransientError(f"{target} closed the connection or broke the HTTP protocol") from None
+    except httpx.UnsupportedProtocol:
+        raise SourceError(f"{_shown(url)}: not an http or https address (check base_url/url)") from None
     except httpx.TransportError as exc:
-        raise TransientError(f"network error talking to {target}: {type(exc).__name__}") from None
+        raise TransientError(f"network error talking to {_shown(url)}: {type(exc).__name__}") from None
     except httpx.InvalidURL as exc:
         raise SourceError(f"invalid URL {target!r}: {exc}") from None
     if check:

@@ -34,6 +34,7 @@ from app.sources.base import (
     Cursor,
     FetchResult,
     Finding,
+    NothingToRead,
     RateLimited,
     ReplyResult,
     Source,
@@ -98,6 +99,25 @@ def count_chars(text: str) -> int:
     text = _URL.sub("x" * URL_LENGTH, text)
     text = _MENTION.sub(lambda m: "@" + m.group(1), text)
     return len(text)
+
+
+def nothing_to_read(config: MastodonSourceConfig, *, has_token: bool) -> str | None:
+    """Why a Mastodon source so configured can read nothing at all, or None if it can read."""
+    if config.hashtags or config.queries or (config.notifications and has_token):
+        return None
+    if not config.notifications:
+        why = "notifications are off"
+    elif config.token_env:
+        why = f"the token {config.token_env} for notifications is not set"
+    else:
+        why = "no token for notifications"
+    return f"nothing to read: no hashtags or queries, and {why}"
+
+
+def brand_accounts_on(host: str, accounts: list[str]) -> list[str]:
+    """Our brand accounts that live on the server ``host`` (``@name@host``)."""
+    host = host.casefold()
+    return [a for a in accounts if a.lstrip("@").rpartition("@")[2].casefold() == host]
 
 
 class MastodonSource(Source):
@@ -165,6 +185,9 @@ class MastodonSource(Source):
     async def fetch(self, client: httpx.AsyncClient, cursor: Cursor) -> FetchResult:
         await self.resolve_secrets()
         self._warnings = []
+        idle = nothing_to_read(self.config, has_token=bool(self._token()))
+        if idle:
+            raise NothingToRead(idle)
         streams = dict(cursor.get("streams", {}))
         mentions: dict[str, Mention] = {}
         more = False
@@ -229,10 +252,12 @@ class MastodonSource(Source):
                 resp = await self._get(client, url, query)
                 raw = self._records(resp, key)
                 ids = [str(r.get("id")) for r in raw if r.get("id") is not None]
-                if not ids:
-                    break
-                fetched.extend(ids)
-                items.extend(self._normalise_many(raw, key))
+                seen_before = set(fetched)
+                if not ids or all(i in seen_before for i in ids):
+                    break  # the end, or a next page that repeats one already read
+                fetched.extend(i for i in ids if i not in seen_before)
+                items.extend(self._normalise_many(
+                    [r for r in raw if str(r.get("id")) not in seen_before], key))
                 if is_search:
                     query = (
                         {**params, "max_id": min(ids, key=id_key)} if len(raw) >= limit else None
@@ -272,6 +297,11 @@ class MastodonSource(Source):
                 ask = max(before, floor, key=id_key) if floor else before
         resp = await self._get(client, path, {**params, "min_id": ask})
         raw = self._records(resp, key)
+        if any(id_key(str(r["id"])) <= id_key(ask) for r in raw if r.get("id") is not None):
+            # min_id asks for what is above it: a page that holds older ids ignored it, and
+            # paging by it would read the same page for ever
+            return await self._switch_to_since(client, key, path, params, old_state,
+                                               "ignores min_id")  # fmt: skip
         recent = set(state.get("recent", []))
         checked = float(old_state.get("min_id_checked", 0.0))
         if not raw and time.time() - checked > MIN_ID_CHECK_S:
@@ -280,22 +310,31 @@ class MastodonSource(Source):
             newer = [r for r in self._records(probe, key)
                      if r.get("id") is not None and id_key(str(r["id"])) > id_key(newest)]  # fmt: skip
             if newer:
-                state = {**old_state, "paging": "since_id"}
-                self._warnings.append(f"this server answers nothing for min_id ({key}): "
-                                      "reading it by since_id from now on")  # fmt: skip
-                log.warning("%s: %s answers nothing for min_id; switching to since_id",
-                            self.name, key)  # fmt: skip
-                return await self._read_since(client, key, path, params, state)
+                return await self._switch_to_since(client, key, path, params, old_state,
+                                                   "answers nothing for min_id")  # fmt: skip
             checked = time.time()
         fresh = [r for r in raw if str(r.get("id")) not in recent]
         full = len(raw) >= limit
+        progress = any(id_key(str(r["id"])) > id_key(newest) for r in raw if r.get("id"))
         state = self._state(newest, [str(r.get("id")) for r in raw if r.get("id")], recent,
                             floor=floor, catching_up=full)  # fmt: skip
+        # a full page says more is ready only if it moved the cursor, or if it was the
+        # overlap below it (the next ask starts at the newest id): never the same page again
+        full = full and (progress or ask != newest)
         state["min_id_checked"] = checked
         found = bool(raw) or bool(old_state.get("found"))
         if is_search:
             state.update(self._search_note(key, found))
         return self._normalise_many(fresh, key), state, full, resp
+
+    async def _switch_to_since(
+        self, client: httpx.AsyncClient, key: str, path: str, params: dict[str, Any],
+        state: dict[str, Any], why: str,
+    ) -> tuple[list[Mention], dict[str, Any], bool, http.Response | None]:  # fmt: skip
+        """Read ``key`` by ``since_id`` from now on, and say why in the source's health."""
+        log.warning("%s: the server %s (%s); switching to since_id", self.name, why, key)
+        return await self._read_since(client, key, path, params,
+                                      {**state, "paging": "since_id", "paging_why": why})  # fmt: skip
 
     async def _read_since(
         self, client: httpx.AsyncClient, key: str, path: str, params: dict[str, Any],
@@ -309,12 +348,14 @@ class MastodonSource(Source):
         raw_all: list[dict[str, Any]] = []
         resp: http.Response | None = None
         full = False
+        seen: set[str] = set()
         for _ in range(SINCE_ID_PAGES):
             resp = await self._get(client, path, query)
             raw = [r for r in self._records(resp, key) if r.get("id") is not None
-                   and id_key(str(r["id"])) > id_key(newest)]  # fmt: skip
+                   and id_key(str(r["id"])) > id_key(newest) and str(r["id"]) not in seen]  # fmt: skip
+            seen.update(str(r["id"]) for r in raw)
             raw_all.extend(raw)
-            full = len(raw) >= limit
+            full = len(raw) >= limit  # a page that repeats the last one (max_id ignored) is not
             if not full:
                 break
             query = {**params, "since_id": newest, "max_id": min((str(r["id"]) for r in raw), key=id_key)}
@@ -322,6 +363,9 @@ class MastodonSource(Source):
         fresh = [r for r in raw_all if str(r["id"]) not in recent]
         new_state = self._state(newest, ids, recent, floor=state.get("floor"), catching_up=False)
         new_state["paging"] = "since_id"
+        why = str(state.get("paging_why") or "answers nothing for min_id")
+        new_state["paging_why"] = why
+        new_state["note"] = f"this server {why} ({key}): read by since_id instead"
         if key.startswith("search:"):
             new_state.update(self._search_note(key, bool(raw_all) or bool(state.get("found"))))
         return self._normalise_many(fresh, key), new_state, False, resp
@@ -469,8 +513,10 @@ class MastodonSource(Source):
                     await self._verify(client)
                 except SourceError as exc:
                     problems.append(exc.reason)
-        elif self.config.notifications:
-            problems.append("no token_env: mentions of the brand (notifications) cannot be read")
+        elif self.config.notifications and brand_accounts_on(self.host, self.context.brand_accounts):
+            ours = ", ".join(brand_accounts_on(self.host, self.context.brand_accounts))
+            problems.append(f"no token_env: mentions of the brand ({ours}: notifications) "
+                            "cannot be read")  # fmt: skip
         return problems
 
     async def probe(self, client: httpx.AsyncClient) -> list[Finding]:
@@ -480,6 +526,9 @@ class MastodonSource(Source):
         if problems:
             return [Finding("bad", p) for p in problems]
         found = [Finding("ok", f"{self.base} reachable" + (", token accepted" if self._me else ""))]
+        if not self.config.token_env and self.config.notifications:
+            found.append(Finding("note", "no token_env: public posts only (no brand account on "
+                                         f"{self.host} whose notifications it could read)"))  # fmt: skip
         words: list[str] = []
         for tag in self.config.hashtags:
             found.extend(await self._probe_tag(client, tag.lstrip("#"), words))

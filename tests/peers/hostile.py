@@ -5,7 +5,9 @@
 echoes the request's headers back in a 401 (and ``/echo500/…`` in a 500) as some servers'
 debug pages do; ``/bomb-<codings>/…`` sends a body compressed with stacked codings (a
 decompression bomb); ``/nosearch/…`` is a Mastodon-API server whose search never finds
-anything and whose timelines answer nothing for ``min_id``; ``/badtoken/…`` answers 400
+anything and whose timelines answer nothing for ``min_id``; ``/same-page/…`` answers every tag-timeline
+request with one full page of 40 statuses whatever it is asked; ``/bsky-loop/…`` an atproto
+search that repeats its page and cursor; ``/badtoken/…`` answers 400
 "Invalid Bearer token" where Mastodon says 401; ``/dm/…`` delivers a direct message
 (as a mention notification) and a followers-only post, both as a real Mastodon 4.7.3
 recorded them; ``/bad-entries/feed.xml`` is a feed of four entries, one with a lone
@@ -41,6 +43,7 @@ def _compress(data_size: int, coding: str) -> bytes:
 
 
 _bombs: dict[str, bytes] = {}
+_count_lock = threading.Lock()
 _bomb_lock = threading.Lock()
 
 
@@ -110,6 +113,10 @@ class HostileHandler(QuietHandler):
     """Behaviour by the first path segment; ``owner.foreign`` is the collector's URL."""
 
     counter: ClassVar[int] = 5000
+    #: tag-timeline requests answered by ``/same-page/``
+    same_page_hits: ClassVar[int] = 0
+    #: search requests answered by ``/bsky-loop/``
+    bsky_loop_hits: ClassVar[int] = 0
 
     @property
     def foreign(self) -> str:
@@ -180,6 +187,38 @@ class HostileHandler(QuietHandler):
             self.send(200, b"[]")
         else:
             self.send(404, b'{"error":"Record not found"}')
+
+    def on_same_page(self, rest: str) -> None:
+        """A server that ignores ``min_id`` (and every paging parameter): each tag-timeline
+        request gets the same full page of 40 statuses, no Link header."""
+        path = rest.partition("?")[0]
+        if path.startswith("/api/v1/timelines/tag/"):
+            with _count_lock:
+                HostileHandler.same_page_hits += 1
+            self.send(200, json.dumps([status(n) for n in range(140, 100, -1)]).encode())
+        elif path.startswith("/api/v2/instance"):
+            self.send(200, b'{"configuration": {"statuses": {"max_characters": 500}}}')
+        else:
+            self.send(404, b'{"error":"Record not found"}')
+
+    def on_bsky_loop(self, rest: str) -> None:
+        """An atproto server whose search hands back the same full page and the same
+        ``cursor`` however often it is asked for the next one."""
+        path, _, query = rest.partition("?")
+        if path.endswith("com.atproto.server.createSession"):
+            self.send(200, json.dumps({"accessJwt": "acc-loop-1", "refreshJwt": "ref-loop-1",
+                                       "did": "did:plc:lumio", "handle": "lumio.test"}).encode())  # fmt: skip
+        elif path.endswith("app.bsky.feed.searchPosts"):
+            with _count_lock:
+                HostileHandler.bsky_loop_hits += 1
+            limit = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("limit", 25))
+            posts = [{"uri": f"at://did:plc:ana/app.bsky.feed.post/3loop{n:04d}", "cid": f"bafyloop{n}",
+                      "author": {"did": "did:plc:ana", "handle": "ana.test"},
+                      "record": {"text": f"lumio post {n}", "createdAt": "2026-11-24T01:00:00.000Z"},
+                      "indexedAt": "2026-11-24T01:00:00.000Z"} for n in range(limit)]  # fmt: skip
+            self.send(200, json.dumps({"posts": posts, "cursor": "same-cursor"}).encode())
+        else:
+            self.send(404, b'{"error":"MethodNotImplemented"}')
 
     def on_dm(self, rest: str) -> None:
         path = rest.partition("?")[0]

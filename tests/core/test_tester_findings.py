@@ -1,0 +1,176 @@
+"""Problems found from outside, each through the real command (the CLI as a subprocess,
+loopback servers): paging that never ends, URLs that are not HTTP, stops by signal, a
+source that can read nothing, a layout naming a missing topic, and smaller ones."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.peers.hostile import Hostile, HostileHandler
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[Hostile]:
+    with Hostile() as server:
+        yield server
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           **extra}  # fmt: skip
+    env.pop("WATCHFLOOR_CONFIG", None)
+    return env
+
+
+def watchfloor(tmp_path: Path, *args: str, timeout: float = 90, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
+                          env=env_for(tmp_path, **extra), timeout=timeout, cwd=REPO)  # fmt: skip
+
+
+def write_config(tmp_path: Path, sources: str, extra: str = "") -> Path:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[brand]\nname = "Lumio"\n' + extra + sources, encoding="utf-8")
+    return cfg
+
+
+def health(db: Path, name: str) -> tuple[str, str | None]:
+    conn = sqlite3.connect(db)
+    try:
+        status, error = conn.execute("SELECT status, last_error FROM source_state WHERE name = ?",
+                                     (name,)).fetchone()  # fmt: skip
+    finally:
+        conn.close()
+    return str(status), error
+
+
+# ── 1. a server that ignores min_id ─────────────────────────────────────────────────
+
+
+def test_a_server_that_ignores_min_id_ends_the_round_and_says_so(hostile: Hostile, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
+                                 f'base_url = "{hostile.url}/same-page"\nhashtags = ["lumio"]\n')  # fmt: skip
+    db = tmp_path / "w.db"
+    args = ("poll", "--once", "--config", str(cfg), "--db", str(db))
+    first = watchfloor(tmp_path, *args)
+    assert first.returncode == 0, first.stderr
+    assert "m: 40 new of 40 fetched" in first.stdout
+    before = HostileHandler.same_page_hits
+    second = watchfloor(tmp_path, *args, timeout=60)  # it used to read the same page for ever
+    assert second.returncode == 0, second.stderr
+    assert "m: 0 new of" in second.stdout
+    assert HostileHandler.same_page_hits - before <= 4
+    status, error = health(db, "m")
+    assert status == "degraded" and error and "ignores min_id" in error
+    assert "ignores min_id" in second.stdout  # the summary says the source's warning too
+
+
+def test_polling_a_server_that_ignores_min_id_waits_its_interval(hostile: Hostile, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
+                                 f'base_url = "{hostile.url}/same-page"\nhashtags = ["lumio"]\n')  # fmt: skip
+    before = HostileHandler.same_page_hits
+    proc = watchfloor(tmp_path, "poll", "--for", "3", "--config", str(cfg), "--db", str(tmp_path / "w.db"))
+    assert proc.returncode == 0, proc.stderr
+    # one backfill page, then a poll every 30 s: a handful of requests, not thousands
+    assert HostileHandler.same_page_hits - before <= 6
+
+
+def test_a_bluesky_cursor_that_repeats_stops_the_paging(hostile: Hostile, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, f'[[sources]]\nname = "b"\ntype = "bluesky"\n'
+                                 f'base_url = "{hostile.url}/bsky-loop"\nqueries = ["lumio"]\n'
+                                 'handle = "lumio.test"\npassword_env = "WF_BSKY_PW"\n'
+                                 "notifications = false\nbackfill_pages = 50\ncatch_up_pages = 50\n")  # fmt: skip
+    before = HostileHandler.bsky_loop_hits
+    proc = watchfloor(tmp_path, "poll", "--once", "--config", str(cfg), "--db", str(tmp_path / "w.db"),
+                      WF_BSKY_PW="app-pass-loop")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "b: 50 new of 50 fetched" in proc.stdout
+    assert HostileHandler.bsky_loop_hits - before <= 2  # not 50 pages of the same posts
+    status, error = health(tmp_path / "w.db", "b")
+    assert status == "degraded" and error and "repeated a page cursor" in error
+
+
+# ── 3. a base_url that is not HTTP ──────────────────────────────────────────────────
+
+
+def test_a_non_http_base_url_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, '[[sources]]\nname = "m"\ntype = "mastodon"\n'
+                                 'base_url = "ftp://127.0.0.1:1"\nhashtags = ["lumio"]\n'
+                                 '[[sources]]\nname = "f"\ntype = "rss"\nurl = "127.0.0.1/feed.xml"\n')  # fmt: skip
+    poll = watchfloor(tmp_path, "poll", "--once", "--config", str(cfg), "--db", str(tmp_path / "w.db"))
+    assert poll.returncode == 2
+    assert f"config error in {cfg}: 2 problem(s)" in poll.stderr
+    assert "sources[0].base_url: http or https expected" in poll.stderr
+    assert "sources[1].url: http or https expected" in poll.stderr
+    doctor = watchfloor(tmp_path, "doctor", "--headless", "--offline", "--config", str(cfg),
+                        "--db", str(tmp_path / "w.db"))  # fmt: skip
+    assert doctor.returncode == 1
+    assert f"FAIL config {cfg}: sources[0].base_url: http or https expected" in doctor.stdout
+
+
+def test_a_request_to_a_non_http_address_names_its_scheme() -> None:
+    import asyncio
+
+    import httpx
+
+    from app.sources import http
+    from app.sources.base import SourceError
+
+    async def go() -> str:
+        async with httpx.AsyncClient() as client:
+            try:
+                await http.request(client, "GET", "ftp://127.0.0.1:1/api/v1/timelines/tag/x?limit=40")
+            except SourceError as exc:
+                return exc.reason
+        return "no error"
+
+    reason = asyncio.run(go())
+    assert reason.startswith("ftp://127.0.0.1:1/api/v1/timelines/tag/x: not an http or https address")
+    assert "limit=40" not in reason
+
+
+# ── 5. a source that can read nothing ───────────────────────────────────────────────
+
+
+def test_a_mastodon_source_with_nothing_to_read_fails_and_doctor_says_so(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    cfg = write_config(tmp_path, f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
+                                 f'base_url = "{hostile.url}/same-page"\n')  # fmt: skip
+    before = HostileHandler.same_page_hits
+    poll = watchfloor(tmp_path, "poll", "--once", "--config", str(cfg), "--db", str(tmp_path / "w.db"))
+    assert poll.returncode == 1, poll.stdout + poll.stderr
+    assert ("m: 0 new of 0 fetched; failed: paused: nothing to read: no hashtags or queries, "
+            "and no token for notifications") in poll.stdout
+    assert "every source failed (1)" in poll.stderr
+    assert HostileHandler.same_page_hits == before
+    doctor = watchfloor(tmp_path, "doctor", "--headless", "--offline", "--config", str(cfg),
+                        "--db", str(tmp_path / "w.db"))  # fmt: skip
+    assert doctor.returncode == 1
+    assert "FAIL source m: nothing to read: no hashtags or queries, and no token for notifications" in doctor.stdout
+
+
+def test_a_token_less_hashtag_source_is_a_note_unless_a_brand_account_lives_there(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    host = hostile.url.removeprefix("http://").split(":")[0]
+    source = (f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
+              f'base_url = "{hostile.url}/nosearch"\nhashtags = ["lumio"]\n')  # fmt: skip
+    db = str(tmp_path / "w.db")
+    cfg = write_config(tmp_path, source)
+    doctor = watchfloor(tmp_path, "doctor", "--headless", "--config", str(cfg), "--db", db)
+    assert "note source m: no token_env: public posts only" in doctor.stdout, doctor.stdout
+    assert "FAIL source m" not in doctor.stdout and doctor.returncode == 0, doctor.stdout
+    cfg = write_config(tmp_path, source, extra=f'accounts = ["@lumio@{host}"]\n')
+    doctor = watchfloor(tmp_path, "doctor", "--headless", "--config", str(cfg), "--db", db)
+    assert f"FAIL source m: no token_env: mentions of the brand (@lumio@{host}" in doctor.stdout
+    assert doctor.returncode == 1
