@@ -208,6 +208,7 @@ CARE_CASES = [
     ("neutral", "@lumio can you help me move my contacts to the new phone?"),
     ("neutral", "@bankco could you help me find my IBAN in the app?"),
     ("neutral", "@shopco hi, can someone help me with a size question?"),
+    ("neutral", "@lumio I need help setting up my new phone"),
     # guards: help received is still praise; a worth-it phrase is praise
     ("positive", "@telco thanks for the help, all sorted"),
     ("positive", "the new camera is worth every penny"),
