@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(args, command)
     except KeyboardInterrupt:
-        return 130
+        print("watchfloor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # every command ends in one clear line, never a traceback
         return _fail(exc, resolve_db(args.db), verbose=args.verbose)
 
@@ -185,6 +187,8 @@ def _main(args: argparse.Namespace, command: str) -> int:
 #: exit codes: 1 a problem found (the database, a file), 2 bad input (config, layout),
 #: 70 a bug (EX_SOFTWARE; the log file holds the traceback), 141 output closed early (SIGPIPE)
 EXIT_PROBLEM, EXIT_INPUT, EXIT_BUG, EXIT_PIPE = 1, 2, 70, 141
+#: Ctrl-C (128 + SIGINT); a stop asked by SIGTERM is a clean stop, 0 (see stop_verdict)
+EXIT_INTERRUPTED = 130
 
 
 def _fail(exc: Exception, db_path: Path, *, verbose: bool = False) -> int:
@@ -245,6 +249,10 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
             raise UsageError(f"--for {args.seconds}: give the seconds to poll, a number above 0")
         return poll(config, db_path, once=args.once, seconds=args.seconds,
                     config_dir=config_path.parent)
+    if command in {"run", "wall", "console", "snapshot"}:
+        from app.ui.qtlog import install as route_qt_messages
+
+        route_qt_messages()  # Qt's warnings to the log: the command's last line stays its own
     if command in {"run", "wall", "console"}:
         from app.ui.launch import run_gui
 
@@ -299,13 +307,23 @@ def poll(config: Config, db_path: Path, *, once: bool, seconds: float | None,
         print(f"watchfloor: template error in {exc}", file=sys.stderr)
         return 2
 
+    started = time.monotonic()
+    stopped_by: list[int] = []  # the signal that asked the stop: the last line and exit code
+
     async def go() -> tuple[Poller, str | None]:
         writer = StoreWriter(db_path, config).start()
         poller = Poller(config, writer, workflow=workflow)
         loop = asyncio.get_running_loop()
+
+        stopping: list[asyncio.Task[None]] = []
+
+        def on_signal(signum: int) -> None:
+            stopped_by.append(signum)
+            stopping.append(asyncio.ensure_future(poller.stop()))
+
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(poller.stop()))
+                loop.add_signal_handler(sig, on_signal, sig)
         try:
             await poller.run(once=once, duration=seconds)
         finally:
@@ -313,14 +331,37 @@ def poll(config: Config, db_path: Path, *, once: bool, seconds: float | None,
         return poller, writer.maintenance.damage if writer.maintenance else None
 
     poller, damage = asyncio.run(go())
-    return poll_report(poller, once=once, damage=damage, db_path=db_path)
+    signum = stopped_by[0] if stopped_by else None
+    return poll_report(poller, once=once, damage=damage, db_path=db_path,
+                       stopped_by=signum, seconds=time.monotonic() - started)  # fmt: skip
 
 
-def poll_report(poller: Any, *, once: bool, damage: str | None, db_path: Path) -> int:
+def stop_verdict(signum: int | None, seconds: float) -> int:
+    """The last line and the exit code of a run a signal stopped (0 when none did).
+
+    Ctrl-C (SIGINT) is an interruption: 130, as shells count it. SIGTERM is how a service
+    manager stops a service on purpose (``systemctl stop``, a shutdown): a clean stop, 0,
+    so systemd never records it as a failure nor restarts the unit for it.
+    """
+    if signum is None:
+        return 0
+    if signum == signal.SIGINT:
+        print(f"watchfloor: interrupted after {seconds:.0f} s", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    print(f"watchfloor: stopped by {name} after {seconds:.0f} s", file=sys.stderr)
+    return 0
+
+
+def poll_report(poller: Any, *, once: bool, damage: str | None, db_path: Path,
+                stopped_by: int | None = None, seconds: float = 0.0) -> int:  # fmt: skip
     """What each source stored, one line each, then the verdict: the exit code says it too.
 
     Non-zero when the database is damaged, when every source failed, or (one round,
-    ``--once``) when any page could not be stored.
+    ``--once``) when any page could not be stored; 130 when Ctrl-C stopped it.
     """
     runners = list(poller.runners.values())
     for r in runners:
@@ -336,6 +377,8 @@ def poll_report(poller: Any, *, once: bool, damage: str | None, db_path: Path) -
     if fatal:
         print(f"watchfloor: polling stopped: {fatal}", file=sys.stderr)
         return EXIT_PROBLEM
+    if stopped_by is not None:
+        return stop_verdict(stopped_by, seconds)
     if runners and all(r.last_error and not r.pages for r in runners):
         print(f"watchfloor: every source failed ({len(runners)})", file=sys.stderr)
         return EXIT_PROBLEM

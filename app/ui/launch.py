@@ -14,6 +14,7 @@ import gc
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -317,8 +318,15 @@ def run_gui(
         console_window.thread_fetcher = poller.thread_context
     tune_for_gui()
     # Python runs signal handlers only between bytecodes: a timer lets it look regularly
+    stopped_by: list[int] = []  # the signal that asked the stop: the last line and exit code
+    started = time.monotonic()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        request_quit()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: request_quit())
+        signal.signal(sig, on_signal)
     station = None
     if room is not None and writer is not None:  # the cache filled from the room
         from app.room.station import Station
@@ -351,4 +359,6 @@ def run_gui(
             station.stop()
         if writer is not None:
             writer.close()
-    return 0
+    from app.cli import stop_verdict
+
+    return stop_verdict(stopped_by[0] if stopped_by else None, time.monotonic() - started)

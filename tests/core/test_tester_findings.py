@@ -5,6 +5,7 @@ source that can read nothing, a layout naming a missing topic, and smaller ones.
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -174,3 +175,52 @@ def test_a_token_less_hashtag_source_is_a_note_unless_a_brand_account_lives_ther
     doctor = watchfloor(tmp_path, "doctor", "--headless", "--config", str(cfg), "--db", db)
     assert f"FAIL source m: no token_env: mentions of the brand (@lumio@{host}" in doctor.stdout
     assert doctor.returncode == 1
+
+
+# ── 4. stopped by a signal ──────────────────────────────────────────────────────────
+
+
+def stop_when_polling(hostile: Hostile, tmp_path: Path, sig: signal.Signals, *args: str) -> tuple[int, str, str]:
+    """Start ``watchfloor ARGS`` polling the hostile server; send ``sig`` once it asks."""
+    cfg = write_config(tmp_path, f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
+                                 f'base_url = "{hostile.url}/same-page"\nhashtags = ["lumio"]\n')  # fmt: skip
+    HostileHandler.same_page_asked.clear()
+    proc = subprocess.Popen([sys.executable, "-m", "app", *args, "--config", str(cfg),
+                             "--db", str(tmp_path / "w.db")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env_for(tmp_path), cwd=REPO)  # fmt: skip
+    try:
+        assert HostileHandler.same_page_asked.wait(90), "the poller never asked the server"
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize(("sig", "code", "line"), [
+    (signal.SIGINT, 130, "watchfloor: interrupted after "),
+    (signal.SIGTERM, 0, "watchfloor: stopped by SIGTERM after "),
+])  # fmt: skip
+def test_poll_stopped_by_a_signal_says_so_and_exits_accordingly(
+    hostile: Hostile, tmp_path: Path, sig: signal.Signals, code: int, line: str
+) -> None:
+    rc, out, err = stop_when_polling(hostile, tmp_path, sig, "poll", "--for", "60")
+    assert rc == code, err
+    assert "m: " in out and " fetched" in out  # the per-source summary first
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(line) and last.endswith(" s"), err
+
+
+@pytest.mark.parametrize(("sig", "code", "line"), [
+    (signal.SIGINT, 130, "watchfloor: interrupted after "),
+    (signal.SIGTERM, 0, "watchfloor: stopped by SIGTERM after "),
+])  # fmt: skip
+def test_the_wall_stopped_by_a_signal_says_so_and_qt_noise_is_gone(
+    hostile: Hostile, tmp_path: Path, sig: signal.Signals, code: int, line: str
+) -> None:
+    rc, _, err = stop_when_polling(hostile, tmp_path, sig, "wall", "--poll", "--layout", "demo")
+    assert rc == code, err
+    assert err.strip().splitlines()[-1].startswith(line), err
+    assert "propagateSizeHints" not in err and "Traceback" not in err

@@ -115,6 +115,8 @@ class HostileHandler(QuietHandler):
     counter: ClassVar[int] = 5000
     #: tag-timeline requests answered by ``/same-page/``
     same_page_hits: ClassVar[int] = 0
+    #: set at each of those requests: a test knows the poller is running
+    same_page_asked: ClassVar[threading.Event] = threading.Event()
     #: search requests answered by ``/bsky-loop/``
     bsky_loop_hits: ClassVar[int] = 0
 
@@ -195,6 +197,7 @@ class HostileHandler(QuietHandler):
         if path.startswith("/api/v1/timelines/tag/"):
             with _count_lock:
                 HostileHandler.same_page_hits += 1
+            HostileHandler.same_page_asked.set()
             self.send(200, json.dumps([status(n) for n in range(140, 100, -1)]).encode())
         elif path.startswith("/api/v2/instance"):
             self.send(200, b'{"configuration": {"statuses": {"max_characters": 500}}}')
