@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -64,6 +64,9 @@ from app.workflow.states import WorkflowError
 from app.workflow.story_work import Outcome
 from app.workflow.templates import Template, TemplateError
 from app.workflow.users import User
+
+if TYPE_CHECKING:
+    from app.ui.console_room import ConsoleRoom
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +147,12 @@ class ConsoleWindow(QMainWindow):
         self.stack.addWidget(self.work)
         self._wire()
         self._apply_style()
+        #: with ``[room]``: the actions and the queue's states are the room's
+        self.room_part: ConsoleRoom | None = None
+        if config.room is not None:
+            from app.ui.console_room import ConsoleRoom
+
+            self.room_part = ConsoleRoom(self, config.room)
 
     # -- building ------------------------------------------------------------------------
 
@@ -327,7 +336,8 @@ class ConsoleWindow(QMainWindow):
         f, priorities, keep = self.filter, list(self.config.console.notify_priorities), self.current
         name = self.user.name
         self.desk.topic = f.topic or None
-        self.reader.read(lambda conn: read_snapshot(conn, name, f, priorities, keep), self._loaded)
+        snapshot = self.room_part.snapshot if self.room_part is not None else read_snapshot
+        self.reader.read(lambda conn: snapshot(conn, name, f, priorities, keep), self._loaded)
 
     def _loaded(self, result: object) -> None:
         self._loading = False
@@ -403,9 +413,10 @@ class ConsoleWindow(QMainWindow):
 
     def _load_detail(self, mention_id: str) -> None:
         wf = self.workflow
+        item_detail = self.room_part.item_detail if self.room_part is not None else queries.item_detail
 
         def read(conn: sqlite3.Connection) -> tuple[Detail | None, list[Template], Explanation | None]:
-            detail = queries.item_detail(conn, mention_id)
+            detail = item_detail(conn, mention_id)
             if detail is None:
                 return None, [], None
             return detail, wf.templates_for(conn, mention_id), explain(self._scorer(), conn, mention_id)
@@ -465,7 +476,8 @@ class ConsoleWindow(QMainWindow):
             if str(why):
                 self.statusBar().showMessage(str(why), 4000)
             return None
-        fut = self.writer.call(job.call, tables=(*WORKFLOW_TABLES, *job.tables), ids=job.ids or None)
+        fut = (self.room_part.send(job) if self.room_part is not None
+               else self.writer.call(job.call, tables=(*WORKFLOW_TABLES, *job.tables), ids=job.ids or None))  # fmt: skip
 
         def done(f: Future[Any]) -> None:
             exc = f.exception()
@@ -606,6 +618,8 @@ class ConsoleWindow(QMainWindow):
         self._tick.stop()
         self._soon.stop()
         self.writer.remove_listener(self._writer_listener)
+        if self.room_part is not None:
+            self.room_part.close()
         if self.notifier.tray is not None:
             self.notifier.tray.hide()
         self.reader.close()

@@ -32,11 +32,13 @@ class NotReady(Exception):
 @dataclass(frozen=True, slots=True)
 class Job:
     label: str
-    call: Callable[[sqlite3.Connection], Any]
+    #: runs on the store writer's connection (sqlite3), or the room's (psycopg) if ``room``
+    call: Callable[[Any], Any]
     #: what the call writes beyond the queue's tables (the change log names them), and
     #: the rows it changes
     tables: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+    room: bool = False
 
 
 def _never(title: str, prompt: str) -> str | None:

@@ -1,0 +1,375 @@
+"""The console on the room: the same desk, its jobs run on PostgreSQL; the room's queue read.
+
+With ``[room]`` the console keeps its window and its guard (:class:`~app.workflow.desk.Desk`);
+only where a job runs changes. :class:`RoomDesk` makes the queue's actions (claim, claim
+next, release, draft, submit, reply, approve, send back, dismiss, escalate) into jobs for
+the room's :class:`~app.room.queue.RoomQueue`, each carrying the item's version as the
+operator's screen showed it, so an item someone else changed meanwhile is refused saying
+what it is now. Actions the room does not share yet are refused before anything is done.
+
+:class:`RoomLink` is the console's one connection, on a thread of its own; while the room
+is unreachable it refuses at once (nothing is sent, nothing half-done) and a probe every
+few hundred milliseconds reconnects by itself. :func:`room_snapshot` lays the room's queue
+states over the local cache's rows (texts, stories and scores stay local).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+
+from app.config import Room
+from app.room import presence
+from app.room.connect import RoomError, connect, describe
+from app.room.mentions import mention_from_body
+from app.room.presence import Seen
+from app.room.queue import RoomItem, RoomQueue
+from app.workflow import queries
+from app.workflow.desk import Ask, Desk, Job, NotReady, _never
+from app.workflow.queries import Detail, Pending, QueueFilter, QueueRow
+from app.workflow.service import QueueWorkflow
+from app.workflow.snapshot import Snapshot
+from app.workflow.states import WorkflowError
+from app.workflow.templates import placeholder_values
+from app.workflow.users import User
+
+T = TypeVar("T")
+Conn = psycopg.Connection[Any]
+
+
+class RoomDown(WorkflowError):
+    """The room cannot be reached: the console is read-only until it returns."""
+
+
+# -- the link ---------------------------------------------------------------------------
+
+
+class RoomLink:
+    """One connection to the room, used by one worker thread: actions, reads and beats in turn.
+
+    ``up`` and ``lost_since`` are read from the GUI thread to refuse an action at once
+    (without waiting on a connect) and to show the banner.
+    """
+
+    def __init__(self, room: Room, *, purpose: str = "console") -> None:
+        self.room = room
+        self.purpose = purpose
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="room-console")
+        self._conn: Conn | None = None
+        self.up = False
+        self.lost_since: float | None = None
+        self.error = ""
+
+    def down_text(self) -> str:
+        since = (
+            datetime.fromtimestamp(self.lost_since).strftime("%H:%M:%S")
+            if self.lost_since
+            else "now"
+        )
+        return f"the room is unreachable since {since}: the console is read-only, nothing was done"
+
+    def submit(self, fn: Callable[[Conn], T]) -> Future[T]:
+        return self._pool.submit(self._call, fn)
+
+    def act(self, fn: Callable[[Conn], T]) -> Future[T]:
+        """An action: refused at once while the room is known to be down."""
+        if not self.up:
+            fut: Future[T] = Future()
+            fut.set_exception(RoomDown(self.down_text()))
+            return fut
+        return self.submit(fn)
+
+    def _lost(self, why: str) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        if self.up or self.lost_since is None:
+            self.lost_since = time.time()
+        self.up = False
+        self.error = why
+
+    def _call(self, fn: Callable[[Conn], T]) -> T:
+        if self._conn is None or self._conn.closed:
+            try:
+                self._conn = connect(self.room, purpose=self.purpose)
+            except RoomError as exc:
+                self._lost(str(exc))
+                raise RoomDown(self.down_text()) from None
+            self.up, self.lost_since, self.error = True, None, ""
+        try:
+            return fn(self._conn)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._lost(describe(exc))
+            raise RoomDown("the room went away during this action; it was committed whole or not"
+                           " at all: look again once the room is back") from None  # fmt: skip
+
+    def close(self) -> None:
+        """Close the connection on its own thread, after whatever it is doing."""
+
+        def finish() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        self._pool.submit(finish)
+        self._pool.shutdown(wait=True)
+
+
+# -- the desk ---------------------------------------------------------------------------
+
+
+class RoomDesk(Desk):
+    """The desk whose queue actions run in the room; the rest stay refused (not shared yet)."""
+
+    def __init__(self, workflow: QueueWorkflow, queue: RoomQueue, ask: Ask = _never) -> None:
+        super().__init__(workflow, ask)
+        self.queue = queue
+        #: the selected item's version as the operator's screen showed it (None: not known)
+        self.seen: int | None = None
+
+    def _checked(self, label: str, fn: Callable[[Conn, str, str, int | None], Any]) -> Job:
+        """A job on the selected item, refused if it changed since the screen showed it."""
+        user, mid, seen = self._user(), self._item(), self.seen
+
+        def call(conn: Conn) -> Any:
+            out = fn(conn, user, mid, seen)
+            if self.item == mid:  # my own change is no news to me
+                self.seen = out.version if isinstance(out, RoomItem) else (
+                    None if seen is None else seen + 1)  # fmt: skip
+            return out
+
+        return Job(label, call, ids=(mid,), room=True)
+
+    def claim(self) -> Job:
+        return self._checked("Claim", lambda c, u, m, _: self.queue.claim(c, u, m))
+
+    def claim_next(self) -> Job:
+        user, topic = self._user(), self.topic
+
+        def call(conn: Conn) -> RoomItem | None:
+            item = self.queue.claim_next(conn, user, topic=topic)
+            if item is not None:
+                self.item, self.seen = item.mention_id, item.version
+            return item
+
+        return Job("Claim next", call, room=True)
+
+    def release(self) -> Job:
+        return self._checked("Release", lambda c, u, m, _: self.queue.release(c, u, m))
+
+    def send_template(self, name: str | None) -> Job:
+        if not name:
+            self._item()
+            raise NotReady("No template fits this item")
+        template = self.workflow.rules.templates.get(name)
+        brand = self.workflow.rules.brand
+
+        def call(conn: Conn, user: str, mid: str, seen: int | None) -> int:
+            if template is None or not template.preapproved:
+                raise WorkflowError(f"no pre-approved template {name!r}")
+            found = conn.execute("SELECT body FROM mentions WHERE id = %s", (mid,)).fetchone()
+            if found is None:
+                raise WorkflowError(f"no queue item {mid}")
+            m = mention_from_body(dict(found[0]))
+            if not template.fits(m.network, list(m.topics), crisis=False):
+                raise WorkflowError(f"the template {name!r} does not apply here")
+            text = template.render(placeholder_values(
+                author=m.author, author_name=m.author_name, brand=brand, network=m.network,
+                topics=list(m.topics), operator=user))  # fmt: skip
+            return self.queue.reply(conn, user, mid, text, template=name, seen_version=seen)
+
+        return self._checked("Template reply", call)
+
+    def save_draft(self, text: str) -> Job:
+        return self._checked("Save draft", lambda c, u, m, s: self.queue.save_draft(c, u, m, text,
+                                                                                   seen_version=s))  # fmt: skip
+
+    def submit(self, text: str) -> Job:
+        return self._checked("Submit for approval",
+                             lambda c, u, m, s: self.queue.submit(c, u, m, text, seen_version=s))  # fmt: skip
+
+    def send_direct(self, text: str) -> Job:
+        return self._checked(
+            "Send", lambda c, u, m, s: self.queue.reply(c, u, m, text, seen_version=s)
+        )
+
+    def dismiss(self, reason: str | None = None) -> Job:
+        self._user()
+        self._item()
+        why = self._reason(reason, "Dismiss", "Why needs this no response?")
+        return self._checked(
+            "Dismiss", lambda c, u, m, s: self.queue.dismiss(c, u, m, why, seen_version=s)
+        )
+
+    def escalate(self, reason: str | None = None) -> Job:
+        self._user()
+        self._item()
+        why = self._reason(reason, "Escalate", "Why does this need escalating?")
+        return self._checked("Escalate",
+                             lambda c, u, m, s: self.queue.escalate(c, u, m, why, seen_version=s))  # fmt: skip
+
+    def approve(self, reply_id: int | None = None) -> Job:
+        user = self._user()
+        rid = self._reply_id(reply_id, "approve")
+        return Job("Approve", lambda c: self.queue.approve(c, user, rid), room=True)
+
+    def reject(self, reply_id: int | None = None, reason: str | None = None) -> Job:
+        user = self._user()
+        rid = self._reply_id(reply_id, "send back")
+        why = self._reason(reason, "Send back", "What should change?")
+        return Job("Send back", lambda c: self.queue.reject(c, user, rid, why), room=True)
+
+
+def not_shared(job: Job) -> str:
+    return f"{job.label} is not shared through the room yet: nothing was done"
+
+
+# -- reading the room -------------------------------------------------------------------
+
+#: an item's queue state in the room: state, assignee, claim expiry, version
+ItemState = tuple[str, str | None, float | None, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomView:
+    """What a console reads from the room on each look (its worker thread keeps the last)."""
+
+    user: User | None
+    items: dict[str, ItemState] = field(default_factory=dict)
+    pending: list[Pending] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """One probe: the change log's last id and who is where in the room."""
+
+    change_id: int
+    seen: list[Seen]
+
+
+def read_room(conn: Conn, name: str, ids: list[str]) -> RoomView:
+    """The user as the room has them, the listed items' states, the replies awaiting approval."""
+    with conn.transaction():  # one snapshot of the room
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        found = conn.execute("SELECT name, role, send_unapproved, spokesperson FROM users"
+                             " WHERE lower(name) = lower(%s) AND NOT disabled", (name,)).fetchone()  # fmt: skip
+        if found is None:
+            return RoomView(None)
+        items = {str(r[0]): (str(r[1]), r[2], r[3], int(r[4])) for r in conn.execute(
+            "SELECT mention_id, state, assignee, claim_expires, version FROM queue"
+            " WHERE mention_id = ANY(%s)", (ids,))}  # fmt: skip
+        pending = [Pending(int(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4]), str(r[5] or ""),
+                           str(r[6] or ""), str(r[7] or "")) for r in conn.execute(
+            "SELECT r.id, r.mention_id, r.author, r.text, r.updated_ts, m.body ->> 'author',"
+            " m.body ->> 'text', m.body ->> 'network' FROM replies r JOIN mentions m"
+            " ON m.id = r.mention_id WHERE r.state = 'awaiting_approval' ORDER BY r.updated_ts"
+            " LIMIT 500")]  # fmt: skip
+    return RoomView(
+        User(str(found[0]), str(found[1]), bool(found[2]), bool(found[3])), items, pending
+    )
+
+
+def probe(conn: Conn, station: str, user: str | None, was: str | None, item: str | None,
+          activity: presence.Activity) -> Beat:  # fmt: skip
+    """This console's heartbeat (or its leaving), then the room's last change and presence."""
+    if user is None:
+        if was is not None:
+            presence.leave(conn, station, was)
+    else:
+        presence.beat(
+            conn, station, user, item=item if activity != "idle" else None, activity=activity
+        )
+    (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (0,)
+    return Beat(int(last), presence.who(conn))
+
+
+def _overlaid(row: QueueRow, state: ItemState | None) -> QueueRow:
+    if state is None:
+        return row
+    s, assignee, expires, _ = state
+    return dataclasses.replace(row, state=s, assignee=assignee, claim_expires=expires)
+
+
+def _passes(row: QueueRow, f: QueueFilter) -> bool:
+    if f.states and row.state not in f.states:
+        return False
+    if f.assignee == "-":
+        return row.assignee is None
+    return not f.assignee or row.assignee == f.assignee
+
+
+def room_snapshot(conn: sqlite3.Connection, f: QueueFilter, priorities: list[int], keep: str | None,
+                  look: Callable[[list[str]], RoomView]) -> Snapshot:  # fmt: skip
+    """The local cache's queue with each item's state as the room has it (``look`` reads it)."""
+    conn.execute("BEGIN")
+    try:
+        local = queries.fetch_queue(conn, dataclasses.replace(f, states=frozenset(), assignee=""))
+        crisis = queries.open_crisis(conn)
+        alerts = queries.active_alerts(conn)
+        timeline = queries.crisis_timeline(conn, crisis.id) if crisis else []
+        urgent = queries.urgent_new(conn, priorities)
+    finally:
+        conn.execute("COMMIT")
+    view = look([r.mention_id for r in local])
+    rows = [r for r in (_overlaid(r, view.items.get(r.mention_id)) for r in local) if _passes(r, f)]
+    urgent = [u for u in urgent if view.items.get(u.mention_id, ("new",))[0] == "new"]
+    return Snapshot(rows=rows, pending=view.pending, alerts=alerts, crisis=crisis, timeline=timeline,
+                    urgent=urgent, kept=keep,
+                    kept_row=next((i for i, r in enumerate(rows) if r.mention_id == keep), -1) if keep else -1,
+                    user=view.user)  # fmt: skip
+
+
+def room_detail(d: Detail | None, state: ItemState | None) -> Detail | None:
+    """The item as the cache holds it, in the state the room has it."""
+    if d is None or state is None:
+        return d
+    s, assignee, expires, _ = state
+    return dataclasses.replace(d, state=s, assignee=assignee, claim_expires=expires)
+
+
+# -- presence, as the console says it -----------------------------------------------------
+
+
+def signed_in_text(seen: list[Seen]) -> str:
+    """Who is signed in across the room, one name once (at their freshest station)."""
+    names: dict[str, str] = {}
+    for s in seen:
+        names.setdefault(s.user, s.station)
+    if not names:
+        return "Signed in: nobody"
+    return "Signed in: " + ", ".join(f"{u} ({st})" for u, st in sorted(names.items()))
+
+
+def on_item(seen: list[Seen], item: str | None, *, me: str | None, station: str) -> list[Seen]:
+    """The others on ``item`` (not this console's own user at this station)."""
+    if item is None:
+        return []
+    return [s for s in seen if s.item == item and not (s.user == me and s.station == station)]
+
+
+def on_item_text(others: list[Seen]) -> str:
+    if not others:
+        return ""
+    typing = sorted({s.user for s in others if s.activity == "typing"})
+    viewing = sorted({s.user for s in others if s.activity == "viewing"} - set(typing))
+    parts = ([f"{', '.join(typing)} typing a reply"] if typing else []) + (
+        [f"{', '.join(viewing)} viewing"] if viewing else [])  # fmt: skip
+    return "Also on this item: " + "; ".join(parts)
+
+
+def viewers_by_item(seen: list[Seen], *, me: str | None, station: str) -> dict[str, str]:
+    """For each item someone else has open: their names (typing ones marked ✎)."""
+    out: dict[str, list[str]] = {}
+    for s in seen:
+        if s.item is None or (s.user == me and s.station == station):
+            continue
+        out.setdefault(s.item, []).append(s.user + (" ✎" if s.activity == "typing" else ""))
+    return {k: ", ".join(sorted(set(v))) for k, v in out.items()}

@@ -1,0 +1,186 @@
+"""Two consoles on one room (offscreen, each with its own cache, connection and station sync).
+
+The consoles act through the room's queue: a claim in one shows as taken in the other, who is
+on an item shows on the other console, a reply to an item changed meanwhile is refused, and
+with the server stopped hard a console is read-only with a banner until the server is back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.config import load_config
+from app.room.station import Station
+from app.store.writer import StoreWriter
+from app.ui.console import ConsoleWindow
+from app.workflow.users import User
+from tests.room import cluster as pg
+from tests.room import procs
+from tests.room.conftest import RoomDb, need_postgres
+from tests.room.test_queue import fill
+
+WAIT = 20_000
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[pg.Cluster]:
+    """A cluster of this test's own: it is stopped hard on purpose."""
+    need_postgres()
+    with pg.cluster() as c:
+        yield c
+
+
+@pytest.fixture
+def consoles(
+    qtbot: QtBot, tmp_path: Path
+) -> Iterator[Callable[[RoomDb, str, str, str], ConsoleWindow]]:
+    """Opens a signed-in console on a station of its own: its cache, writer and room sync."""
+    made: list[tuple[ConsoleWindow, Station, StoreWriter]] = []
+
+    def open_one(room: RoomDb, station: str, user: str, role: str) -> ConsoleWindow:
+        config = load_config(room.write_config(tmp_path / f"{station}.toml", station=station))
+        assert config.room is not None
+        db = tmp_path / f"{station}.db"
+        writer = StoreWriter(db, config, maintenance=False).start()
+        sync = Station(config.room, writer).start()
+        window = ConsoleWindow(config, db, writer, poll_ms=200)
+        made.append((window, sync, writer))
+        window.show()
+        window.sign_in(User(user, role))
+        return window
+
+    yield open_one
+    for window, sync, writer in made:
+        window.shutdown()
+        window.close()
+        sync.stop()
+        writer.close()
+
+
+def row(window: ConsoleWindow, mention_id: str) -> Any:
+    return next((r for r in window.queue_pane.model.rows if r.mention_id == mention_id), None)
+
+
+def done(qtbot: QtBot, window: ConsoleWindow, fut: Any) -> Any:
+    assert fut is not None
+    qtbot.waitUntil(lambda: fut in window.shown, timeout=WAIT)
+    return fut.exception() or fut.result()
+
+
+def ready(qtbot: QtBot, window: ConsoleWindow, n: int) -> None:
+    """The console shows the room's n items (its cache caught up)."""
+    qtbot.waitUntil(lambda: len(window.queue_pane.model.rows) == n, timeout=WAIT)
+
+
+def test_a_claim_on_one_console_shows_as_taken_on_the_other_with_who_is_where(
+    qtbot: QtBot, room_ready: RoomDb, consoles: Callable[..., ConsoleWindow]
+) -> None:
+    fill(room_ready, 4, [("ana", "operator"), ("ben", "operator")])
+    a = consoles(room_ready, "desk-a", "ana", "operator")
+    b = consoles(room_ready, "desk-b", "ben", "operator")
+    ready(qtbot, a, 4)
+    ready(qtbot, b, 4)
+    item = "demo:q-1"
+    assert a.select(item) and row(b, item).state == "new"
+    assert done(qtbot, a, a.claim()) is not None and a.error_bar.isHidden()
+    t0 = time.perf_counter()
+    qtbot.waitUntil(lambda: (row(b, item).state, row(b, item).assignee) == ("claimed", "ana"),
+                    timeout=WAIT)  # fmt: skip
+    print(f"\nclaim on A shown on B after {1000 * (time.perf_counter() - t0):.0f} ms")
+    with procs.owner(room_ready) as conn:
+        assert conn.execute("SELECT state, assignee FROM queue WHERE mention_id = %s",
+                            (item,)).fetchone() == ("claimed", "ana")  # fmt: skip
+    # B is told it is taken, and nothing changes
+    assert b.select(item)
+    refused = done(qtbot, b, b.claim())
+    assert "ana has claimed this item" in str(refused)
+    assert "ana has claimed this item" in b.error_bar.text()
+    # presence: both signed in, and B sees ana on the item, then typing a reply
+    assert a.room_part is not None and b.room_part is not None
+    on_a, on_b = a.room_part.presence, b.room_part.presence
+    qtbot.waitUntil(lambda: on_b.signed_in.text() == "Signed in: ana (desk-a), ben (desk-b)",
+                    timeout=WAIT)  # fmt: skip
+    qtbot.waitUntil(lambda: on_b.on_item.text() == "Also on this item: ana viewing", timeout=WAIT)
+    qtbot.waitUntil(lambda: on_a.on_item.text() == "Also on this item: ben viewing", timeout=WAIT)
+    a.reply_pane.text.setPlainText("Sorry about that, we are on it")
+    qtbot.waitUntil(lambda: on_b.on_item.text() == "Also on this item: ana typing a reply",
+                    timeout=WAIT)  # fmt: skip
+    assert on_b.viewers[item] == "ana ✎"
+    # A's submit goes to the room, for an approver's sign-off
+    done(qtbot, a, a.submit())
+    with procs.owner(room_ready) as conn:
+        assert conn.execute(
+            "SELECT state FROM queue WHERE mention_id = %s", (item,)
+        ).fetchone() == ("awaiting_approval",)
+        assert conn.execute("SELECT author, text, state FROM replies").fetchall() == [
+            ("ana", "Sorry about that, we are on it", "awaiting_approval")
+        ]
+    # an action the room does not share yet is refused whole, saying so
+    assert "not shared through the room yet" in str(done(qtbot, a, a.add_note("look")))
+
+
+def test_a_reply_to_an_item_changed_meanwhile_is_refused_saying_what_it_is_now(
+    qtbot: QtBot, room_ready: RoomDb, consoles: Callable[..., ConsoleWindow]
+) -> None:
+    fill(room_ready, 3, [("ana", "operator"), ("ada", "admin")])
+    a = consoles(room_ready, "desk-a", "ana", "operator")
+    b = consoles(room_ready, "desk-b", "ada", "admin")
+    ready(qtbot, a, 3)
+    ready(qtbot, b, 3)
+    item = "demo:q-2"
+    assert a.select(item)
+    done(qtbot, a, a.claim())
+    qtbot.waitUntil(lambda: row(b, item).state == "claimed", timeout=WAIT)
+    assert b.select(item)
+    assert done(qtbot, b, b.escalate("a journalist asks")) is None
+    a.reply_pane.text.setPlainText("Here is what happened")
+    refused = done(qtbot, a, a.submit())
+    assert "this item changed since you opened it: it is now escalated" in str(refused)
+    qtbot.waitUntil(lambda: row(a, item) is None or row(a, item).state == "escalated", timeout=WAIT)
+    with procs.owner(room_ready) as conn:  # nothing half-done
+        assert conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT state FROM queue WHERE mention_id = %s", (item,)
+        ).fetchone() == ("escalated",)
+
+
+def test_the_room_stopped_hard_turns_the_console_read_only_until_it_returns(
+    qtbot: QtBot,
+    own_cluster: pg.Cluster,
+    room_env: dict[str, str],
+    consoles: Callable[..., ConsoleWindow],
+) -> None:
+    from app.room.schema import grant, migrate
+
+    room = RoomDb(own_cluster, own_cluster.create_database())
+    with procs.owner(room) as conn:
+        migrate(conn)
+        grant(conn, pg.APP)
+    fill(room, 3, [("ana", "operator")])
+    a = consoles(room, "desk-a", "ana", "operator")
+    ready(qtbot, a, 3)
+    assert a.room_part is not None and a.room_part.banner.isHidden()
+    own_cluster.stop("immediate")
+    qtbot.waitUntil(
+        lambda: a.room_part is not None and a.room_part.banner.isVisible(), timeout=WAIT
+    )
+    assert "Room link lost" in a.room_part.banner.text()
+    assert len(a.queue_pane.model.rows) == 3  # the queue stays on screen
+    assert a.select("demo:q-0")
+    refused = done(qtbot, a, a.claim())
+    assert "the room is unreachable since" in str(refused) and "nothing was done" in str(refused)
+    assert "read-only" in a.error_bar.text()
+    own_cluster.start()
+    qtbot.waitUntil(lambda: a.room_part is not None and a.room_part.banner.isHidden(), timeout=WAIT)
+    assert a.select("demo:q-0")
+    assert done(qtbot, a, a.claim()) is not None
+    qtbot.waitUntil(lambda: row(a, "demo:q-0").state == "claimed", timeout=WAIT)
+    with procs.owner(room) as conn:
+        assert conn.execute("SELECT state, assignee FROM queue WHERE mention_id = 'demo:q-0'"
+                            ).fetchone() == ("claimed", "ana")  # fmt: skip
