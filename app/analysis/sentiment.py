@@ -111,6 +111,25 @@ class _Window:
         self.words_and_emoticons: list[str] = []
 
 
+def _vader_words(piece: str) -> list[str]:
+    """The words VADER reads in a piece, as its ``SentiText`` cuts them.
+
+    Split on white space, ASCII punctuation cut from both ends of a word; a token that
+    would keep two characters or fewer is left whole (an emoticon such as ``:)``).
+    """
+    words = []
+    for token in piece.split():
+        stripped = token.strip(_PUNCT)
+        words.append(token if len(stripped) <= 2 else stripped)
+    return words
+
+
+def _some_caps(words: list[str]) -> bool:
+    """VADER's ``allcap_differential``: some, but not all, words are in capitals."""
+    upper = sum(1 for w in words if w.isupper())
+    return 0 < upper < len(words)
+
+
 def _key(token: str) -> str:
     """How rules match a word: lower case, ASCII punctuation at its ends stripped."""
     return token.lower().strip(_PUNCT)
@@ -204,15 +223,24 @@ class CareScorer:
         from vaderSentiment import vaderSentiment as vs
 
         self._vader = vs.SentimentIntensityAnalyzer()
-        self._senti_text = vs.SentiText
+        self._normalize = vs.normalize
         self._boosters = frozenset(vs.BOOSTER_DICT)
         # every word that makes VADER's rules change a lexicon word's valence: a word with
-        # none of them around takes its lexicon valence as it is
+        # none of them around takes its lexicon valence as it is ("or", "nor" and "doubt"
+        # count only beside "no" or "without", which are modifiers themselves)
         self._modifiers = frozenset(
-            {w for key in (*vs.BOOSTER_DICT, *vs.SPECIAL_CASES) for w in key.split()}
+            {key for key in vs.BOOSTER_DICT if " " not in key}
             | set(vs.NEGATE)
-            | {"no", "least", "never", "without", "doubt", "so", "this", "or", "nor"}
+            | {"no", "least", "never", "without", "so", "this"}
         )
+        # VADER's idioms ("the shit", "kind of"): their words ("the", "of") modify a lexicon
+        # word only where the whole idiom is in the piece
+        self._idioms = tuple(
+            (key, frozenset(key.split()))
+            for key in (*vs.SPECIAL_CASES, *vs.BOOSTER_DICT)
+            if " " in key
+        )
+        self._idiom_words = frozenset().union(*(words for _, words in self._idioms))
         self.rules = rules
         self.neutral_band = rules.neutral_band if rules is not None else 0.05
         lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
@@ -305,15 +333,15 @@ class CareScorer:
         notes: list[str] = []
         modifiers = self._modifiers
         for piece in self._pieces(head):
-            senti = self._senti_text(piece)
-            words = shown = senti.words_and_emoticons
+            words = shown = _vader_words(piece)
+            caps = _some_caps(words)
             if rules is not None:
                 words, shown = self._apply_rules(piece, words, rules, notes)
-                senti.words_and_emoticons = words
             lows = [w.lower() for w in words]
             # where a modifier stands (VADER's rules read three words back and two ahead)
-            shaped = [w in modifiers or "n't" in w for w in lows]
-            caps = senti.is_cap_diff
+            idioms = self._idioms_in(lows)
+            shaping = modifiers | idioms if idioms else modifiers
+            shaped = [w in shaping or "n't" in w for w in lows]
             window = _Window(caps)
             valences: list[float] = []
             for i, item in enumerate(words):
@@ -337,15 +365,34 @@ class CareScorer:
                 # words it looks at, and the cost per word stays constant
                 window.words_and_emoticons = words[lo : i + 3]
                 valences.append(vader.sentiment_valence(0, window, item, i - lo, [])[0])
-            valences = vader._but_check(words, valences)
+            if "but" in lows:
+                valences = vader._but_check(words, valences)
             tokens += shown
             sentiments += valences
         if rules is not None and rules.politeness and sentiments:
             self._mute_politeness(tokens, sentiments, rules, notes)
-        score = float(vader.score_valence(sentiments, head)["compound"]) if sentiments else 0.0
+        score = self._compound(sentiments, head)
         if math.isnan(score):
             score = 0.0
         return self._calibrated(score), tokens, sentiments, len(head), notes
+
+    def _idioms_in(self, lows: list[str]) -> frozenset[str]:
+        """The words of VADER's idioms that stand whole in a piece (its words, lower case)."""
+        if self._idiom_words.isdisjoint(lows):
+            return frozenset()
+        joined = " ".join(lows)  # a merged phrase may hold an idiom's words: look at the text
+        return frozenset().union(*(words for key, words in self._idioms if key in joined))
+
+    def _compound(self, sentiments: list[float], text: str) -> float:
+        """VADER's compound score of these valences (``score_valence``, without the rest)."""
+        total = float(sum(sentiments))
+        if total > 0:
+            total += self._vader._punctuation_emphasis(text)
+        elif total < 0:
+            total -= self._vader._punctuation_emphasis(text)
+        else:
+            return 0.0
+        return round(float(self._normalize(total)), 4)
 
     def _apply_rules(
         self, piece: str, words: list[str], rules: CareRules, notes: list[str]
