@@ -78,6 +78,8 @@ class QueueModel(QAbstractTableModel):
         #: items queued after the console opened are "new" until someone looks at them
         self.since = time.time()
         self.seen: set[str] = set()
+        #: in a room, who else has each item open (their names; shown beside the assignee)
+        self.viewers: dict[str, str] = {}
         self._bold = QFont()
         self._bold.setBold(True)
         self._colours = {p: QColor(c) for p, c in theme.PRIORITY.items()}
@@ -103,6 +105,13 @@ class QueueModel(QAbstractTableModel):
             if r.mention_id == mention_id:
                 return i
         return -1
+
+    def show_viewers(self, viewers: dict[str, str]) -> None:
+        """Who else is on which item: repaint the assignee column only if that changed."""
+        if viewers != self.viewers:
+            self.viewers = viewers
+            if self.rows:
+                self.dataChanged.emit(self.index(0, 8), self.index(len(self.rows) - 1, 8))
 
     def tick(self) -> None:
         """The SLA and waiting columns count down: repaint just those."""
@@ -183,7 +192,8 @@ class QueueModel(QAbstractTableModel):
         if col == 7:
             return one_line(r.text)
         if col == 8:
-            return r.assignee or "unclaimed"
+            others = self.viewers.get(r.mention_id)
+            return f"{r.assignee or 'unclaimed'} · 👁 {others}" if others else r.assignee or "unclaimed"
         if col == 9:
             return age(time.time() - r.queued_ts)
         return ""

@@ -190,6 +190,7 @@ class ConsoleRoom(QObject):
         if last is not None:
             c = self.console
             self.presence.show(last.seen, me=c.user.name if c.user else None, item=c.current)
+            c.queue_pane.model.show_viewers(self.presence.viewers)
 
     def _show_link(self) -> None:
         if self.link.up:

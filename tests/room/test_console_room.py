@@ -111,7 +111,10 @@ def test_a_claim_on_one_console_shows_as_taken_on_the_other_with_who_is_where(
     a.reply_pane.text.setPlainText("Sorry about that, we are on it")
     qtbot.waitUntil(lambda: on_b.on_item.text() == "Also on this item: ana typing a reply",
                     timeout=WAIT)  # fmt: skip
-    assert on_b.viewers[item] == "ana ✎"
+    assert on_b.viewers == {item: "ana ✎"}
+    # the queue row says so too, beside its assignee
+    at = b.queue_pane.model.row_of(item)
+    assert b.queue_pane.model.index(at, 8).data() == "ana · 👁 ana ✎"
     # A's submit goes to the room, for an approver's sign-off
     done(qtbot, a, a.submit())
     with procs.owner(room_ready) as conn:
@@ -184,3 +187,36 @@ def test_the_room_stopped_hard_turns_the_console_read_only_until_it_returns(
     with procs.owner(room) as conn:
         assert conn.execute("SELECT state, assignee FROM queue WHERE mention_id = 'demo:q-0'"
                             ).fetchone() == ("claimed", "ana")  # fmt: skip
+
+
+def test_claim_next_template_reply_and_approval_across_two_consoles(
+    qtbot: QtBot, room_ready: RoomDb, consoles: Callable[..., ConsoleWindow]
+) -> None:
+    fill(room_ready, 3, [("ana", "operator"), ("ada", "approver")])
+    a = consoles(room_ready, "desk-a", "ana", "operator")
+    b = consoles(room_ready, "desk-b", "ada", "approver")
+    ready(qtbot, a, 3)
+    ready(qtbot, b, 3)
+    first, second = done(qtbot, a, a.claim_next()), done(qtbot, b, b.claim_next())
+    assert {first.assignee, second.assignee} == {"ana", "ada"}
+    assert first.mention_id != second.mention_id  # each console took its own
+    assert a.current == first.mention_id
+    # a template's words, filled in for this item, straight to the room's outbox
+    sent = done(qtbot, a, a.send_template("thanks"))
+    # a free-text reply on a fresh claim, signed off by the approver on the other console
+    third = done(qtbot, a, a.claim_next())
+    assert third is not None and third.mention_id not in {first.mention_id, second.mention_id}
+    a.reply_pane.text.setPlainText("We have sent you a new charger")
+    rid = done(qtbot, a, a.submit())
+    qtbot.waitUntil(lambda: b.approvals_pane.list.ids == [rid], timeout=WAIT)
+    assert done(qtbot, b, b.approve(rid)) is None
+    with procs.owner(room_ready) as conn:
+        replies = conn.execute("SELECT id, mention_id, author, template, text, state, approved_by"
+                               " FROM replies ORDER BY id").fetchall()  # fmt: skip
+        states = dict(conn.execute("SELECT mention_id, state FROM queue").fetchall())
+    assert replies[0][:4] == (sent, first.mention_id, "ana", "thanks")
+    assert replies[0][5] == "approved" and replies[0][4].endswith("— ana, Lumio support")
+    assert replies[1] == (rid, third.mention_id, "ana", None, "We have sent you a new charger",
+                          "approved", "ada")  # fmt: skip
+    assert states[first.mention_id] == states[third.mention_id] == "approved"
+    assert states[second.mention_id] == "claimed"
