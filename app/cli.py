@@ -432,8 +432,16 @@ def export(db_path: Path, what: str, fmt: str, out: str | None) -> int:
     conn = open_reader(db_path, create=False)  # a mistyped --db is an error, not an empty file
     try:
         if out:
-            with _out_file(out).open("w", encoding="utf-8", newline="") as fh:
-                n = exporter.write(conn, what, fmt, fh)  # type: ignore[arg-type]
+            target = _out_file(out)
+            try:
+                with target.open("w", encoding="utf-8", newline="") as fh:
+                    n = exporter.write(conn, what, fmt, fh)  # type: ignore[arg-type]
+            except BrokenPipeError:
+                raise
+            except OSError as exc:  # a full disk says so on write or close: name the file
+                if exc.filename is None:
+                    raise OSError(exc.errno, f"writing failed: {exc.strerror or exc}", str(target)) from None
+                raise
             print(f"{n} {what} written to {out}", file=sys.stderr)
         else:
             exporter.write(conn, what, fmt, sys.stdout)  # type: ignore[arg-type]

@@ -42,6 +42,14 @@ class ConfigError(FileProblems):
     """Problems in a config file."""
 
 
+class SeveralProblems(ValueError):
+    """Raised by a validator that found more than one problem at one place: each is said."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
 class _Model(BaseModel):
     # strict: `true` is not a number nor 1.0 a count; finite: nan and inf are never settings
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
@@ -435,7 +443,7 @@ def _clip(text: str, limit: int = 80) -> str:
 
 def describe_validation_error(exc: ValidationError) -> list[str]:
     """Turn pydantic's errors into ``key: what was expected (got …)`` lines."""
-    problems = []
+    problems: list[str] = []
     for err in exc.errors():
         key = _loc(_clean_loc(err["loc"]))
         msg = err["msg"].removeprefix("Value error, ")
@@ -453,7 +461,11 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
             "union_tag_not_found",
         } and not isinstance(got, dict | list):
             msg += f" (got {_clip(repr(got))})"
-        problems.append(f"{key}: {msg}")
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, SeveralProblems):  # a check that found several: one line each
+            problems.extend(f"{key}: {p}" for p in cause.problems)
+        else:
+            problems.append(f"{key}: {msg}")
     return problems
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from app.config import FileProblems, describe_validation_error, read_toml
+from app.config import FileProblems, SeveralProblems, describe_validation_error, read_toml
 from app.resources import data_dir
 
 
@@ -61,19 +61,21 @@ class Scene(_Model):
         if cols < 1 or rows < 1 or cols > 24 or rows > 24:
             raise ValueError(f"grid {self.grid} must be 1…24 columns and rows")
         taken: dict[tuple[int, int], int] = {}
+        problems: list[str] = []  # every tile's problem at once, one line each
         for i, t in enumerate(self.tiles):
             c, r, cs, rs = t.cell
             if c < 0 or r < 0 or cs < 1 or rs < 1 or c + cs > cols or r + rs > rows:
-                raise ValueError(
-                    f"tiles[{i}] ({t.tile}) at {t.at} does not fit the {cols}×{rows} grid"
-                )
-            for x in range(c, c + cs):
-                for y in range(r, r + rs):
-                    if (x, y) in taken:
-                        raise ValueError(
-                            f"tiles[{i}] ({t.tile}) overlaps tiles[{taken[x, y]}] at column {x}, row {y}"
-                        )
-                    taken[x, y] = i
+                problems.append(f"tiles[{i}] ({t.tile}) at {t.at} does not fit the {cols}×{rows} grid")
+                continue
+            clash = next(((x, y) for x in range(c, c + cs) for y in range(r, r + rs)
+                          if (x, y) in taken), None)  # fmt: skip
+            if clash is not None:
+                x, y = clash
+                problems.append(f"tiles[{i}] ({t.tile}) overlaps tiles[{taken[x, y]}] at column {x}, row {y}")
+                continue
+            taken.update({(x, y): i for x in range(c, c + cs) for y in range(r, r + rs)})
+        if problems:
+            raise SeveralProblems(problems)
         return self
 
 
@@ -90,17 +92,9 @@ class Screen(_Model):
 
     @model_validator(mode="after")
     def _scenes(self) -> Screen:
-        names = [s.name for s in self.scenes]
-        dupes = {n for n in names if names.count(n) > 1}
-        if dupes:
-            raise ValueError(f"scene names used twice: {', '.join(sorted(dupes))}")
-        if self.crisis_scene is not None and self.crisis_scene not in names:
-            raise ValueError(f"crisis_scene {self.crisis_scene!r} is not one of its scenes")
-        if not any(not s.crisis_only for s in self.scenes):
-            raise ValueError("needs at least one scene that is not crisis_only")
-        w, h = self.size
-        if not (320 <= w <= 16384 and 240 <= h <= 16384):
-            raise ValueError(f"size {self.size} is not a plausible screen resolution")
+        problems = _screen_problems(self.model_dump())
+        if problems:
+            raise SeveralProblems(problems)
         return self
 
     @property
@@ -109,6 +103,29 @@ class Screen(_Model):
 
     def scene(self, name: str) -> Scene | None:
         return next((s for s in self.scenes if s.name == name), None)
+
+
+def _screen_problems(screen: Mapping[str, Any]) -> list[str]:
+    """A screen's scenes as a whole: names, its crisis scene, its size (on data as written,
+    so they are said even when a scene of it has problems of its own)."""
+    raw = screen.get("scenes")
+    scenes = [s for s in raw if isinstance(s, dict)] if isinstance(raw, list) else []
+    names = [s.get("name") for s in scenes]
+    dupes = {str(n) for n in names if names.count(n) > 1}
+    problems: list[str] = []
+    if dupes:
+        problems.append(f"scene names used twice: {', '.join(sorted(dupes))}")
+    crisis = screen.get("crisis_scene")
+    if crisis is not None and crisis not in names:
+        problems.append(f"crisis_scene {crisis!r} is not one of its scenes")
+    if scenes and all(s.get("crisis_only") is True for s in scenes):
+        problems.append("needs at least one scene that is not crisis_only")
+    size = screen.get("size", [1920, 1080])
+    if isinstance(size, list) and len(size) == 2 and all(type(v) is int for v in size):
+        w, h = size
+        if not (320 <= w <= 16384 and 240 <= h <= 16384):
+            problems.append(f"size {size} is not a plausible screen resolution")
+    return problems
 
 
 class Layout(_Model):
@@ -145,42 +162,108 @@ def layout_file(name_or_path: str) -> Path:
     return data_dir("layouts") / f"{name_or_path}.toml"
 
 
-def parse_layout(data: Mapping[str, Any], path: Path | str = "<layout>") -> Layout:
+def parse_layout(
+    data: Mapping[str, Any], path: Path | str = "<layout>",
+    options: Mapping[str, type[BaseModel]] | None = None, topics: Sequence[str] | None = None,
+) -> Layout:  # fmt: skip
+    """Validate a layout; with the tile registry's ``options``, its tiles too, and with the
+    config's ``topics``, the topics its tiles name.
+
+    Every problem is reported at once, like the config's: the file's shape, each scene's
+    grid, and each tile's id, options and topics, even where the shape failed.
+    """
+    problems: list[str] = []
+    layout: Layout | None = None
     try:
-        return Layout.model_validate(data)
+        layout = Layout.model_validate(data)
     except ValidationError as exc:
-        raise LayoutError(path, describe_validation_error(exc)) from None
+        problems.extend(describe_validation_error(exc))
+        screens = data.get("screens")
+        for i, screen in enumerate(screens if isinstance(screens, list) else []):
+            said = any(p.startswith(f"screens[{i}]: ") for p in problems)
+            if isinstance(screen, dict) and not said:  # its scenes failed: the screen's check never ran
+                problems.extend(f"screens[{i}]: {p}" for p in _screen_problems(screen))
+    tiles = _raw_tiles(data)
+    if options is not None:
+        problems.extend(_tile_problems(tiles, options))
+    if topics is not None:
+        problems.extend(_topic_problems(tiles, topics))
+    if problems or layout is None:
+        raise LayoutError(path, problems)
+    return layout
 
 
-def load_layout(name_or_path: str) -> LoadedLayout:
-    """Load and validate a layout; raise :class:`LayoutError` naming the file and key."""
+def load_layout(name_or_path: str, options: Mapping[str, type[BaseModel]] | None = None,
+                topics: Sequence[str] | None = None) -> LoadedLayout:  # fmt: skip
+    """Load and validate a layout (its tiles given ``options``, the topics they name given
+    ``topics``); raise :class:`LayoutError` naming the file and every key that is wrong."""
     path = layout_file(name_or_path)
     if not path.is_file():
         known = ", ".join(shipped_layouts())
         raise LayoutError(path, [f"no such layout (shipped layouts: {known})"])
     data = read_toml(path, LayoutError)
-    return LoadedLayout(path.stem, path, parse_layout(data, path))
+    return LoadedLayout(path.stem, path, parse_layout(data, path, options, topics))
+
+
+def _raw_tiles(data: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(key, tile id, options) of every tile in a layout's data as written, whatever its shape."""
+    out: list[tuple[str, Any, Any]] = []
+    screens = data.get("screens")
+    for si, screen in enumerate(screens if isinstance(screens, list) else []):
+        scenes = screen.get("scenes") if isinstance(screen, dict) else None
+        for ci, scene in enumerate(scenes if isinstance(scenes, list) else []):
+            tiles = scene.get("tiles") if isinstance(scene, dict) else None
+            for ti, tile in enumerate(tiles if isinstance(tiles, list) else []):
+                if isinstance(tile, dict):
+                    out.append((f"screens[{si}].scenes[{ci}].tiles[{ti}]", tile.get("tile"),
+                                tile.get("options", {})))  # fmt: skip
+    return out
+
+
+def _tile_problems(tiles: list[tuple[str, Any, Any]], options: Mapping[str, type[BaseModel]]) -> list[str]:
+    problems = []
+    for key, tile_id, opts in tiles:
+        if not isinstance(tile_id, str) or not isinstance(opts, dict):
+            continue  # the shape check has said so
+        model = options.get(tile_id)
+        if model is None:
+            problems.append(f"{key}.tile: unknown tile {tile_id!r} (known: {', '.join(sorted(options))})")
+            continue
+        try:
+            model.model_validate(opts)
+        except ValidationError as exc:
+            problems.extend(f"{key}.options.{p}" for p in describe_validation_error(exc))
+    return problems
 
 
 def check_tiles(loaded: LoadedLayout, options: Mapping[str, type[BaseModel]]) -> list[str]:
     """Check every tile id and its options against the registry's option models."""
+    return _tile_problems(_raw_tiles(loaded.layout.model_dump()), options)
+
+
+#: the tile options that name topics of the config; ``*`` (or none) means every topic
+TOPIC_OPTIONS = ("topic", "topics", "fallback_topic")
+
+
+def check_topics(loaded: LoadedLayout, topics: Sequence[str]) -> list[str]:
+    """Tiles naming a topic the config does not have: such a tile would stay empty, silently."""
+    return _topic_problems(_raw_tiles(loaded.layout.model_dump()), topics)
+
+
+def _topic_problems(tiles: list[tuple[str, Any, Any]], topics: Sequence[str]) -> list[str]:
+    known = set(topics)
+    listed = ", ".join(sorted(known)) or "none"
     problems = []
-    for si, screen in enumerate(loaded.layout.screens):
-        for ci, scene in enumerate(screen.scenes):
-            for ti, t in enumerate(scene.tiles):
-                key = f"screens[{si}].scenes[{ci}].tiles[{ti}]"
-                model = options.get(t.tile)
-                if model is None:
-                    problems.append(
-                        f"{key}.tile: unknown tile {t.tile!r} (known: {', '.join(sorted(options))})"
-                    )
-                    continue
-                try:
-                    model.model_validate(t.options)
-                except ValidationError as exc:
-                    problems.extend(
-                        f"{key}.options.{p}" for p in describe_validation_error(exc)
-                    )
+    for key, tile_id, opts in tiles:
+        if not isinstance(opts, dict):
+            continue
+        for option in TOPIC_OPTIONS:
+            value = opts.get(option)
+            names = value if isinstance(value, list) else [value]
+            for name in names:
+                if isinstance(name, str) and name != "*" and name not in known:
+                    problems.append(f"{key}.options.{option}: no topic {name!r} in the config "
+                                    f"({tile_id} tile; topics: {listed}; '*' for all)")  # fmt: skip
     return problems
 
 

@@ -249,8 +249,8 @@ def run_gui(
     registry: dict[str, TileSpec] = {}
     if walls:
         try:
-            loaded = load_layout(layout or config.wall.layout)
-            registry = load_registry()
+            registry = load_registry()  # first: a layout's shape and its tiles are checked at once
+            loaded = load_layout(layout or config.wall.layout, option_models(registry))
             problems = check_tiles(loaded, option_models(registry))
             if problems:
                 raise LayoutError(loaded.path, problems)

@@ -30,8 +30,8 @@ def render_snapshot(
     from app.ui.wall import WallWindow
     from app.ui.walldata import WallHub
 
-    loaded = load_layout(layout or config.wall.layout)
-    registry = load_registry()
+    registry = load_registry()  # first: a layout's shape and its tiles are checked at once
+    loaded = load_layout(layout or config.wall.layout, option_models(registry))
     problems = check_tiles(loaded, option_models(registry))
     if problems:
         raise LayoutError(loaded.path, problems)

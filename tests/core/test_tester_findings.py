@@ -167,11 +167,15 @@ def test_a_token_less_hashtag_source_is_a_note_unless_a_brand_account_lives_ther
     source = (f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
               f'base_url = "{hostile.url}/nosearch"\nhashtags = ["lumio"]\n')  # fmt: skip
     db = str(tmp_path / "w.db")
-    cfg = write_config(tmp_path, source)
+    layout = tmp_path / "one.toml"  # a layout naming no topic: the config here has none
+    layout.write_text('[[screens]]\nname = "one"\n[[screens.scenes]]\nname = "a"\ngrid = [1, 1]\n'
+                      'tiles = [{ tile = "sources", at = [0, 0] }]\n')  # fmt: skip
+    wall = f'[wall]\nlayout = "{layout}"\n'
+    cfg = write_config(tmp_path, source, extra=wall)
     doctor = watchfloor(tmp_path, "doctor", "--headless", "--config", str(cfg), "--db", db)
     assert "note source m: no token_env: public posts only" in doctor.stdout, doctor.stdout
-    assert "FAIL source m" not in doctor.stdout and doctor.returncode == 0, doctor.stdout
-    cfg = write_config(tmp_path, source, extra=f'accounts = ["@lumio@{host}"]\n')
+    assert "FAIL" not in doctor.stdout and doctor.returncode == 0, doctor.stdout
+    cfg = write_config(tmp_path, source, extra=f'accounts = ["@lumio@{host}"]\n' + wall)
     doctor = watchfloor(tmp_path, "doctor", "--headless", "--config", str(cfg), "--db", db)
     assert f"FAIL source m: no token_env: mentions of the brand (@lumio@{host}" in doctor.stdout
     assert doctor.returncode == 1
@@ -224,3 +228,73 @@ def test_the_wall_stopped_by_a_signal_says_so_and_qt_noise_is_gone(
     assert rc == code, err
     assert err.strip().splitlines()[-1].startswith(line), err
     assert "propagateSizeHints" not in err and "Traceback" not in err
+
+
+# ── 8, 9. layouts: a topic that does not exist, every mistake at once ───────────────
+
+FIVE_MISTAKES = """
+[[screens]]
+name = "one"
+crisis_scene = "nope"
+  [[screens.scenes]]
+  name = "a"
+  grid = [2, 2]
+  tiles = [
+    { tile = "feed", at = [0, 0], options = { topic = "nosuchtopic" } },
+    { tile = "kpii", at = [1, 0] },
+    { tile = "volume", at = [5, 5] },
+    { tile = "kpi", at = [0, 1], options = { metricc = "mentions" } },
+    { tile = "volume", at = [0, 0] },
+  ]
+"""
+
+
+def layout_config(tmp_path: Path, layout: str) -> Path:
+    path = tmp_path / "mine.toml"
+    path.write_text(layout, encoding="utf-8")
+    return write_config(tmp_path, "", extra=f'[[topics]]\nname = "lumio"\nquery = "lumio"\n'
+                                             f'[wall]\nlayout = "{path}"\n')  # fmt: skip
+
+
+def test_doctor_flags_a_tile_naming_a_topic_the_config_lacks(tmp_path: Path) -> None:
+    layout = ('[[screens]]\nname = "one"\n[[screens.scenes]]\nname = "a"\ngrid = [2, 1]\n'
+              'tiles = [{ tile = "feed", at = [0, 0], options = { topic = "nosuchtopic" } },\n'
+              '         { tile = "volume", at = [1, 0], options = { topics = ["lumio", "gone"] } }]\n')  # fmt: skip
+    cfg = layout_config(tmp_path, layout)
+    doctor = watchfloor(tmp_path, "doctor", "--headless", "--offline", "--config", str(cfg),
+                        "--db", str(tmp_path / "w.db"))  # fmt: skip
+    assert doctor.returncode == 1, doctor.stdout
+    where = f"FAIL layout {tmp_path / 'mine.toml'}: screens[0].scenes[0]"
+    assert f"{where}.tiles[0].options.topic: no topic 'nosuchtopic' in the config" in doctor.stdout
+    assert f"{where}.tiles[1].options.topics: no topic 'gone' in the config" in doctor.stdout
+    assert "'lumio' in the config" not in doctor.stdout
+
+
+def test_every_mistake_of_a_layout_is_reported_at_once(tmp_path: Path) -> None:
+    cfg = layout_config(tmp_path, FIVE_MISTAKES)
+    expected = [
+        "screens[0].scenes[0]: tiles[2] (volume) at [5, 5] does not fit the 2×2 grid",
+        "screens[0].scenes[0]: tiles[4] (volume) overlaps tiles[0] at column 0, row 0",
+        "screens[0]: crisis_scene 'nope' is not one of its scenes",
+        "screens[0].scenes[0].tiles[1].tile: unknown tile 'kpii'",
+        "screens[0].scenes[0].tiles[3].options.metricc: unknown key",
+    ]
+    doctor = watchfloor(tmp_path, "doctor", "--headless", "--offline", "--config", str(cfg),
+                        "--db", str(tmp_path / "w.db"))  # fmt: skip
+    for problem in [*expected, "screens[0].scenes[0].tiles[0].options.topic: no topic 'nosuchtopic'"]:
+        assert problem in doctor.stdout, doctor.stdout
+    wall = watchfloor(tmp_path, "wall", "--config", str(cfg), "--db", str(tmp_path / "w.db"))
+    assert wall.returncode == 2
+    assert f"layout error in {tmp_path / 'mine.toml'}: 5 problem(s)" in wall.stderr
+    for problem in expected:
+        assert problem in wall.stderr, wall.stderr
+
+
+def test_an_export_to_a_full_disk_names_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    made = watchfloor(tmp_path, "poll", "--once", "--db", str(db))
+    assert made.returncode == 0, made.stderr
+    proc = watchfloor(tmp_path, "export", "--db", str(db), "--out", "/dev/full")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "watchfloor: /dev/full: writing failed: No space left on device")
