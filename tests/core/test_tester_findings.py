@@ -298,3 +298,14 @@ def test_an_export_to_a_full_disk_names_the_file(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == (
         "watchfloor: /dev/full: writing failed: No space left on device")
+
+
+def test_the_poll_summary_names_a_refused_next_page_link(hostile: Hostile, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
+                                 f'base_url = "{hostile.url}/foreign-link"\nhashtags = ["lumio"]\n'
+                                 'page_size = 2\nnotifications = false\n')  # fmt: skip
+    proc = watchfloor(tmp_path, "poll", "--once", "--config", str(cfg), "--db", str(tmp_path / "w.db"))
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("m: "))
+    assert line.startswith("m: 2 new of 2 fetched; degraded: refused the next-page link of tag:lumio to "
+                           f"{hostile.collector.url}"), line
