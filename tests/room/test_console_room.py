@@ -7,6 +7,9 @@ with the server stopped hard a console is read-only with a banner until the serv
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -220,3 +223,46 @@ def test_claim_next_template_reply_and_approval_across_two_consoles(
                           "approved", "ada")  # fmt: skip
     assert states[first.mention_id] == states[third.mention_id] == "approved"
     assert states[second.mention_id] == "claimed"
+
+
+def test_a_claim_shows_on_a_console_in_another_process_and_its_presence_here(
+    qtbot: QtBot, room_ready: RoomDb, room_env: dict[str, str], tmp_path: Path,
+    consoles: Callable[..., ConsoleWindow],
+) -> None:  # fmt: skip
+    fill(room_ready, 3, [("ana", "operator"), ("ben", "operator")])
+    item = "demo:q-0"
+    config = room_ready.write_config(tmp_path / "desk-b.toml", station="desk-b")
+    out = tmp_path / "desk-b.out"
+    with out.open("w") as sink:
+        b = subprocess.Popen([sys.executable, "-m", "tests.room.console_proc", str(config),
+                              str(tmp_path / "desk-b.db"), "ben", "operator", item],
+                             stdout=sink, stderr=subprocess.STDOUT,
+                             env={**room_env, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+
+    def shown() -> dict[str, Any]:
+        lines = [ln for ln in out.read_text().splitlines() if ln.startswith("{")]
+        return dict(json.loads(lines[-1])) if lines else {"rows": {}, "on_item": ""}
+
+    try:
+        a = consoles(room_ready, "desk-a", "ana", "operator")
+        ready(qtbot, a, 3)
+        qtbot.waitUntil(lambda: len(shown()["rows"]) == 3, timeout=WAIT)
+        assert shown()["rows"][item] == ["new", None]
+        # B (the other process) has the item open: A sees it, on the row and on the item
+        assert a.room_part is not None
+        on_a = a.room_part.presence
+        qtbot.waitUntil(lambda: on_a.viewers.get(item) == "ben", timeout=WAIT)
+        assert a.select(item)
+        qtbot.waitUntil(lambda: on_a.on_item.text() == "Also on this item: ben viewing",
+                        timeout=WAIT)  # fmt: skip
+        assert done(qtbot, a, a.claim()) is not None
+        t0 = time.perf_counter()
+        qtbot.waitUntil(lambda: shown()["rows"][item] == ["claimed", "ana"], timeout=WAIT)
+        print(f"\nclaim on A shown in B's process after {1000 * (time.perf_counter() - t0):.0f} ms")
+        qtbot.waitUntil(lambda: shown()["on_item"] == "Also on this item: ana viewing",
+                        timeout=WAIT)  # fmt: skip
+    finally:
+        b.terminate()
+        code = b.wait(30)
+    assert code == 0, out.read_text()
+    qtbot.waitUntil(lambda: "ben" not in on_a.signed_in.text(), timeout=WAIT)  # B signed out
