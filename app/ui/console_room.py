@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QBoxLayout
+from PySide6.QtWidgets import QBoxLayout, QPushButton
 
 from app.config import Room
 from app.room.connect import station_name
@@ -89,6 +89,8 @@ class ConsoleRoom(QObject):
         self._relay.beaten.connect(self._beaten)
         self._relay.lost.connect(self._show_link)
         self._last: Beat | None = None
+        #: the action buttons' states while greyed out (None: the room is there)
+        self._held: list[bool] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(probe_ms)
         self._timer.timeout.connect(self._probe)
@@ -192,13 +194,27 @@ class ConsoleRoom(QObject):
             self.presence.show(last.seen, me=c.user.name if c.user else None, item=c.current)
             c.queue_pane.model.show_viewers(self.presence.viewers)
 
+    def _actions(self) -> list[QPushButton]:
+        c = self.console
+        return [*c.item_pane.buttons, *c.item_pane.story_buttons, *c.reply_pane.buttons,
+                c.approvals_pane.approve_button, c.approvals_pane.reject_button]  # fmt: skip
+
     def _show_link(self) -> None:
+        """The banner while the room is away, and the action buttons greyed (keys are refused)."""
         if self.link.up:
+            if self._held is not None:
+                for button, enabled in zip(self._actions(), self._held, strict=True):
+                    button.setEnabled(enabled)  # as the user's role had them
+                self._held = None
             self.banner.hide()
             return
         self.banner.setText(f"Room link lost — {self.link.down_text().replace(', nothing was done', '')}."
                             " Actions are refused until it returns.")  # fmt: skip
         self.banner.show()
+        if self._held is None:
+            self._held = [b.isEnabled() for b in self._actions()]
+            for button in self._actions():
+                button.setEnabled(False)
 
     def close(self) -> None:
         if self._closed:

@@ -177,6 +177,7 @@ def test_the_room_stopped_hard_turns_the_console_read_only_until_it_returns(
         lambda: a.room_part is not None and a.room_part.banner.isVisible(), timeout=WAIT
     )
     assert "Room link lost" in a.room_part.banner.text()
+    assert not a.item_pane.claim_button.isEnabled()  # read-only: greyed, and keys refused
     assert len(a.queue_pane.model.rows) == 3  # the queue stays on screen
     assert a.select("demo:q-0")
     refused = done(qtbot, a, a.claim())
@@ -184,6 +185,7 @@ def test_the_room_stopped_hard_turns_the_console_read_only_until_it_returns(
     assert "read-only" in a.error_bar.text()
     own_cluster.start()
     qtbot.waitUntil(lambda: a.room_part is not None and a.room_part.banner.isHidden(), timeout=WAIT)
+    assert a.item_pane.claim_button.isEnabled()
     assert a.select("demo:q-0")
     assert done(qtbot, a, a.claim()) is not None
     qtbot.waitUntil(lambda: row(a, "demo:q-0").state == "claimed", timeout=WAIT)
