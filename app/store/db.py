@@ -93,19 +93,34 @@ def _configure(conn: sqlite3.Connection, busy_ms: int) -> sqlite3.Connection:
 
 
 def _check_file(path: Path) -> None:
-    """Problems visible before SQLite opens the file: a folder, or not an SQLite file."""
+    """Problems visible before SQLite opens the file: a folder, or not an SQLite file.
+
+    SQLite itself judges the header (a read-only connection): a plain ``open()``/``close()``
+    of the file would drop every POSIX lock this process holds on it, and another process
+    closing its last connection would then delete the -wal file under this process's
+    writer, its later commits lost to every reader.
+    """
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a database file")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
+    if not path.exists():
         return
+    try:
+        size = path.stat().st_size
     except OSError as exc:
         raise StoreError(f"cannot read the database {path}: {exc.strerror or exc}") from exc
-    if head and head != _SQLITE_HEADER:
-        raise StoreError(f"{path} is not a watchfloor database (not an SQLite file, "
-                         "or damaged at its start)", damaged=True)  # fmt: skip
+    if not size:
+        return  # an empty file: SQLite makes a new database of it
+    try:
+        probe = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        if _code(exc) == _NOTADB or "not a database" in str(exc):
+            raise StoreError(f"{path} is not a watchfloor database (not an SQLite file, "
+                             "or damaged at its start)", damaged=True) from None  # fmt: skip
+        # locked, busy, unreadable: the caller's own open says so in its words
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> int:

@@ -113,3 +113,21 @@ def test_the_ids_of_a_big_commit_are_summarised(writer: StoreWriter, db_path: Pa
     conn = open_reader(db_path)
     row = conn.execute("SELECT ids, tables FROM changes ORDER BY id DESC LIMIT 1").fetchone()
     assert row[0] is None and T.MENTIONS in json.loads(row[1])
+
+
+def test_a_reader_opened_beside_the_writer_never_lets_another_process_drop_its_wal(
+    writer: StoreWriter, db_path: Path
+) -> None:
+    """A plain open()/close() of the file in the writer's process dropped its SQLite locks:
+    the next process to close its connection deleted the -wal file under the writer, and
+    every later commit was lost to every reader (the wall said "no live data", rightly)."""
+    writer.record_status("first", "test", status="ok").result(10)
+    open_reader(db_path).close()  # what the poller (its cursors) and a wall beside a writer do
+    elsewhere = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute(" \
+        "'SELECT group_concat(name) FROM source_state').fetchone()[0]); c.close()"
+    subprocess.run([sys.executable, "-c", elsewhere, str(db_path)], check=True, timeout=60)
+    assert Path(f"{db_path}-wal").exists()
+    writer.record_status("second", "test", status="ok").result(10)
+    seen = subprocess.run([sys.executable, "-c", elsewhere, str(db_path)], check=True, timeout=60,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    assert sorted(seen.split(",")) == ["first", "second"]
