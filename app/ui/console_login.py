@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -82,6 +84,8 @@ class LoginPage(QWidget):
         self.again.returnPressed.connect(self.submit)
         #: None until the database has said whether any user exists
         self.first_admin: bool | None = None
+        #: in a room: (name, password) → a future of the User, checked against the room's users
+        self.check_in: Callable[[str, str], Future[Any]] | None = None
         self.again.hide()
         self.again_label.hide()
         self.button.setEnabled(False)
@@ -93,7 +97,7 @@ class LoginPage(QWidget):
         self.reader.read(lambda c: not has_users(c), self._mode)
 
     def _mode(self, empty: object) -> None:
-        self.first_admin = empty is True
+        self.first_admin = empty is True and self.check_in is None  # a room's users are its own
         self.again.setVisible(self.first_admin)
         self.again_label.setVisible(self.first_admin)
         self.button.setEnabled(True)
@@ -126,6 +130,9 @@ class LoginPage(QWidget):
             # scrypt on the reader's thread, then the writer checks "still no user?" and inserts
             self.reader.read(lambda _: hash_password(password),
                              lambda h: self._create_admin(name, password, h))  # fmt: skip
+        elif self.check_in is not None:
+            self.check_in(name, password).add_done_callback(
+                lambda f: self.reader.hand_over(self._answered, f.exception() or f.result()))
         else:
             self.reader.read(lambda c: check_sign_in(c, name, password, station), self._checked)
 

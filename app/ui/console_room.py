@@ -28,6 +28,7 @@ from app.room.desk import (
     RoomDesk,
     RoomDown,
     RoomLink,
+    RoomSignIn,
     RoomView,
     not_shared,
     probe,
@@ -96,6 +97,10 @@ class ConsoleRoom(QObject):
         self._timer.timeout.connect(self._probe)
         self._timer.start()
         self._probe()
+        sign_in = RoomSignIn(self.station)
+        console.login.check_in = lambda name, password: self.link.act(
+            lambda conn: sign_in(conn, name, password))  # fmt: skip
+        console.login.refresh()
 
     # -- actions ------------------------------------------------------------------------
 

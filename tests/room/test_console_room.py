@@ -22,7 +22,7 @@ from app.config import load_config
 from app.room.station import Station
 from app.store.writer import StoreWriter
 from app.ui.console import ConsoleWindow
-from app.workflow.users import User
+from app.workflow.users import User, hash_password
 from tests.room import cluster as pg
 from tests.room import procs
 from tests.room.conftest import RoomDb, need_postgres
@@ -268,3 +268,41 @@ def test_a_claim_shows_on_a_console_in_another_process_and_its_presence_here(
         code = b.wait(30)
     assert code == 0, out.read_text()
     qtbot.waitUntil(lambda: "ben" not in on_a.signed_in.text(), timeout=WAIT)  # B signed out
+
+
+def test_signing_in_checks_the_room_s_users_and_is_audited_there(
+    qtbot: QtBot, room_ready: RoomDb, tmp_path: Path
+) -> None:
+    fill(room_ready, 1, [])
+    with procs.owner(room_ready) as conn:  # as IT adds a user to the room
+        conn.execute("INSERT INTO users (name, role, password, created_ts) VALUES"
+                     " ('Ana', 'operator', %s, 0)", (hash_password("correct horse battery"),))  # fmt: skip
+    config = load_config(room_ready.write_config(tmp_path / "desk-a.toml", station="desk-a"))
+    db = tmp_path / "desk-a.db"
+    writer = StoreWriter(db, config, maintenance=False).start()
+    window = ConsoleWindow(config, db, writer, poll_ms=200)
+    try:
+        window.show()
+        login = window.login
+        # the local cache has no users, yet the room's are the ones: no "first administrator"
+        qtbot.waitUntil(lambda: login.button.isEnabled(), timeout=WAIT)
+        assert login.first_admin is False and login.button.text() == "Sign in"
+        login.name.setText("ana")
+        login.password.setText("wrong horse")
+        login.submit()
+        qtbot.waitUntil(lambda: "Could not sign in" in login.message.text(), timeout=WAIT)
+        assert window.user is None
+        login.password.setText("correct horse battery")
+        login.submit()
+        qtbot.waitUntil(lambda: window.user is not None, timeout=WAIT)
+        assert window.user == User("Ana", "operator")
+        qtbot.waitUntil(lambda: window.loads >= 1, timeout=WAIT)
+        assert window.stack.currentWidget() is window.work  # and it stays signed in
+        with procs.owner(room_ready) as conn:
+            trail = conn.execute("SELECT actor, action, target FROM audit ORDER BY id").fetchall()
+        assert trail == [("station:desk-a", "user.signin_failed", "user:ana"),
+                         ("Ana", "user.signin", "user:Ana")]  # fmt: skip
+    finally:
+        window.shutdown()
+        window.close()
+        writer.close()
