@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QContextMenuEvent,
+    QFontMetrics,
     QPainter,
     QPaintEvent,
     QPen,
@@ -96,6 +97,8 @@ class TitleBar(QWidget):
         #: what is wrong with the picture itself (no live data, a damaged database), or ""
         self.notice = ""
         self.aside = ""
+        #: the middle text as last painted
+        self.shown_text = ""
         self.clock = datetime.now
         self.setFixedHeight(scale.px(84))
 
@@ -132,8 +135,9 @@ class TitleBar(QWidget):
         if crisis and self.crisis is not None:
             since = datetime.fromtimestamp(self.crisis.since).strftime("%H:%M")
             text = f"CRISIS · {self.crisis.reason} · since {since}"
-            if notice:
-                text = f"{self.notice} · {text}"
+            if notice:  # both matter: the notice in its short form, the crisis whole
+                short = self.notice.replace(" · nothing new since ", " since ")
+                text = f"{short} · {text}"
             p.setFont(s.font(34, bold=True))
             p.setPen(theme.colour(theme.TEXT))
         elif notice:
@@ -144,7 +148,12 @@ class TitleBar(QWidget):
             text = f"{self.scene_title}{self.position}{self.aside}"
             p.setFont(s.font(32))
             p.setPen(theme.colour(theme.MUTED))
-        p.drawText(QRectF(x, 0, middle, h), Qt.AlignmentFlag.AlignVCenter, elide(text, p.font(), middle))
+        font = p.font()
+        while font.pixelSize() > s.px(24) and QFontMetrics(font).horizontalAdvance(text) > middle:
+            font.setPixelSize(font.pixelSize() - 1)  # a smaller font before anything is cut
+        p.setFont(font)
+        self.shown_text = elide(text, font, middle)
+        p.drawText(QRectF(x, 0, middle, h), Qt.AlignmentFlag.AlignVCenter, self.shown_text)
         p.end()
 
 

@@ -118,3 +118,22 @@ def test_a_damaged_cache_says_so_on_screen(open_wall: Callable[..., tuple[WallWi
     hub.reopened.connect(lambda: reopened.append(True))
     hub.read_health()
     assert reopened and hub.problem == "" and hub.conn.execute("SELECT count(*) FROM mentions").fetchone()[0] > 0
+
+
+def test_a_stale_picture_in_a_crisis_says_both_whole(open_wall: Callable[..., tuple[WallWindow, WallHub]],
+                                                    polled: Path, tmp_path: Path) -> None:  # fmt: skip
+    db = tmp_path / "crisis.db"
+    shutil.copy(polled, db)
+    fired = time.time()
+    conn = open_writer(db)
+    conn.execute("UPDATE alerts SET state = 'resolved'")
+    conn.execute(
+        "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation, terms, state)"
+        " VALUES ('spike', 'lumio', ?, ?, 90, 10, 8, 'x', '[]', 'active')", (fired, fired - 300))
+    conn.close()
+    w, _ = open_wall(db, later_s=600)
+    w.title.grab()  # paints the title bar
+    shown = w.title.shown_text
+    assert shown.startswith("NO LIVE DATA since ") and shown.endswith("1 unacknowledged alert (lumio) · since "
+                                                                      + time.strftime("%H:%M", time.localtime(fired)))  # fmt: skip
+    assert "…" not in shown
