@@ -312,3 +312,49 @@ def test_the_poll_summary_names_a_refused_next_page_link(hostile: Hostile, tmp_p
     line = next(x for x in proc.stdout.splitlines() if x.startswith("m: "))
     assert line.startswith("m: 2 new of 2 fetched; degraded: refused the next-page link of tag:lumio to "
                            f"{hostile.collector.url}"), line
+
+
+def test_a_next_page_link_back_to_the_same_page_stops_the_backfill(hostile: Hostile, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, f'[[sources]]\nname = "m"\ntype = "mastodon"\n'
+                                 f'base_url = "{hostile.url}/same-link"\nhashtags = ["lumio"]\n'
+                                 'page_size = 2\nbackfill_pages = 50\nnotifications = false\n')  # fmt: skip
+    before = HostileHandler.same_link_hits
+    proc = watchfloor(tmp_path, "poll", "--once", "--config", str(cfg), "--db", str(tmp_path / "w.db"))
+    assert proc.returncode == 0, proc.stderr
+    assert "m: 2 new of 2 fetched" in proc.stdout
+    assert HostileHandler.same_link_hits - before == 2  # the page, and its repeat: not 50
+
+
+def test_one_round_ends_after_a_page_cap_whatever_a_source_says(db_path: Path) -> None:
+    """A source that always has "more" (a moving cursor, a new post each page) cannot hold
+    ``poll --once``'s round open: the real poller and store writer end it after the cap."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from app.config import Config, DemoSourceConfig
+    from app.model import Mention
+    from app.poller import MAX_PAGES_IN_A_ROW, Poller
+    from app.sources.base import Cursor, FetchResult, Source, SourceContext
+    from app.store.writer import StoreWriter
+
+    class Endless(Source):
+        type = "demo"
+
+        async def fetch(self, client: httpx.AsyncClient, cursor: Cursor) -> FetchResult:
+            n = int(cursor.get("n", 0)) + 1
+            post = Mention(network="demo", native_id=str(n), source=self.name, text=f"post {n}",
+                           created_at=datetime.now(UTC))  # fmt: skip
+            return FetchResult(mentions=[post], cursor={"n": n}, more=True)
+
+    config = Config.model_validate({"brand": {"name": "Lumio"}})
+    source = Endless(DemoSourceConfig(name="endless", type="demo"), SourceContext())
+
+    async def go() -> int:
+        with StoreWriter(db_path, config, maintenance=False) as writer:
+            poller = Poller(config, writer, sources=[source])
+            await asyncio.wait_for(poller.run(once=True), timeout=60)
+            return poller.runners["endless"].pages
+
+    assert asyncio.run(go()) == MAX_PAGES_IN_A_ROW

@@ -6,7 +6,7 @@ echoes the request's headers back in a 401 (and ``/echo500/…`` in a 500) as so
 debug pages do; ``/bomb-<codings>/…`` sends a body compressed with stacked codings (a
 decompression bomb); ``/nosearch/…`` is a Mastodon-API server whose search never finds
 anything and whose timelines answer nothing for ``min_id``; ``/same-page/…`` answers every tag-timeline
-request with one full page of 40 statuses whatever it is asked; ``/bsky-loop/…`` an atproto
+request with one full page of 40 statuses whatever it is asked; ``/same-link/…`` pages by a ``rel="next"`` link back to the same page; ``/bsky-loop/…`` an atproto
 search that repeats its page and cursor; ``/badtoken/…`` answers 400
 "Invalid Bearer token" where Mastodon says 401; ``/dm/…`` delivers a direct message
 (as a mention notification) and a followers-only post, both as a real Mastodon 4.7.3
@@ -117,6 +117,8 @@ class HostileHandler(QuietHandler):
     same_page_hits: ClassVar[int] = 0
     #: set at each of those requests: a test knows the poller is running
     same_page_asked: ClassVar[threading.Event] = threading.Event()
+    #: tag-timeline requests answered by ``/same-link/``
+    same_link_hits: ClassVar[int] = 0
     #: search requests answered by ``/bsky-loop/``
     bsky_loop_hits: ClassVar[int] = 0
 
@@ -201,6 +203,16 @@ class HostileHandler(QuietHandler):
             self.send(200, json.dumps([status(n) for n in range(140, 100, -1)]).encode())
         elif path.startswith("/api/v2/instance"):
             self.send(200, b'{"configuration": {"statuses": {"max_characters": 500}}}')
+        else:
+            self.send(404, b'{"error":"Record not found"}')
+
+    def on_same_link(self, rest: str) -> None:
+        """A tag timeline whose ``Link: rel="next"`` leads back to the same full page."""
+        if rest.startswith("/api/v1/timelines/tag/"):
+            with _count_lock:
+                HostileHandler.same_link_hits += 1
+            link = f'<{self.owner.url}/same-link{rest.partition("?")[0]}?max_id=301>; rel="next"'
+            self.send(200, json.dumps([status(n) for n in (302, 301)]).encode(), headers={"Link": link})
         else:
             self.send(404, b'{"error":"Record not found"}')
 
