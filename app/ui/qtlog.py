@@ -35,6 +35,6 @@ def handle(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
     log.log(_LEVELS.get(kind, logging.WARNING), "%s%s", prefix, message)
 
 
-def install() -> None:
-    """Route Qt's messages through :func:`handle` for the rest of the process."""
-    qInstallMessageHandler(handle)
+def install() -> object:
+    """Route Qt's messages through :func:`handle`; returns the handler it replaced."""
+    return qInstallMessageHandler(handle)

@@ -358,3 +358,21 @@ def test_one_round_ends_after_a_page_cap_whatever_a_source_says(db_path: Path) -
             return poller.runners["endless"].pages
 
     assert asyncio.run(go()) == MAX_PAGES_IN_A_ROW
+
+
+def test_qt_messages_go_to_the_log_and_the_offscreen_noise_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    from app.ui import qtlog
+
+    previous = qtlog.install()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="qt"):
+            qWarning("This plugin does not support propagateSizeHints()")
+            qWarning("QFont::setPointSize: Point size <= 0 (-1), must be greater than 0")
+    finally:
+        qInstallMessageHandler(previous)  # type: ignore[arg-type]
+    said = [(r.name, r.levelno, r.getMessage()) for r in caplog.records if r.name == "qt"]
+    assert said == [("qt", logging.WARNING, "QFont::setPointSize: Point size <= 0 (-1), must be greater than 0")]
