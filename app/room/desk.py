@@ -143,14 +143,22 @@ class RoomDesk(Desk):
         self.queue = queue
         #: the selected item's version as the operator's screen showed it (None: not known)
         self.seen: int | None = None
+        #: the item ``seen`` belongs to (a re-read that keeps it selected changes nothing)
+        self.opened: str | None = None
+
+    def open(self, mention_id: str | None, version: int | None) -> None:
+        """The operator opened an item, showing ``version``; the same one again is no news."""
+        if mention_id != self.opened:
+            self.opened, self.seen = mention_id, version
 
     def _checked(self, label: str, fn: Callable[[Conn, str, str, int | None], Any]) -> Job:
         """A job on the selected item, refused if it changed since the screen showed it."""
-        user, mid, seen = self._user(), self._item(), self.seen
+        user, mid = self._user(), self._item()
+        seen = self.seen if self.opened == mid else None  # the version shown of this very item
 
         def call(conn: Conn) -> Any:
             out = fn(conn, user, mid, seen)
-            if self.item == mid:  # my own change is no news to me
+            if self.opened == mid:  # my own change is no news to me
                 self.seen = out.version if isinstance(out, RoomItem) else (
                     None if seen is None else seen + 1)  # fmt: skip
             return out
@@ -166,7 +174,8 @@ class RoomDesk(Desk):
         def call(conn: Conn) -> RoomItem | None:
             item = self.queue.claim_next(conn, user, topic=topic)
             if item is not None:
-                self.item, self.seen = item.mention_id, item.version
+                self.item = self.opened = item.mention_id
+                self.seen = item.version
             return item
 
         return Job("Claim next", call, room=True)
@@ -287,12 +296,15 @@ def read_room(conn: Conn, name: str, ids: list[str]) -> RoomView:
 
 
 def probe(conn: Conn, station: str, user: str | None, was: str | None, item: str | None,
-          activity: presence.Activity) -> Beat:  # fmt: skip
-    """This console's heartbeat (or its leaving), then the room's last change and presence."""
+          activity: presence.Activity, *, beat: bool = True) -> Beat:  # fmt: skip
+    """This console's heartbeat (or its leaving), then the room's last change and presence.
+
+    ``beat=False``: only look (nothing changed here and the last beat is recent).
+    """
     if user is None:
         if was is not None:
             presence.leave(conn, station, was)
-    else:
+    elif beat:
         presence.beat(
             conn, station, user, item=item if activity != "idle" else None, activity=activity
         )

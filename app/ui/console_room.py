@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 #: seconds after the last key in the reply box that the console still counts as typing
 TYPING_S = 10.0
+#: seconds between heartbeats when nothing changed (well inside presence.FRESH_S)
+BEAT_S = 5.0
 
 
 class _Relay(QObject):
@@ -90,6 +92,9 @@ class ConsoleRoom(QObject):
         self._relay.beaten.connect(self._beaten)
         self._relay.lost.connect(self._show_link)
         self._last: Beat | None = None
+        #: what the last heartbeat said, and when (a look in between only reads)
+        self._beat_key: tuple[str | None, str | None, str] | None = None
+        self._beat_at = 0.0
         #: the action buttons' states while greyed out (None: the room is there)
         self._held: list[bool] | None = None
         self._timer = QTimer(self)
@@ -151,8 +156,9 @@ class ConsoleRoom(QObject):
     def _selected(self, mention_id: object) -> None:
         """A newly opened item: its version as the queue showed it is what actions check."""
         view = self.view
-        state = view.items.get(mention_id) if view and isinstance(mention_id, str) else None
-        self.desk.seen = state[3] if state else None
+        mid = mention_id if isinstance(mention_id, str) else None
+        state = view.items.get(mid) if view and mid else None
+        self.desk.open(mid, state[3] if state else None)
         self._show_presence()
 
     # -- presence and the link -----------------------------------------------------------
@@ -175,7 +181,12 @@ class ConsoleRoom(QObject):
         user = self.console.user.name if self.console.user else None
         item, activity, was = self.console.current, self._activity(), self._was
         self._was = user
-        fut = self.link.submit(lambda conn: probe(conn, self.station, user, was, item, activity))
+        key, now = (user, item, activity), time.monotonic()
+        beat = key != self._beat_key or now - self._beat_at >= BEAT_S or not self.link.up
+        if beat:
+            self._beat_key, self._beat_at = key, now
+        fut = self.link.submit(lambda conn: probe(conn, self.station, user, was, item, activity,
+                                                  beat=beat))  # fmt: skip
         fut.add_done_callback(lambda f: self._relay.beaten.emit(f.exception() or f.result()))
 
     def _beaten(self, result: object) -> None:

@@ -208,11 +208,13 @@ def test_claim_next_template_reply_and_approval_across_two_consoles(
     assert a.current == first.mention_id
     # a template's words, filled in for this item, straight to the room's outbox
     sent = done(qtbot, a, a.send_template("thanks"))
+    assert isinstance(sent, int), sent
     # a free-text reply on a fresh claim, signed off by the approver on the other console
     third = done(qtbot, a, a.claim_next())
     assert third is not None and third.mention_id not in {first.mention_id, second.mention_id}
     a.reply_pane.text.setPlainText("We have sent you a new charger")
     rid = done(qtbot, a, a.submit())
+    assert isinstance(rid, int), rid
     qtbot.waitUntil(lambda: b.approvals_pane.list.ids == [rid], timeout=WAIT)
     assert done(qtbot, b, b.approve(rid)) is None
     with procs.owner(room_ready) as conn:
