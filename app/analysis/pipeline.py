@@ -1,7 +1,6 @@
 """normalise → analyse: topics, language, sentiment, needs-response, trend terms — on the writer thread.
 
-One :class:`Analyzer` is built from the config and reused for every batch; scoring a
-whole batch at once keeps the per-mention overhead small.
+One :class:`Analyzer` is built from the config and reused for every batch.
 
 A post's cost is bounded before anything reads it: its text is cut to
 ``[sentiment] max_text_chars`` (at a space near the cut, the full length kept in
@@ -61,29 +60,27 @@ class Analyzer:
         )
 
     def analyse(self, mentions: Sequence[Mention]) -> None:
-        """Fill the analysis fields of every mention in place."""
+        """Fill the analysis fields of every mention in place.
+
+        Each mention is read through once and its prepared tokens dropped before the next:
+        a batch keeps no prepared posts alive, so the garbage collector has less to walk.
+        """
         limit = self.max_text
+        detect = self.languages.detect
+        scored = self.scored_languages
+        score, label = self.scorer.score, self.scorer.label
+        topics = self.topics
+        judge = self.rules.judge
         for m in mentions:
             if len(m.text) > limit:
                 cap_text(m, limit)
             if len(m.title) > limit:
                 m.title = m.title[:limit]
-        texts = [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions]
-        docs = [Doc.from_text(text) for text in texts]
-        detect = self.languages.detect
-        scored = self.scored_languages
-        readable = []
-        for m, text, doc in zip(mentions, texts, docs, strict=True):
+            text = f"{m.title}\n{m.text}" if m.title else m.text
+            doc = Doc.from_text(text)
             m.language = detect(doc.tokens, m.lang, text)
-            readable.append(m.language is None or m.language in scored)
-        to_score = [text for text, ok in zip(texts, readable, strict=True) if ok]
-        scores = iter(self.scorer.score_many(to_score))
-        label = self.scorer.label
-        topics = self.topics
-        judge = self.rules.judge
-        for m, doc, ok in zip(mentions, docs, readable, strict=True):
-            if ok:
-                m.sentiment = next(scores)
+            if m.language is None or m.language in scored:
+                m.sentiment = score(text)
                 m.sentiment_label = label(m.sentiment)
             else:
                 m.sentiment, m.sentiment_label = 0.0, UNSCORED
