@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +30,8 @@ import psycopg
 
 from app.config import Room
 from app.room import presence
-from app.room.connect import RoomError, connect, describe
+from app.room.changes import ChangeCursor
+from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
 from app.room.presence import Seen
 from app.room.queue import RoomItem, RoomQueue, append_audit
@@ -130,6 +132,37 @@ class RoomLink:
 
         self._pool.submit(finish)
         self._pool.shutdown(wait=True)
+
+
+class Wakeup:
+    """The room's NOTIFY heard on a connection of its own; ``woken`` runs (on its thread) at
+    each. Only a wake-up: a notification sent while away is lost, the change log is the truth."""
+
+    def __init__(self, room: Room, woken: Callable[[], None]) -> None:
+        self.room = room
+        self.woken = woken
+        self._halt = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="room-wakeup", daemon=True)
+
+    def start(self) -> Wakeup:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._halt.is_set():
+            try:
+                with connect(self.room, purpose="console listen") as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.woken()  # (re)connected: whatever came meanwhile is read now
+                    while not self._halt.is_set():
+                        if any(True for _ in conn.notifies(timeout=0.5, stop_after=1)):
+                            self.woken()
+            except (psycopg.Error, RoomError):
+                self._halt.wait(1.0)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._thread.join(timeout=10)
 
 
 # -- the desk ---------------------------------------------------------------------------
@@ -267,10 +300,15 @@ class RoomView:
 
 @dataclass(frozen=True, slots=True)
 class Beat:
-    """One probe: the change log's last id and who is where in the room."""
+    """One probe: whether the room changed what a console shows, and who is where."""
 
-    change_id: int
+    changed: bool
     seen: list[Seen]
+
+
+#: change-log tables that change nothing a console reads from the room (presence is read
+#: on every probe; new mentions reach the queue through the local cache and its own signal)
+QUIET = frozenset({"presence", "mentions", "source_state"})
 
 
 def read_room(conn: Conn, name: str, ids: list[str]) -> RoomView:
@@ -296,8 +334,10 @@ def read_room(conn: Conn, name: str, ids: list[str]) -> RoomView:
 
 
 def probe(conn: Conn, station: str, user: str | None, was: str | None, item: str | None,
-          activity: presence.Activity, *, beat: bool = True) -> Beat:  # fmt: skip
-    """This console's heartbeat (or its leaving), then the room's last change and presence.
+          activity: presence.Activity, cursor: ChangeCursor, *, beat: bool = True) -> Beat:  # fmt: skip
+    """This console's heartbeat (or its leaving), then the room's changes and presence.
+
+    ``cursor`` reads the change log on from the last id seen, late commits included.
 
     ``beat=False``: only look (nothing changed here and the last beat is recent).
     """
@@ -308,8 +348,12 @@ def probe(conn: Conn, station: str, user: str | None, was: str | None, item: str
         presence.beat(
             conn, station, user, item=item if activity != "idle" else None, activity=activity
         )
-    (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (0,)
-    return Beat(int(last), presence.who(conn))
+    if cursor.last == 0:  # the first look: from the top (the first read shows everything)
+        (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (0,)
+        cursor.last = max(int(top), 1)
+        return Beat(True, presence.who(conn))
+    changed = any(c.tables - QUIET for c in cursor.read(conn))
+    return Beat(changed, presence.who(conn))
 
 
 def _overlaid(row: QueueRow, state: ItemState | None) -> QueueRow:

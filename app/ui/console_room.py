@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QBoxLayout, QPushButton
 
 from app.config import Room
+from app.room.changes import ChangeCursor
 from app.room.connect import station_name
 from app.room.desk import (
     Beat,
@@ -30,6 +31,7 @@ from app.room.desk import (
     RoomLink,
     RoomSignIn,
     RoomView,
+    Wakeup,
     not_shared,
     probe,
     read_room,
@@ -58,10 +60,11 @@ BEAT_S = 5.0
 class _Relay(QObject):
     beaten = Signal(object)
     lost = Signal()
+    woken = Signal()
 
 
 class ConsoleRoom(QObject):
-    def __init__(self, console: ConsoleWindow, room: Room, *, probe_ms: int = 300) -> None:
+    def __init__(self, console: ConsoleWindow, room: Room, *, probe_ms: int = 1000) -> None:
         super().__init__(console)
         self.console = console
         self.station = station_name(room)
@@ -72,8 +75,10 @@ class ConsoleRoom(QObject):
         self.view: RoomView | None = None
         self._resync = False
         self._probing = False
+        self._again = False
         self._closed = False
-        self._change = -1
+        #: the room's change log as this console has read it (used on the link's thread only)
+        self._cursor = ChangeCursor()
         self._was: str | None = None
         self._typed = 0.0
         self.banner = plain_label("", role="error")
@@ -102,6 +107,8 @@ class ConsoleRoom(QObject):
         self._timer.timeout.connect(self._probe)
         self._timer.start()
         self._probe()
+        self._relay.woken.connect(self._woken)
+        self.wakeup = Wakeup(room, self._relay.woken.emit).start()
         sign_in = RoomSignIn(self.station)
         console.login.check_in = lambda name, password: self.link.act(
             lambda conn: sign_in(conn, name, password))  # fmt: skip
@@ -185,22 +192,32 @@ class ConsoleRoom(QObject):
         beat = key != self._beat_key or now - self._beat_at >= BEAT_S or not self.link.up
         if beat:
             self._beat_key, self._beat_at = key, now
+        cursor = self._cursor
         fut = self.link.submit(lambda conn: probe(conn, self.station, user, was, item, activity,
-                                                  beat=beat))  # fmt: skip
+                                                  cursor, beat=beat))  # fmt: skip
         fut.add_done_callback(lambda f: self._relay.beaten.emit(f.exception() or f.result()))
+
+    def _woken(self) -> None:
+        """A change in the room: look now (a probe under way looks again right after)."""
+        if self._probing:
+            self._again = True
+        else:
+            self._probe()
 
     def _beaten(self, result: object) -> None:
         if self._closed:
             return
         self._probing = False
+        if self._again:
+            self._again = False
+            QTimer.singleShot(0, self._probe)
         was_down = self.banner.isVisible()
         self._show_link()
         if not isinstance(result, Beat):
             return
         self._last = result
         self._show_presence()
-        if result.change_id != self._change or was_down:
-            self._change = result.change_id
+        if result.changed or was_down:
             self.console.reload()
 
     def _show_presence(self) -> None:
@@ -237,7 +254,8 @@ class ConsoleRoom(QObject):
             return
         self._closed = True
         self._timer.stop()
+        self.wakeup.stop()
         user = self._was
         if user is not None and self.link.up:
-            self.link.submit(lambda conn: probe(conn, self.station, None, user, None, "idle"))
+            self.link.submit(lambda conn: probe(conn, self.station, None, user, None, "idle", self._cursor))
         self.link.close()
