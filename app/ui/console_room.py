@@ -257,5 +257,7 @@ class ConsoleRoom(QObject):
         self.wakeup.stop()
         user = self._was
         if user is not None and self.link.up:
-            self.link.submit(lambda conn: probe(conn, self.station, None, user, None, "idle", self._cursor))
+            self.link.submit(
+                lambda conn: probe(conn, self.station, None, user, None, "idle", self._cursor)
+            )
         self.link.close()
