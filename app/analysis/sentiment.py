@@ -126,8 +126,7 @@ def _vader_words(piece: str) -> list[str]:
 
 def _some_caps(words: list[str]) -> bool:
     """VADER's ``allcap_differential``: some, but not all, words are in capitals."""
-    upper = sum(1 for w in words if w.isupper())
-    return 0 < upper < len(words)
+    return any(map(str.isupper, words)) and not all(map(str.isupper, words))
 
 
 def _key(token: str) -> str:
@@ -241,6 +240,7 @@ class CareScorer:
             if " " in key
         )
         self._idiom_words = frozenset().union(*(words for _, words in self._idioms))
+        self._any_idiom = re.compile("|".join(re.escape(key) for key, _ in self._idioms))
         self.rules = rules
         self.neutral_band = rules.neutral_band if rules is not None else 0.05
         lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
@@ -381,6 +381,8 @@ class CareScorer:
         if self._idiom_words.isdisjoint(lows):
             return frozenset()
         joined = " ".join(lows)  # a merged phrase may hold an idiom's words: look at the text
+        if self._any_idiom.search(joined) is None:
+            return frozenset()
         return frozenset().union(*(words for key, words in self._idioms if key in joined))
 
     def _compound(self, sentiments: list[float], text: str) -> float:
