@@ -281,6 +281,12 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
         from app.doctor import run_doctor
 
         return run_doctor(config, config_path=config_path, db_path=db_path, args=args)
+    if command == "users" and config.room is not None:  # the room's accounts, every station's
+        from app.room.commands import room_users
+
+        action = args.users_command
+        password = _read_password() if action in {"add", "passwd"} else ""
+        return room_users(config, action, args, password)
     if command == "users" and args.users_command == "list":
         return users_list(db_path)
     if command == "users" and args.users_command in {"passwd", "disable", "enable", "unlock"}:

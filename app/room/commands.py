@@ -125,3 +125,46 @@ def hub(config: Config, db_path: Path, *, once: bool, seconds: float | None,
     asyncio.run(go())
     print(hub.summary())
     return 0 if hub.ok() else 1
+
+
+def room_users(config: Config, action: str, args: argparse.Namespace, password: str) -> int:
+    """``watchfloor users …`` with a room: the room's accounts, shared by every station."""
+    from app.room import users
+
+    try:
+        with connect(_room(config), purpose="users") as conn:
+            if action == "list":
+                for user in users.list_users(conn):
+                    rights = [r for r, on in (("send without approval", user.send_unapproved),
+                                              ("spokesperson", user.spokesperson)) if on]  # fmt: skip
+                    print(
+                        f"{user.name}\t{user.role}" + (f"\t{', '.join(rights)}" if rights else "")
+                    )
+                return 0
+            name = args.name
+            if action == "add":
+                users.add_user(conn, name, args.role, password,
+                               send_unapproved=args.send_without_approval,
+                               spokesperson=args.spokesperson)  # fmt: skip
+                line = f"user {name} added as {args.role} in the room"
+            elif action == "passwd":
+                users.set_password(conn, name, password)
+                line = f"password of {name} changed in the room"
+            elif action == "unlock":
+                forgiven = users.unlock(conn, name)
+                line = f"{name} unlocked in the room ({forgiven} failed sign-ins forgiven)"
+            else:
+                users.set_disabled(conn, name, action == "disable")
+                line = f"{name} {action}d in the room"
+    except ValueError as exc:
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return 1
+    except RoomError as exc:
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(f"watchfloor: the room at {public_url(_room(config))}: {describe(exc)}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(line)
+    return 0

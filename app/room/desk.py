@@ -16,7 +16,6 @@ states over the local cache's rows (texts, stories and scores stay local).
 from __future__ import annotations
 
 import dataclasses
-import math
 import sqlite3
 import threading
 import time
@@ -30,11 +29,12 @@ import psycopg
 
 from app.config import Room
 from app.room import presence
+from app.room import users as room_users
 from app.room.changes import ChangeCursor
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
 from app.room.presence import Seen
-from app.room.queue import RoomItem, RoomQueue, append_audit
+from app.room.queue import RoomItem, RoomQueue
 from app.workflow import queries
 from app.workflow.desk import Ask, Desk, Job, NotReady, _never
 from app.workflow.queries import Detail, Pending, QueueFilter, QueueRow
@@ -42,15 +42,7 @@ from app.workflow.service import QueueWorkflow
 from app.workflow.snapshot import Snapshot
 from app.workflow.states import WorkflowError
 from app.workflow.templates import placeholder_values
-from app.workflow.users import (
-    STATION_BACKOFF_AFTER,
-    AuthFailed,
-    SignInThrottled,
-    User,
-    _backoff,
-    _decoy_hash,
-    check_password,
-)
+from app.workflow.users import User
 
 T = TypeVar("T")
 Conn = psycopg.Connection[Any]
@@ -401,36 +393,14 @@ def room_detail(d: Detail | None, state: ItemState | None) -> Detail | None:
 
 
 class RoomSignIn:
-    """Signing in against the room's users, audited in the room; after repeated failures
-    this console waits before it checks another password (the local sign-in's backoff)."""
+    """Signing in against the room's users, audited in the room, with the local sign-in's
+    per-account backoff and lockout and per-station backoff, counted in the room."""
 
     def __init__(self, station: str) -> None:
         self.station = station
-        self.failures = 0
-        self.until = 0.0
 
     def __call__(self, conn: Conn, name: str, password: str) -> User:
-        now = time.time()
-        if now < self.until:
-            raise SignInThrottled(f"too many failed sign-ins: try again in {math.ceil(self.until - now)} s",
-                                  self.until - now)  # fmt: skip
-        typed = name.strip()[:64]
-        row = conn.execute("SELECT name, password, role, send_unapproved, spokesperson FROM users"
-                           " WHERE lower(name) = lower(%s) AND NOT disabled", (typed,)).fetchone()  # fmt: skip
-        ok = check_password(password, str(row[1]) if row else _decoy_hash()) and row is not None
-        with conn.transaction():
-            if row is not None and ok:
-                append_audit(conn, str(row[0]), "user.signin", f"user:{row[0]}", {},
-                             {"station": self.station}, now=now)  # fmt: skip
-            else:
-                append_audit(conn, f"station:{self.station}", "user.signin_failed", f"user:{typed}",
-                             {}, {"failures": self.failures + 1}, now=now)  # fmt: skip
-        if row is not None and ok:
-            self.failures, self.until = 0, 0.0
-            return User(str(row[0]), str(row[2]), bool(row[3]), bool(row[4]))
-        self.failures += 1
-        self.until = now + _backoff(self.failures, STATION_BACKOFF_AFTER)
-        raise AuthFailed("unknown user or wrong password")
+        return room_users.sign_in(conn, name, password, self.station)
 
 
 # -- presence, as the console says it -----------------------------------------------------

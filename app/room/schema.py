@@ -238,7 +238,18 @@ INSERT INTO audit_head (last_id, hash)
            coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '{"0" * 64}') FROM audit;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2_AUDIT_HEAD]
+# failed sign-ins by account and by station, as the local store counts them: a lockout
+# holds at every station of the room
+_V3_SIGNIN_FAILURES = """
+CREATE TABLE signin_failures (
+    key text PRIMARY KEY,                -- user:<name folded> or station:<name>
+    failures integer NOT NULL,
+    last_ts double precision NOT NULL,
+    until_ts double precision NOT NULL   -- no password is checked before this
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2_AUDIT_HEAD, _V3_SIGNIN_FAILURES]
 
 #: what the application role may do, table by table (everything else: nothing)
 GRANTS: dict[str, tuple[str, ...]] = {
@@ -249,6 +260,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "alerts": ("SELECT", "INSERT", "UPDATE"),
     "source_state": ("SELECT", "INSERT", "UPDATE"),
     "users": ("SELECT", "INSERT", "UPDATE"),
+    "signin_failures": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "crises": ("SELECT", "INSERT", "UPDATE"),
     "crisis_events": ("SELECT", "INSERT"),
     "queue": ("SELECT", "INSERT", "UPDATE"),

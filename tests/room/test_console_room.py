@@ -302,7 +302,7 @@ def test_signing_in_checks_the_room_s_users_and_is_audited_there(
         assert window.stack.currentWidget() is window.work  # and it stays signed in
         with procs.owner(room_ready) as conn:
             trail = conn.execute("SELECT actor, action, target FROM audit ORDER BY id").fetchall()
-        assert trail == [("station:desk-a", "user.signin_failed", "user:ana"),
+        assert trail == [("station:desk-a", "user.signin_failed", "user:Ana"),
                          ("Ana", "user.signin", "user:Ana")]  # fmt: skip
     finally:
         window.shutdown()
