@@ -6,6 +6,10 @@ rollups, topic index and queue rows are computed locally by the same code. The c
 is saved only after the mentions it covers are committed, and the writer drops ids it
 already holds, so a crash or a reconnect catches up with no gap and no duplicate.
 
+The queue's states (state, assignee, claim expiry) follow the room's: a claim on one
+console shows as claimed in every station's cache, so a wall's queue figures are the
+room's. Texts, scores and priorities stay as the local analysis made them.
+
 NOTIFY (payload: a ``change_log`` id) only wakes the thread; it then reads the change
 log on from the last id it saw. While the room is unreachable the cache keeps what it
 has and ``meta['room.link']`` says since when the link is lost, for the wall's title bar.
@@ -52,6 +56,13 @@ REREAD_CHANGES = 100
 #: longest wait between reconnection attempts
 MAX_RETRY_S = 5.0
 
+#: the room's queue states into the cache's rows (only rows that differ are written)
+_MIRROR_QUEUE = (
+    "UPDATE queue SET state = ?, assignee = ?, claim_expires = ?, updated_ts = ?"
+    " WHERE mention_id = ? AND (state IS NOT ? OR assignee IS NOT ? OR claim_expires IS NOT ?)"
+)
+_QUEUE_STATES = "SELECT mention_id, state, assignee, claim_expires, updated_ts FROM queue"
+
 _UPSERT_HEALTH = (
     f"INSERT INTO source_state ({', '.join(HEALTH_COLUMNS)}) VALUES"
     f" ({', '.join('?' * len(HEALTH_COLUMNS))}) ON CONFLICT (name) DO UPDATE SET "
@@ -70,6 +81,8 @@ class LinkStatus:
     seq: int = 0
     received: int = 0
     change_id: int = 0
+    #: queue rows whose room state was laid over the cache's
+    queue_mirrored: int = 0
 
     def lost_text(self) -> str:
         if self.lost_since is None:
@@ -138,6 +151,7 @@ class Station:
         self._link_up()
         self._catch_up(conn)
         self._mirror_health(conn)
+        self._mirror_queue(conn, None)
         quiet_since = time.monotonic()
         while not self._halt.is_set():
             woke = any(True for _ in conn.notifies(timeout=1.0, stop_after=1))
@@ -151,6 +165,8 @@ class Station:
                 self._catch_up(conn)
             if "source_state" in tables:
                 self._mirror_health(conn)
+            if "queue" in tables:
+                self._mirror_queue(conn, {i for c in got if "queue" in c.tables for i in c.ids})
 
     def _load_cursor(self, rid: str) -> None:
         reader = open_reader(self.writer.db_path)
@@ -214,6 +230,22 @@ class Station:
         if values:
             self.writer.call(lambda c: c.executemany(_UPSERT_HEALTH, values),
                              tables=("source_state",)).result(timeout=60)  # fmt: skip
+
+    def _mirror_queue(self, conn: psycopg.Connection[Any], ids: set[str] | None) -> None:
+        """The room's queue states over the cache's rows: of ``ids``, or (None, on connecting)
+        of every item that left 'new' or came back to it (what moved while away)."""
+        if ids is None:
+            rows = conn.execute(f"{_QUEUE_STATES} WHERE state <> 'new' OR updated_ts > queued_ts")
+        elif ids:
+            rows = conn.execute(f"{_QUEUE_STATES} WHERE mention_id = ANY (%s)", (list(ids),))
+        else:
+            return
+        values = [(s, a, e, u, m, s, a, e) for m, s, a, e, u in rows.fetchall()]
+        if values:
+            done = self.writer.call(lambda c: c.executemany(_MIRROR_QUEUE, values),
+                                    tables=("queue", "queue_counts"), ids=[v[4] for v in values])  # fmt: skip
+            done.result(timeout=60)
+        self.status.queue_mirrored += len(values)
 
     def _link_up(self) -> None:
         was_lost = self.status.lost_since is not None
