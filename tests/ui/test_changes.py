@@ -95,5 +95,8 @@ def test_a_tile_listening_for_a_table_that_does_not_exist_is_refused(
         def refresh(self) -> None:
             pass
 
+        def set_stale(self, stale: bool, since: float | None) -> None:
+            pass
+
     with pytest.raises(ValueError, match="mentionz"):
         hub.add_tile(Deaf())
