@@ -62,15 +62,16 @@ class Analyzer:
     def analyse(self, mentions: Sequence[Mention]) -> None:
         """Fill the analysis fields of every mention in place.
 
-        Each mention is read through once and its prepared tokens dropped before the next:
-        a batch keeps no prepared posts alive, so the garbage collector has less to walk.
+        A post's prepared tokens live only while it is read (language, topics, terms),
+        so a batch keeps little alive for the garbage collector to walk; the readable
+        posts are then scored together, and triaged with their scores.
         """
         limit = self.max_text
         detect = self.languages.detect
         scored = self.scored_languages
-        score, label = self.scorer.score, self.scorer.label
         topics = self.topics
-        judge = self.rules.judge
+        texts: list[str | None] = []
+        tokens: list[list[str]] = []
         for m in mentions:
             if len(m.text) > limit:
                 cap_text(m, limit)
@@ -79,14 +80,20 @@ class Analyzer:
             text = f"{m.title}\n{m.text}" if m.title else m.text
             doc = Doc.from_text(text)
             m.language = detect(doc.tokens, m.lang, text)
-            if m.language is None or m.language in scored:
-                m.sentiment = score(text)
+            m.topics = [name for name, query in topics if query.matches(doc)]
+            m.terms = trend_terms(doc)
+            texts.append(text if m.language is None or m.language in scored else None)
+            tokens.append(doc.tokens)
+        scores = iter(self.scorer.score_many([t for t in texts if t is not None]))
+        label = self.scorer.label
+        judge = self.rules.judge
+        for m, readable, words in zip(mentions, texts, tokens, strict=True):
+            if readable is not None:
+                m.sentiment = next(scores)
                 m.sentiment_label = label(m.sentiment)
             else:
                 m.sentiment, m.sentiment_label = 0.0, UNSCORED
-            m.topics = [name for name, query in topics if query.matches(doc)]
-            m.terms = trend_terms(doc)
-            judge(m, doc.tokens)
+            judge(m, words)
 
     def excluded_terms(self, topic: str | None) -> frozenset[str]:
         """Terms a topic's own query looks for: always frequent there, never 'trending'."""
