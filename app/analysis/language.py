@@ -62,6 +62,7 @@ class LanguageDetector:
         codes = tuple(sorted({c.lower() for c in languages} | {"en"}))
         self.languages = codes
         self._english_words = english_words
+        self._english_or_function = frozenset(english_words) | _ENGLISH_ONLY
         self._lingua: Any = None
 
     def _model(self) -> Any:
@@ -82,13 +83,13 @@ class LanguageDetector:
             if code in self.languages and (code in _LATIN_LANGS) != non_latin:
                 return code
         plain = [w for w in words if w[0] not in "#@"]
-        letters = sum(len(w) for w in plain if w.isalpha())  # digits and codes tell nothing
+        letters = sum(map(len, filter(str.isalpha, plain)))  # digits and codes tell nothing
         if letters < MIN_LETTERS and not non_latin:
             return None
         english = self._english_words
         if not non_latin:
-            hits = sum(1 for w in plain if w in _ENGLISH_ONLY)
-            known = sum(1 for w in plain if w in english) if hits else 0
+            hits = sum(map(_ENGLISH_ONLY.__contains__, plain))
+            known = sum(map(english.__contains__, plain)) if hits else 0
             if (hits >= 2 and hits * 4 >= len(plain)) or (
                 hits and (hits + known) * 3 >= len(plain)
             ):
@@ -99,7 +100,7 @@ class LanguageDetector:
             return None
         code = str(found.iso_code_639_1.name).lower()
         if code != "en" and not non_latin and english:
-            known = sum(1 for w in plain if w in english or w in _ENGLISH_ONLY)
+            known = sum(map(self._english_or_function.__contains__, plain))
             if known * 2 >= len(plain):
                 return "en"
         return code
