@@ -73,5 +73,5 @@ def test_the_linear_reading_scores_as_plain_vader(text: str) -> None:
 def test_a_rule_only_where_it_stands_changes_a_word() -> None:
     # the idiom's word alone leaves a word as the lexicon says; the whole idiom changes it
     linear = CareScorer()
-    assert linear.score("that party was the shit") != linear.score("that party was shit")
-    assert linear.score("that party was the good") == linear.score("that party was good")
+    assert linear.score("it was the shit man") != linear.score("it was shit man")
+    assert linear.score("it was the good man") == linear.score("it was good man")
