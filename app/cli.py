@@ -282,11 +282,10 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
 
         return run_doctor(config, config_path=config_path, db_path=db_path, args=args)
     if command == "users" and config.room is not None:  # the room's accounts, every station's
-        from app.room.commands import room_users
+        from app.room.commands import room_command
 
-        action = args.users_command
-        password = _read_password() if action in {"add", "passwd"} else ""
-        return room_users(config, action, args, password)
+        password = _read_password() if args.users_command in {"add", "passwd"} else ""
+        return room_command(command, args, config, config_path, db_path, password=password)
     if command == "users" and args.users_command == "list":
         return users_list(db_path)
     if command == "users" and args.users_command in {"passwd", "disable", "enable", "unlock"}:

@@ -1,4 +1,4 @@
-"""The room's commands: ``room init``, ``room sync`` and ``poll`` as the room's hub.
+"""The room's commands: ``room init``, ``room sync``, ``poll`` as the room's hub, ``users``.
 
 Each ends in one clear line and a truthful exit code: a room that cannot be reached,
 refuses the password or has the wrong schema is a problem (1), not a traceback.
@@ -28,9 +28,14 @@ def _room(config: Config) -> Room:
 
 
 def room_command(command: str, args: argparse.Namespace, config: Config, config_path: Path,
-                 db_path: Path) -> int:  # fmt: skip
-    """Run a room command; a known room problem is one line on stderr and exit 1."""
+                 db_path: Path, *, password: str = "") -> int:  # fmt: skip
+    """Run a room command; a known room problem is one line on stderr and exit 1.
+
+    ``password``: the one ``users add``/``passwd`` read (the CLI's prompt, not repeated here).
+    """
     try:
+        if command == "users":
+            return users(config, args, password)
         if command == "poll":
             return hub(config, db_path, once=args.once, seconds=args.seconds,
                        config_dir=config_path.parent)  # fmt: skip
@@ -127,44 +132,36 @@ def hub(config: Config, db_path: Path, *, once: bool, seconds: float | None,
     return 0 if hub.ok() else 1
 
 
-def room_users(config: Config, action: str, args: argparse.Namespace, password: str) -> int:
+def users(config: Config, args: argparse.Namespace, password: str) -> int:
     """``watchfloor users …`` with a room: the room's accounts, shared by every station."""
-    from app.room import users
+    from app.room import users as accounts
 
-    try:
-        with connect(_room(config), purpose="users") as conn:
-            if action == "list":
-                for user in users.list_users(conn):
-                    rights = [r for r, on in (("send without approval", user.send_unapproved),
-                                              ("spokesperson", user.spokesperson)) if on]  # fmt: skip
-                    print(
-                        f"{user.name}\t{user.role}" + (f"\t{', '.join(rights)}" if rights else "")
-                    )
-                return 0
-            name = args.name
+    action = args.users_command
+    with connect(_room(config), purpose="users") as conn:
+        if action == "list":
+            for user in accounts.list_users(conn):
+                rights = [r for r, on in (("send without approval", user.send_unapproved),
+                                          ("spokesperson", user.spokesperson)) if on]  # fmt: skip
+                print(f"{user.name}\t{user.role}" + (f"\t{', '.join(rights)}" if rights else ""))
+            return 0
+        name = args.name
+        try:
             if action == "add":
-                users.add_user(conn, name, args.role, password,
-                               send_unapproved=args.send_without_approval,
-                               spokesperson=args.spokesperson)  # fmt: skip
+                accounts.add_user(conn, name, args.role, password,
+                                  send_unapproved=args.send_without_approval,
+                                  spokesperson=args.spokesperson)  # fmt: skip
                 line = f"user {name} added as {args.role} in the room"
             elif action == "passwd":
-                users.set_password(conn, name, password)
+                accounts.set_password(conn, name, password)
                 line = f"password of {name} changed in the room"
             elif action == "unlock":
-                forgiven = users.unlock(conn, name)
+                forgiven = accounts.unlock(conn, name)
                 line = f"{name} unlocked in the room ({forgiven} failed sign-ins forgiven)"
             else:
-                users.set_disabled(conn, name, action == "disable")
+                accounts.set_disabled(conn, name, action == "disable")
                 line = f"{name} {action}d in the room"
-    except ValueError as exc:
-        print(f"watchfloor: {exc}", file=sys.stderr)
-        return 1
-    except RoomError as exc:
-        print(f"watchfloor: {exc}", file=sys.stderr)
-        return 1
-    except psycopg.Error as exc:
-        print(f"watchfloor: the room at {public_url(_room(config))}: {describe(exc)}",
-              file=sys.stderr)  # fmt: skip
-        return 1
+        except ValueError as exc:  # the rules of the local store: said in one line
+            print(f"watchfloor: {exc}", file=sys.stderr)
+            return 1
     print(line)
     return 0

@@ -17,9 +17,7 @@ from typing import Any
 import psycopg
 
 from app.room.queue import append_audit
-from app.workflow.roles import ROLES
 from app.workflow.users import (
-    _NAME,
     LOCKOUT_S,
     MAX_BACKOFF_S,
     STATION_BACKOFF_AFTER,
@@ -33,6 +31,7 @@ from app.workflow.users import (
     _require_password,
     _station_key,
     _user_key,
+    check_new_user,
     check_password,
     hash_password,
     needs_rehash,
@@ -59,12 +58,7 @@ def _existing(conn: Conn, name: str) -> str:
 def add_user(conn: Conn, name: str, role: str, password: str, *, send_unapproved: bool = False,
              spokesperson: bool = False, by: str = "cli") -> User:  # fmt: skip
     """Create a user, audited; refused as the local store refuses it."""
-    name = name.strip()
-    if not _NAME.match(name):
-        raise ValueError(f"a user name is 1-64 letters, digits or ._@- (got {name!r})")
-    if role not in ROLES:
-        raise ValueError(f"role must be one of: {', '.join(ROLES)} (got {role!r})")
-    _require_password(name, password)
+    name = check_new_user(name, role, password)
     hashed = hash_password(password)  # slow: before the transaction, which holds the audit head
     with conn.transaction():
         existing = _canonical(conn, name)

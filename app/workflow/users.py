@@ -143,6 +143,18 @@ def _canonical(conn: sqlite3.Connection, name: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def check_new_user(name: str, role: str, password: str) -> str:
+    """The name as it will be stored, or ValueError saying why this user may not be made
+    (the rules every store keeps: the local one and the room's)."""
+    name = name.strip()
+    if not _NAME.match(name):
+        raise ValueError(f"a user name is 1-64 letters, digits or ._@- (got {name!r})")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of: {', '.join(ROLES)} (got {role!r})")
+    _require_password(name, password)
+    return name
+
+
 def add_user(
     conn: sqlite3.Connection,
     name: str,
@@ -159,12 +171,7 @@ def add_user(
     ``password_hash``: the password hashed already (off the writer thread); ``password``
     is still checked against the rules.
     """
-    name = name.strip()
-    if not _NAME.match(name):
-        raise ValueError(f"a user name is 1-64 letters, digits or ._@- (got {name!r})")
-    if role not in ROLES:
-        raise ValueError(f"role must be one of: {', '.join(ROLES)} (got {role!r})")
-    _require_password(name, password)
+    name = check_new_user(name, role, password)
     existing = _canonical(conn, name)
     if existing is not None:
         raise ValueError(f"the user {existing!r} exists already")

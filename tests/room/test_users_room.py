@@ -23,7 +23,7 @@ from app.workflow.users import (
     User,
 )
 from tests.room import procs
-from tests.room.conftest import RoomDb
+from tests.room.conftest import PASSWORD_ENV, RoomDb
 
 PASSWORD = "correct horse battery"
 
@@ -110,6 +110,14 @@ def test_users_commands_act_on_the_room_and_are_audited_there(
             "",
         )
     assert str(stored).startswith("scrypt$") and "phrase" not in str(stored)
+    # no password for the room: one line and exit 1, not the local store's users
+    bare = {k: v for k, v in room_env.items() if k != PASSWORD_ENV}
+    cut = users(room_ready, tmp_path, bare, "list")
+    assert cut.returncode == 1 and cut.stdout == ""
+    assert cut.stderr.strip().splitlines() == [
+        f"watchfloor: the room's password is not set: put it in the environment variable"
+        f" {PASSWORD_ENV} or the keyring entry {PASSWORD_ENV} (service watchfloor)"
+    ]
     # the local cache was not asked: it has no users table rows (nor was it created for them)
     assert not (tmp_path / "c.db").exists()
 
