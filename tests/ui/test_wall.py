@@ -76,8 +76,10 @@ def test_an_alert_takes_the_wall_to_the_crisis_scene_until_acknowledged(
            (time.time(), time.time() - 300))  # fmt: skip
     qtbot.waitUntil(lambda: window.current.scene.name == "crisis", timeout=3000)
     assert window.title.crisis is not None and "1 unacknowledged alert" in window.title.crisis.reason
-    time.sleep(1.2)  # the rotation is paused during a crisis
-    qtbot.wait(100)
+    # the rotation is paused during a crisis: no turn is due, and a turn that fires anyway
+    # (a timer already queued) keeps the crisis scene
+    assert not window.rotate_timer.isActive()
+    window.next_scene()
     assert window.current.scene.name == "crisis"
     _write(db_path, "UPDATE alerts SET state = 'acknowledged', acked_by = 'ana', acked_ts = ?", (time.time(),))
     qtbot.waitUntil(lambda: window.current.scene.name != "crisis", timeout=3000)
