@@ -39,6 +39,8 @@ class Crisis:
     reason: str
     since: float
     active_alerts: int
+    #: how many of those are over (back under their threshold, not yet acknowledged)
+    subsided_alerts: int = 0
 
 
 def crisis_state(conn: sqlite3.Connection) -> Crisis | None:
@@ -47,17 +49,21 @@ def crisis_state(conn: sqlite3.Connection) -> Crisis | None:
         " ORDER BY started_ts DESC LIMIT 1"
     ).fetchone()
     active = conn.execute(
-        "SELECT ts, topic, kind, observed, baseline, z FROM alerts WHERE state = 'active'"
+        "SELECT ts, topic, kind, observed, baseline, z, subsided_ts FROM alerts WHERE state = 'active'"
         " ORDER BY ts DESC LIMIT 100"
     ).fetchall()
     n_alerts = len(active)
+    live = [r for r in active if r[6] is None]
+    n_over = n_alerts - len(live)
     if row:
-        return Crisis(int(row[0]), row[1], str(row[2] or "crisis declared"), float(row[3]), n_alerts)
+        return Crisis(int(row[0]), row[1], str(row[2] or "crisis declared"), float(row[3]), n_alerts, n_over)
     if n_alerts:
-        topic = largest_spike_topic(active)
+        # what is happening names the topic; with everything over, what happened does
+        topic = largest_spike_topic(live or active)
         label = "all mentions" if topic == "*" else topic
-        reason = f"{n_alerts} unacknowledged alert{'s' if n_alerts > 1 else ''} ({label})"
-        return Crisis(None, topic, reason, min(float(r[0]) for r in active), n_alerts)
+        over = "" if not n_over else (", all subsided" if not live else f", {n_over} subsided")
+        reason = f"{n_alerts} unacknowledged alert{'s' if n_alerts > 1 else ''}{over} ({label})"
+        return Crisis(None, topic, reason, min(float(r[0]) for r in active), n_alerts, n_over)
     return None
 
 

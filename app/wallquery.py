@@ -299,6 +299,15 @@ class AlertRow:
     explanation: str
     terms: list[str]
     state: str
+    #: an active alert whose level is back under its threshold: since when (None: happening)
+    subsided_ts: float | None = None
+    #: its level at the last check (per-minute rate, or negative share)
+    now_level: float | None = None
+
+    @property
+    def subsided(self) -> bool:
+        """Unacknowledged but over: listed and counted, never shown as happening now."""
+        return self.state == "active" and self.subsided_ts is not None
 
 
 def _alert(row: Sequence[Any]) -> AlertRow:
@@ -307,7 +316,7 @@ def _alert(row: Sequence[Any]) -> AlertRow:
     return AlertRow(*r)
 
 
-_ALERT_COLS = "id, kind, topic, ts, observed, baseline, z, explanation, terms, state"
+_ALERT_COLS = "id, kind, topic, ts, observed, baseline, z, explanation, terms, state, subsided_ts, now_level"
 
 
 def active_alerts(conn: sqlite3.Connection, limit: int = 10) -> list[AlertRow]:
@@ -321,6 +330,16 @@ def count_active_alerts(conn: sqlite3.Connection, cap: int = 1000) -> int:
     """How many alerts stand unacknowledged (counted up to ``cap``)."""
     (n,) = conn.execute(
         "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE state = 'active' LIMIT ?)", (cap,)
+    ).fetchone()
+    return int(n)
+
+
+def count_subsided_alerts(conn: sqlite3.Connection, cap: int = 1000) -> int:
+    """How many of the unacknowledged alerts are over (counted up to ``cap``)."""
+    (n,) = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE state = 'active'"
+        " AND subsided_ts IS NOT NULL LIMIT ?)",
+        (cap,),
     ).fetchone()
     return int(n)
 

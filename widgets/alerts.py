@@ -9,10 +9,11 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
 from app import wallcontrol, wallquery
+from app.analysis.spikes import SUBSIDE_MIN
 from app.formatting import ago
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, wrap_lines
 
 _KIND = {"spike": "spike", "negative_surge": "negative surge"}
 _STATE = {"resolved": "resolved", "acknowledged": "acknowledged", "active": "active"}
@@ -33,23 +34,28 @@ class AlertsTile(TileFrame):
         self.opts = opts
         self.rows: list[wallquery.AlertRow] = []
         self.active = 0
+        #: of the active ones, how many are over (still unacknowledged)
+        self.subsided = 0
         #: how many alerts the last paint showed whole (the rest are counted, never cut)
         self.shown = 0
 
     def load(self) -> None:
         # the one the crisis bar names first: the largest, not merely the newest
+        # what is happening before what is over; then the largest, not merely the newest
         active = sorted(wallquery.active_alerts(self.ctx.conn, 50),
-                        key=lambda a: wallcontrol.alert_weight(a.kind, a.topic, a.observed, a.baseline, a.z),
+                        key=lambda a: (not a.subsided, wallcontrol.alert_weight(a.kind, a.topic, a.observed,
+                                                                                a.baseline, a.z)),
                         reverse=True)[: self.opts.limit]  # fmt: skip
         self.active = wallquery.count_active_alerts(self.ctx.conn)
+        self.subsided = wallquery.count_subsided_alerts(self.ctx.conn) if self.active else 0
         self.rows = active
         if not active and self.opts.history_hours:
             since = self.ctx.clock() - self.opts.history_hours * 3600
             self.rows = wallquery.recent_alerts(self.ctx.conn, since, self.opts.limit)
-        self.setProperty("alert", bool(active))
+        self.setProperty("alert", self.active > self.subsided)  # red only while one is happening
         self.style().unpolish(self)
         self.style().polish(self)
-        self.subtitle = f"{self.active} active" if self.active else "none active"
+        self.subtitle = _subtitle(self.active, self.subsided)
         self.shown = len(self.rows)
         self.empty_text = "" if self.rows else "All quiet — no alerts"
 
@@ -64,28 +70,31 @@ class AlertsTile(TileFrame):
         more_h = s.px(38)
         self.shown = 0
         for i, a in enumerate(self.rows):
-            live = a.state == "active"
+            live = a.state == "active" and not a.subsided
             label = self.ctx.topic_label(a.topic)
             head = f"{'● ' if live else ''}{label} · {_KIND.get(a.kind, a.kind)}"
             when = datetime.fromtimestamp(a.ts).strftime("%H:%M")
-            when_text = f"{when} ({ago(now - a.ts)})" + ("" if live else f" · {_STATE.get(a.state, a.state)}")
+            when_text = f"{when} ({ago(now - a.ts)})" + ("" if a.state == "active" else f" · {_STATE.get(a.state, a.state)}")
+            if a.subsided:
+                when_text += f" · {subsided_text(a)}"
             heads = wrap_lines(head, s.body_bold, r.width(), 2)
+            whens = wrap_lines(when_text, s.small, r.width(), 3)
             body = wrap_lines(a.explanation, s.small, r.width(), 8)
-            need = len(heads) * head_h + line_h + len(body) * line_h + s.px(14)
+            need = len(heads) * head_h + len(whens) * line_h + len(body) * line_h + s.px(14)
             left = len(self.rows) - i - 1
             if y + need + (more_h if left else 0) > r.bottom() and self.shown:
                 break
-            head_colour = theme.CRISIS if live else theme.MUTED
             p.setFont(s.body_bold)
-            p.setPen(theme.colour(head_colour))
+            p.setPen(theme.colour(theme.CRISIS) if live else
+                     theme.colour(theme.CRISIS, 150) if a.subsided else theme.colour(theme.MUTED))  # fmt: skip
             for line in heads:
                 self.draw_text(p, QRectF(r.left(), y, r.width(), head_h), Qt.AlignmentFlag.AlignVCenter, line)
                 y += head_h
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
-            self.draw_text(p, QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignVCenter,
-                           elide(when_text, s.small, r.width()))  # fmt: skip
-            y += line_h
+            for line in whens:
+                self.draw_text(p, QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignVCenter, line)
+                y += line_h
             p.setPen(theme.colour(theme.TEXT, 235 if live else 150))
             for line in body:
                 self.draw_text(p, QRectF(r.left(), y, r.width(), line_h), Qt.AlignmentFlag.AlignVCenter, line)
@@ -101,6 +110,23 @@ class AlertsTile(TileFrame):
             word = "active" if self.active else "earlier"
             self.draw_text(p, QRectF(r.left(), min(y, r.bottom() - more_h), r.width(), more_h),
                            Qt.AlignmentFlag.AlignVCenter, f"+ {hidden} more {word} (see the console)")  # fmt: skip
+
+
+def _subtitle(active: int, subsided: int) -> str:
+    """The header's count: how many stand unacknowledged, and how many of them are over."""
+    if not active:
+        return "none active"
+    if not subsided:
+        return f"{active} active"
+    return f"{active} unacknowledged · {'all' if subsided == active else subsided} subsided"
+
+
+def subsided_text(a: wallquery.AlertRow) -> str:
+    """An alert that is over: since when, its level now (with its window), still to acknowledge."""
+    at = datetime.fromtimestamp(a.subsided_ts or a.ts).strftime("%H:%M")
+    level = a.now_level or 0.0
+    now = f"{level:.0f}/min" if a.kind == "spike" else f"{level:.0%} negative"
+    return f"subsided at {at} · now {now} (last {SUBSIDE_MIN} min) · not yet acknowledged"
 
 
 SPEC = TileSpec("alerts", "Alerts", AlertsOptions, AlertsTile,

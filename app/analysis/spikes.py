@@ -31,6 +31,10 @@ class Finding:
         return self.observed / self.baseline if self.baseline > 0 else math.inf
 
 
+#: a negative surge is at least this many times the usual negative share
+NEGATIVE_MIN_LIFT = 1.5
+
+
 def ewma(series: Sequence[float], alpha: float) -> tuple[float, float]:
     """Mean and variance of ``series`` under exponential weighting (oldest first)."""
     if not series:
@@ -80,7 +84,7 @@ def negative_surge(
     alpha: float,
     z_threshold: float,
     min_count: int,
-    min_lift: float = 1.5,
+    min_lift: float = NEGATIVE_MIN_LIFT,
 ) -> Finding | None:
     """A finding if the window's negative share is well above the baseline share.
 
@@ -103,6 +107,54 @@ def negative_surge(
     if z < z_threshold or observed < base_share * min_lift:
         return None
     return Finding(observed=observed, baseline=base_share, z=z, window_count=neg_recent)
+
+
+# -- has it subsided? ------------------------------------------------------------------
+
+#: an alert is judged subsided after this many complete minutes back under its threshold
+SUBSIDE_MIN = 3
+
+#: when an active alert's level fell back under its threshold (NULL while it is happening),
+#: and the level measured at the last check (per-minute rate, or negative share)
+ALERT_SUBSIDED_V = """
+ALTER TABLE alerts ADD COLUMN subsided_ts REAL;
+ALTER TABLE alerts ADD COLUMN now_level REAL;
+"""
+
+
+def current_level(
+    kind: str,
+    counts: Sequence[int],
+    negatives: Sequence[int],
+    baseline: float,
+    *,
+    window: int,
+    z_threshold: float,
+    min_count: int,
+    min_ratio: float,
+) -> tuple[float, bool]:
+    """The level over the last minutes (``counts``) and whether it is still above what fires.
+
+    The threshold is the detector's own, taken at the alert's baseline: for a spike the rate
+    of ``min_ratio`` × usual, ``z_threshold`` Poisson spreads above it and ``min_count`` per
+    window, whichever is highest; for a negative surge the share ``min_ratio`` × usual and
+    ``z_threshold`` binomial errors above it, with ``min_count`` negatives per window.
+    Subsiding compares the same figure the alert reported, so the wall never calls a level
+    "over" that would fire the alert again.
+    """
+    minutes = len(counts)
+    total = sum(counts)
+    if kind == "spike":
+        rate = total / minutes if minutes else 0.0
+        spread = math.sqrt(max(baseline, 1.0) / max(minutes, 1))
+        threshold = max(baseline * min_ratio, baseline + z_threshold * spread, min_count / window)
+        return rate, rate >= threshold
+    neg = sum(negatives)
+    share = neg / total if total else 0.0
+    base = min(max(baseline, 0.02), 0.98)
+    error = math.sqrt(base * (1 - base) / total) if total else 0.0
+    above = share >= max(base * min_ratio, base + z_threshold * error)
+    return share, above and neg * window >= min_count * minutes
 
 
 # -- what drives a spike ---------------------------------------------------------------

@@ -16,7 +16,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.analysis.spikes import Finding, driver_terms, negative_surge, typical_posts, volume_spike
+from app.analysis.spikes import (
+    NEGATIVE_MIN_LIFT,
+    SUBSIDE_MIN,
+    Finding,
+    current_level,
+    driver_terms,
+    negative_surge,
+    typical_posts,
+    volume_spike,
+)
 from app.analysis.tokens import Doc, trend_terms
 from app.analysis.trending import TERM_BUCKET_S, TermCounter, Trend, rising_terms
 from app.config import Config
@@ -185,6 +194,8 @@ class Maintenance:
             if cur.rowcount:
                 changed.add("alerts")
         newest = int(now // 60) * 60 - 60  # start of the newest complete minute
+        if self.track_subsided(conn, newest):
+            changed.add("alerts")
         row = conn.execute("SELECT value FROM meta WHERE key = 'alerts_checked'").fetchone()
         checked = int(row[0]) if row else newest - CATCH_UP_MIN * 60
         first_eval = max(checked + 60, newest - CATCH_UP_MIN * 60)
@@ -233,6 +244,53 @@ class Maintenance:
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('alerts_checked', ?)", (str(newest),)
         )
+        return changed
+
+    def track_subsided(self, conn: sqlite3.Connection, newest: int) -> bool:
+        """Say which unacknowledged alerts are over: back under their threshold for the last
+        :data:`SUBSIDE_MIN` complete minutes after they fired (``subsided_ts``, the first of
+        those minutes), and live again when the level rises back over it.
+
+        They stay active (a person acknowledges them); the wall only stops saying "now".
+        Reads :data:`SUBSIDE_MIN` rollup rows per topic with an active alert.
+        """
+        cfg = self.config.alerts
+        start = newest - (SUBSIDE_MIN - 1) * 60
+        series: dict[str, tuple[list[int], list[int]]] = {}
+        changed = False
+        for alert_id, kind, topic, ts, baseline, subsided in conn.execute(
+            "SELECT id, kind, topic, ts, baseline, subsided_ts FROM alerts WHERE state = 'active'"
+            " ORDER BY ts DESC LIMIT 200"
+        ).fetchall():
+            if start < ts:  # judged on the minutes after it fired only
+                continue
+            if topic not in series:
+                counts, negs = [0] * SUBSIDE_MIN, [0] * SUBSIDE_MIN
+                for bucket, n, neg in conn.execute(
+                    "SELECT bucket, n, neg FROM rollups WHERE res = 60 AND topic = ?"
+                    " AND bucket BETWEEN ? AND ?",
+                    (topic, start, newest),
+                ):
+                    counts[(bucket - start) // 60], negs[(bucket - start) // 60] = n, neg
+                series[topic] = (counts, negs)
+            counts, negs = series[topic]
+            spike = kind == "spike"
+            level, above = current_level(
+                kind, counts, negs, float(baseline), window=cfg.window_min,
+                z_threshold=cfg.z if spike else cfg.negative_z,
+                min_count=cfg.min_count if spike else cfg.negative_min_count,
+                min_ratio=cfg.min_ratio if spike else NEGATIVE_MIN_LIFT,
+            )  # fmt: skip
+            since = None if above else (subsided if subsided is not None else float(start))
+            cur = conn.execute(
+                "UPDATE alerts SET subsided_ts = ?, now_level = ? WHERE id = ?"
+                " AND (subsided_ts IS NOT ? OR now_level IS NOT ?)",
+                (since, level, alert_id, since, level),
+            )
+            if cur.rowcount and (since is None) != (subsided is None):
+                log.info("alert %s (%s %s) %s", alert_id, topic, kind,
+                         "rose again" if since is None else "subsided")  # fmt: skip
+            changed |= cur.rowcount > 0
         return changed
 
     def rewind_alerts(self, conn: sqlite3.Connection, oldest_ts: float) -> None:

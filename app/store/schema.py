@@ -193,7 +193,7 @@ ALTER TABLE mentions ADD COLUMN text_length INTEGER;
 ALTER TABLE rollups ADD COLUMN unscored INTEGER NOT NULL DEFAULT 0;
 """
 
-from app.analysis.spikes import ALERT_POSTS_V  # noqa: E402 - an alert's typical posts
+from app.analysis.spikes import ALERT_POSTS_V, ALERT_SUBSIDED_V  # noqa: E402 - an alert's typical posts, whether it is over
 from app.store.schema_changes import CHANGES_V  # noqa: E402 - the change log
 from app.store.schema_workflow import (  # noqa: E402 - the queue workflow's tables
     WORKFLOW_SIGNIN_AUDIT_MAC,
@@ -202,7 +202,7 @@ from app.store.schema_workflow import (  # noqa: E402 - the queue workflow's tab
 )
 from app.stories.schema import STORIES_V  # noqa: E402 - stories (app/stories)
 
-MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC, CHANGES_V, STORIES_V, ALERT_POSTS_V, WORKFLOW_STORIES]
+MIGRATIONS: list[str] = [_V1, WORKFLOW_V2, _V3_QUEUE_COUNTS, _V4_ANALYSIS, WORKFLOW_SIGNIN_AUDIT_MAC, CHANGES_V, STORIES_V, ALERT_POSTS_V, WORKFLOW_STORIES, ALERT_SUBSIDED_V]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

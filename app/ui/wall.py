@@ -109,7 +109,11 @@ class TitleBar(QWidget):
         w, h = self.width(), self.height()
         crisis = self.crisis is not None
         notice = bool(self.notice)
-        p.fillRect(self.rect(), QColor("#7A2800" if crisis else ("#5A4200" if notice else theme.SURFACE)))
+        # every unacknowledged alert is over and no crisis is declared: still crisis, dimmer
+        over = self.crisis is not None and self.crisis.crisis_id is None and (
+            self.crisis.subsided_alerts >= self.crisis.active_alerts)
+        p.fillRect(self.rect(), QColor(("#4A2410" if over else "#7A2800") if crisis else
+                                       ("#5A4200" if notice else theme.SURFACE)))  # fmt: skip
         edge = theme.CRISIS if crisis else (theme.WARN if notice else theme.SURFACE_HI)
         p.fillRect(QRectF(0, h - s.px(3), w, s.px(3)), theme.colour(edge))
         m = s.px(24)

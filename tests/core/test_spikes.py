@@ -62,3 +62,35 @@ def test_negative_share_steady_is_quiet() -> None:
     counts = [rng.randint(40, 60) for _ in range(185)]
     negs = [round(c * 0.2 + rng.uniform(-2, 2)) for c in counts]
     assert negative_surge(counts, negs, window=5, alpha=0.05, z_threshold=3, min_count=10) is None
+
+
+def test_a_spike_back_at_its_usual_rate_is_under_its_threshold() -> None:
+    from app.analysis.spikes import current_level
+
+    def kw(counts: list[int], baseline: float) -> tuple[float, bool]:
+        return current_level("spike", counts, [0] * len(counts), baseline, window=5, z_threshold=3.0,
+                             min_count=20, min_ratio=2.0)  # fmt: skip
+
+    finding = volume_spike([18] * 180 + [66] * 5, **PARAMS)
+    assert finding is not None
+    level, above = kw([17, 19, 18], finding.baseline)
+    assert level == 18 and not above  # the usual rate again: over
+    level, above = kw([40, 44, 45], finding.baseline)
+    assert level == 43 and above  # still 2.4× the usual: happening
+    # a quiet topic: a wobble of a few posts a minute is no spike, whatever its ratio
+    assert not kw([2, 3, 3], 0.5)[1]
+
+
+def test_a_negative_surge_back_at_its_usual_share_is_under_its_threshold() -> None:
+    from app.analysis.spikes import NEGATIVE_MIN_LIFT, current_level
+
+    def kw(counts: list[int], negatives: list[int]) -> tuple[float, bool]:
+        return current_level("negative_surge", counts, negatives, 0.2, window=5, z_threshold=3.0,
+                             min_count=10, min_ratio=NEGATIVE_MIN_LIFT)  # fmt: skip
+
+    level, above = kw([50, 50, 50], [10, 11, 9])
+    assert abs(level - 0.2) < 1e-9 and not above
+    level, above = kw([50, 50, 50], [30, 31, 29])
+    assert abs(level - 0.6) < 1e-9 and above
+    # a high share of very few posts is not a surge going on
+    assert not kw([2, 1, 1], [2, 1, 1])[1]
