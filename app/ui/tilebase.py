@@ -184,6 +184,13 @@ class TileFrame(QFrame):
             return "no data received yet"
         return f"no new data since {stale_clock(self.stale_since, self.ctx.clock())}"
 
+    def stale_short_texts(self) -> list[str]:
+        """The stale note from whole to shortest, for a header too narrow for it whole."""
+        if self.stale_since is None:
+            return [self.stale_text(), "no data yet"]
+        clock = stale_clock(self.stale_since, self.ctx.clock())
+        return [self.stale_text(), f"stale since {clock}", f"since {clock}"]
+
     # painting
     def header_height(self) -> int:
         return self.s.px(54)
@@ -231,8 +238,10 @@ class TileFrame(QFrame):
             else:
                 break
         title_w = width(title, title_font) + gap
-        if self.stale and self.subtitle and width(subtitle, sub_font) > full_w - title_w:
-            subtitle = self.stale_text()  # since when matters more than the window then
+        if self.stale and width(subtitle, sub_font) > full_w - title_w:
+            # since when matters more than the window then; in a narrow cell, its short forms
+            short = self.stale_short_texts()
+            subtitle = next((t for t in short if width(t, sub_font) <= full_w - title_w), short[-1])
         if subtitle and full_w - title_w > self.s.px(40):
             p.setFont(sub_font)
             if self.stale:

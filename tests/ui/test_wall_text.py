@@ -60,7 +60,18 @@ def test_no_title_count_or_window_on_any_shipped_screen_is_cut(
     ref = w.scene_by_name(scene)
     assert ref is not None
     w.show_scene(ref)
-    for tile in _painted(w):
+    tiles = _painted(w)
+    # the same screen once its data has gone stale (a dead poller): "since when" is whole too
+    for tile in tiles:
+        tile.set_stale(True, time.time() - 3 * 3600)
+    w.grab()
+    for tile in tiles:
+        cut = [text for text in tile.drawn if "…" in text]
+        assert not cut, f"stale {layout}/{scene} {type(tile).__name__}: {cut}"
+    for tile in tiles:
+        tile.set_stale(False, None)
+    w.grab()
+    for tile in tiles:
         assert tile.title.upper() in tile.drawn, f"{type(tile).__name__}: title cut: {tile.drawn}"
         cut = [text for text in tile.drawn if "…" in text]
         assert not cut, f"{layout}/{scene} {type(tile).__name__}: {cut}"
