@@ -128,7 +128,7 @@ class KpiTile(TileFrame):
         self.short_explanation = ""
         if self.opts.explain and metric not in {"queue_waiting", "sla_breaches"}:
             for alert in wallquery.active_alerts(conn, 5):
-                if self.opts.topic in {"*", alert.topic}:
+                if self.opts.topic in {"*", alert.topic} and not alert.subsided:  # over: not "why" now
                     at = datetime.fromtimestamp(alert.ts).strftime("%H:%M")
                     self.explanation = f"at {at}, {alert.explanation}"
                     self.short_explanation = _short(alert, self.ctx.topic_label(alert.topic),

@@ -99,7 +99,8 @@ def test_a_spike_that_ends_shows_subsided_and_a_new_rise_is_live_again(
 
     hub = WallHub(db_path, wall_config)
     screens = parse_layout({"screens": [{"name": "s", "scenes": [
-        {"name": "q", "tiles": [{"tile": "alerts", "at": [0, 0]}]}]}]}).screens  # fmt: skip
+        {"name": "q", "tiles": [{"tile": "alerts", "at": [0, 0]}, {"tile": "kpi", "at": [1, 0], "options": {
+            "metric": "mentions", "topic": "lumio", "period_min": 15}}]}]}]}).screens  # fmt: skip
     w = WallWindow((screens[0],), hub, load_registry(), size=(1920, 1080))
     qtbot.addWidget(w, before_close_func=WallWindow.shutdown)
     try:
@@ -108,15 +109,20 @@ def test_a_spike_that_ends_shows_subsided_and_a_new_rise_is_live_again(
         w.start()
 
         def tile() -> TileFrame:
+            """The alerts tile, painted (the key figure beside it is painted with it)."""
             w.hub.refresh_all_visible()
             w.grab()
-            (t,) = [t for t in w.views[w.current.key].tiles if isinstance(t, TileFrame)]
-            return t
+            alerts, kpi = [t for t in w.views[w.current.key].tiles if isinstance(t, TileFrame)]
+            tiles["kpi"] = kpi
+            return alerts
+
+        tiles: dict[str, TileFrame] = {}
 
         qtbot.waitUntil(lambda: w.title.crisis is not None)
         assert w.title.crisis is not None and "subsided" not in w.title.crisis.reason
         live = " ".join(tile().drawn)
         assert "● lumio · spike" in live and "subsided" not in live
+        assert "⚠" in " ".join(tiles["kpi"].drawn)  # the key figure says why it is high
 
         # calm again: three complete minutes under the threshold after it fired → over
         story.post(*STORY[2][:3], QUIET_TEXTS)
@@ -133,6 +139,7 @@ def test_a_spike_that_ends_shows_subsided_and_a_new_rise_is_live_again(
         assert f"lumio · spike {_hhmm(fired)}" in over.replace("● ", "") and "● lumio" not in over
         assert f"subsided at {_hhmm(subsided)} · now 8/min (last 3 min) · not yet acknowledged" in over
         assert "…" not in over
+        assert "⚠" not in " ".join(tiles["kpi"].drawn)  # nor does a key figure call it the cause now
         w.title.grab()
         assert "subsided" in w.title.shown_text and "unacknowledged" in w.title.shown_text
         if os.environ.get("WATCHFLOOR_SNAPSHOTS"):
