@@ -13,6 +13,17 @@ runs, the way the hub does (gap-free sequence, change-log row, NOTIFY).
 - propagation: with the station caught up and listening, ``--samples`` commits of one
   mention each; the time from the start of the room's COMMIT to the commit of that
   mention in the station's cache (seen by the writer's change listener).
+- console → wall repaint, end to end, two paths in the same run (``--wall-samples``
+  each): a console-style claim or release of one queue item, and a wall in another
+  process (bench/_wallprobe.py: the product's WallHub and queue tile, offscreen) that
+  prints when its tile painted the item's new state. (a) the room: the transition in
+  PostgreSQL → NOTIFY → the wall's station mirrors it into its SQLite cache → the hub's
+  change-log read → repaint; (b) today's one machine: the transition through the
+  console's store writer into a shared SQLite file → the wall's change-log read on its
+  timer (``data_version`` says whether to read) → repaint. Times from ``time.monotonic``
+  (one clock for every process on this machine), from just before the console's call
+  to the paint. Measured at the wall's default refresh tick and at ``--fast-tick-ms``;
+  each commit waits a random part of a tick first, so commits fall at every phase of it.
 
 Last line: one JSON object.
 """
@@ -120,12 +131,155 @@ def claim_rate(cluster: pg.Cluster, stations: int, items: int) -> dict[str, Any]
             "per_station": sorted(len(r["claimed"]) for r in results)}  # fmt: skip
 
 
+WALL_USER = "op0"
+WALL_PASSWORD = "bench-wall-propagation-7"
+
+
+def wall_item(now: float) -> Mention:
+    """The one queue item the console moves and the wall's tile shows (the most urgent)."""
+    from datetime import UTC, datetime
+
+    return Mention(network="demo", native_id="wall-probe", source="demo", text="@lumio help",
+                   created_at=datetime.fromtimestamp(now - 600, tz=UTC), needs_response=True,
+                   priority=1)  # fmt: skip
+
+
+class Probe:
+    """A wall process (bench/_wallprobe.py) and the paints it reports."""
+
+    def __init__(self, args: list[str]) -> None:
+        import queue
+        import subprocess
+
+        script = Path(__file__).resolve().parent / "_wallprobe.py"
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        self.proc = subprocess.Popen([sys.executable, str(script), *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        self.paints: queue.Queue[tuple[float, str]] = queue.Queue()
+
+        def read() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                ts, state = line.split()
+                self.paints.put((float(ts), state))
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def wait_for(self, state: str, timeout: float) -> float:
+        """The monotonic time of the first paint of ``state`` from now on."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ts, got = self.paints.get(timeout=max(0.0, deadline - time.monotonic()))
+            if got == state:
+                return ts
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(60)
+
+
+def to_wall(probe: Probe, act: Any, samples: int, tick_s: float, seed: int) -> dict[str, Any]:
+    """``samples`` claims and releases in turn: ms from the console's call to the repaint."""
+    import random
+
+    rng = random.Random(seed)
+    probe.wait_for("new", 120)
+    latencies = []
+    for i in range(samples):
+        target = "claimed" if i % 2 == 0 else "new"
+        time.sleep(rng.uniform(0, tick_s))  # a random phase of the wall's tick
+        t0 = time.monotonic()
+        act(target)
+        latencies.append((probe.wait_for(target, 30) - t0) * 1000)
+    latencies.sort()
+    return {"samples": len(latencies), "p50_ms": round(statistics.median(latencies), 1),
+            "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+            "max_ms": round(latencies[-1], 1)}  # fmt: skip
+
+
+def room_to_wall(cluster: pg.Cluster, tmp: Path, samples: int, ticks: list[int]) -> dict[str, Any]:
+    """(a) console claim in PostgreSQL → NOTIFY → the wall PC's cache → its tile repainted."""
+    from app.room.queue import RoomQueue
+
+    db = cluster.create_database()
+    owner = psycopg.connect(cluster.url(db, pg.OWNER), password=pg.OWNER_PASSWORD,
+                            autocommit=True, options="-c search_path=watchfloor")  # fmt: skip
+    migrate(owner)
+    grant(owner, pg.APP)
+    owner.execute("INSERT INTO users (name, role, password, created_ts)"
+                  " VALUES (%s, 'operator', 'unused', 0)", (WALL_USER,))  # fmt: skip
+    owner.close()
+    conn = psycopg.connect(cluster.url(db), password=pg.APP_PASSWORD, autocommit=True,
+                           options="-c search_path=watchfloor")  # fmt: skip
+    item = wall_item(time.time())
+    publish(conn, {item.id: body_from_mention(item)})
+    rq = RoomQueue()
+
+    def act(target: str) -> None:
+        (rq.claim if target == "claimed" else rq.release)(conn, WALL_USER, item.id)
+
+    out = {}
+    for n, tick in enumerate(ticks):
+        probe = Probe([str(tmp / f"wall-room-{n}.db"), item.id, "--room", cluster.url(db),
+                       "--password-env", "WATCHFLOOR_BENCH_ROOM_PASSWORD",
+                       "--throttle-ms", str(tick)])  # fmt: skip
+        try:
+            out[f"tick_{tick}ms"] = to_wall(probe, act, samples, tick / 1000, 100 + n)
+        finally:
+            probe.close()
+        if samples % 2:
+            act("new")
+    conn.close()
+    return out
+
+
+def file_to_wall(tmp: Path, samples: int, ticks: list[int]) -> dict[str, Any]:
+    """(b) console claim into the one shared SQLite file → the wall's poll → repaint."""
+    from app.ui.console import WORKFLOW_TABLES
+    from app.workflow.service import QueueWorkflow
+    from app.workflow.users import add_user
+
+    config = load_config(demo_config_path())
+    path = tmp / "shared.db"
+    writer = StoreWriter(path, config).start()
+    item = wall_item(time.time())
+    writer.submit(IngestBatch(source="demo", source_type="demo", mentions=[item], cursor={},
+                              analysed=True)).result(60)  # fmt: skip
+    writer.call(lambda c: add_user(c, WALL_USER, "operator", WALL_PASSWORD),
+                tables=("users", "audit")).result(60)  # fmt: skip
+    wf = QueueWorkflow()
+
+    def act(target: str) -> None:
+        step = wf.claim if target == "claimed" else wf.release
+        writer.call(lambda c: step(c, WALL_USER, item.id), tables=WORKFLOW_TABLES,
+                    ids=(item.id,)).result(30)  # fmt: skip
+
+    out = {}
+    try:
+        for n, tick in enumerate(ticks):
+            probe = Probe([str(path), item.id, "--throttle-ms", str(tick)])
+            try:
+                out[f"tick_{tick}ms"] = to_wall(probe, act, samples, tick / 1000, 200 + n)
+            finally:
+                probe.close()
+            if samples % 2:
+                act("new")
+    finally:
+        writer.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--offline", type=int, default=72_000,
                     help="mentions published while the station is away (an hour at 20/s)")  # fmt: skip
     ap.add_argument("--samples", type=int, default=300)
     ap.add_argument("--claims", type=int, default=3000, help="queue items raced for, per run")
+    ap.add_argument("--wall-samples", type=int, default=150,
+                    help="console actions timed to the wall's repaint, per path and tick")  # fmt: skip
+    ap.add_argument("--fast-tick-ms", type=int, default=100,
+                    help="a second, shorter wall refresh tick measured beside the default")  # fmt: skip
     args = ap.parse_args()
     config = load_config(demo_config_path())
     t = time.time() - 7200
@@ -179,6 +333,15 @@ def main() -> None:
         writer.close()
         conn.close()
         claims = [claim_rate(cluster, n, args.claims) for n in (1, 3, 10)]
+        import inspect
+
+        from app.ui.walldata import WallHub
+
+        default_tick = int(inspect.signature(WallHub).parameters["throttle_ms"].default)
+        ticks = [default_tick, args.fast_tick_ms]
+        wall_room = room_to_wall(cluster, Path(tmp), args.wall_samples, ticks)
+    with tempfile.TemporaryDirectory() as tmp:
+        wall_file = file_to_wall(Path(tmp), args.wall_samples, ticks)
     # the same mentions into a fresh cache with no room at all: what the local writer costs
     with tempfile.TemporaryDirectory() as tmp:
         mentions = [mention_from_body(dict(b)) for b in away.values()]
@@ -202,12 +365,22 @@ def main() -> None:
         "notify_p50_ms": round(statistics.median(latencies), 2),
         "notify_p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
         "claim_next": claims,
+        "console_to_wall_repaint": {
+            "wall_default_tick_ms": default_tick,
+            "room_notify": wall_room,
+            "shared_sqlite_file": wall_file,
+        },
         "postgresql": "15 (Debian package), loopback",
     }
     print(
         f"catch-up: {received} mentions in {catch_up_s:.2f} s; "
         f"propagation p50 {result['notify_p50_ms']} ms, p99 {result['notify_p99_ms']} ms"
     )
+    for name, path in (("room", wall_room), ("shared file", wall_file)):
+        for tick, r in path.items():
+            print(
+                f"console → wall repaint, {name}, {tick}: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
+            )
     print(json.dumps(result))
 
 
