@@ -471,6 +471,8 @@ def _read_password() -> str:
 
 def users_add(db_path: Path, name: str, role: str, *, send_unapproved: bool = False,
               spokesperson: bool = False) -> int:  # fmt: skip
+    from app.store import changelog
+    from app.store import tables as T
     from app.store.db import open_writer, transaction
     from app.workflow.users import add_user
 
@@ -480,6 +482,7 @@ def users_add(db_path: Path, name: str, role: str, *, send_unapproved: bool = Fa
         with transaction(conn):
             add_user(conn, name, role, password, send_unapproved=send_unapproved,
                      spokesperson=spokesperson)  # fmt: skip
+            changelog.record(conn, [T.USERS, T.AUDIT], ids=[name])  # every commit in the log
     except ValueError as exc:
         print(f"watchfloor: {exc}", file=sys.stderr)
         return 1
@@ -490,6 +493,8 @@ def users_add(db_path: Path, name: str, role: str, *, send_unapproved: bool = Fa
 
 
 def users_change(db_path: Path, action: str, name: str) -> int:
+    from app.store import changelog
+    from app.store import tables as T
     from app.store.db import check_readable, open_writer, transaction
     from app.workflow.users import set_disabled, set_password, unlock
 
@@ -504,6 +509,7 @@ def users_change(db_path: Path, action: str, name: str) -> int:
                 unlock(conn, name)
             else:
                 set_disabled(conn, name, action == "disable")
+            changelog.record(conn, [T.USERS, T.AUDIT], ids=[name])  # every commit in the log
     except ValueError as exc:
         print(f"watchfloor: {exc}", file=sys.stderr)
         return 1

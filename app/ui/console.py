@@ -6,7 +6,9 @@ A thin shell that puts the console's parts together: the queue with its filter b
 is the desk's (:mod:`app.workflow.desk`, one guard) and the workflow's (the rules, in the
 store writer); what the panes say, :mod:`app.workflow.console_text`; when to call for
 attention, :mod:`app.workflow.attention`. Every read runs on a worker thread. Post text
-is shown as plain text everywhere.
+is shown as plain text everywhere. Commits are heard one way, whichever process made
+them: the change log read on from the last id seen, each part reading again only for a
+change that concerns it (:mod:`~app.ui.console_changes`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QInputDialog,
@@ -38,10 +40,13 @@ from app.analysis.pipeline import build_scorer
 from app.analysis.sentiment import Explanation, Scorer
 from app.config import Config
 from app.resources import asset_path
-from app.store.db import data_version, open_reader
-from app.store.writer import Change, StoreWriter
+from app.store import tables as T
+from app.store.changelog import EVERYTHING, ChangeFeed, SqliteChangeFeed
+from app.store.db import open_reader
+from app.store.writer import StoreWriter
 from app.ui.console_alerts import AlertsPane, CrisisBar
 from app.ui.console_approvals import ApprovalsPane
+from app.ui.console_changes import ITEM, Part, concerned, tables_read
 from app.ui.console_item import ItemPane
 from app.ui.console_login import LoginPage
 from app.ui.console_model import Reader
@@ -72,16 +77,6 @@ log = logging.getLogger(__name__)
 
 WORKFLOW_TABLES = ("queue", "replies", "notes", "audit", "crises", "crisis_events", "alerts",
                    "wall_commands", "users")  # fmt: skip
-#: another writer's commit to these makes the console read again (new mentions alone do not)
-WATCHED = frozenset({"queue", "replies", "notes", "alerts", "crises", "users", "story_claims",
-                     "story_exclusions", "*"})  # fmt: skip
-
-
-class _Relay(QObject):
-    """Carries the writer thread's change notices to the GUI thread."""
-
-    changed = Signal(object)
-
 
 class ConsoleWindow(QMainWindow):
     """One operator's station. ``sign_in`` (or the login page) opens the work area."""
@@ -119,19 +114,25 @@ class ConsoleWindow(QMainWindow):
         self.shown: weakref.WeakSet[Future[Any]] = weakref.WeakSet()
         self._loading = False
         self._again = False
+        self._again_detail = False
+        self._detail_due = False
+        #: the parts a change concerned that have not read again yet
+        self.due: set[Part] = set()
         self._read_s = 0.0
         self._read_t0 = 0.0
         self.loads = 0
+        #: reads of the open item's detail shown (a change to another item reads none)
+        self.detail_reads = 0
+        self._details_out = 0
         self.reader = Reader(db_path, self)
-        self._relay = _Relay(self)
-        self._relay.changed.connect(self._on_change)
-        writer.add_listener(self._writer_listener)
         self._watch = open_reader(db_path)
-        self._version = data_version(self._watch)
+        T.check(tables_read(), T.existing(self._watch))  # a misnamed table: refused at start
+        #: the one change channel: the change log, read on from the last id seen
+        self.changes: ChangeFeed = SqliteChangeFeed(self._watch)
         self._soon = QTimer(self)
         self._soon.setSingleShot(True)
         self._soon.setInterval(250)
-        self._soon.timeout.connect(self.reload)
+        self._soon.timeout.connect(self._read_due)
         self._tick = QTimer(self)
         self._tick.setInterval(poll_ms)
         self._tick.timeout.connect(self._every_second)
@@ -278,6 +279,8 @@ class ConsoleWindow(QMainWindow):
         for b in (self.alerts_pane.declare_button, self.alerts_pane.accept_button, self.crisis_bar.end_button):
             b.setEnabled(can_command)
         self.notifier.start()
+        self.changes = SqliteChangeFeed(self._watch)  # this read shows all: on from here
+        self.due.clear()
         self._tick.start()
         self.reload()
         self._select(None)
@@ -289,6 +292,7 @@ class ConsoleWindow(QMainWindow):
         self._tick.stop()
         self._soon.stop()
         self._again = False
+        self.due.clear()
         self.queue_pane.model.set_rows([])
         self._select(None)
         self.reply_pane.text.clear()
@@ -303,35 +307,58 @@ class ConsoleWindow(QMainWindow):
 
     # -- reading -------------------------------------------------------------------------
 
-    def _writer_listener(self, change: Change) -> None:  # on the writer thread
-        if change.tables & WATCHED:
-            self._relay.changed.emit(change)
-
-    def _on_change(self, _: object) -> None:
-        """Someone else's change: re-read soon, but leave the worker idle at least as long
-        again as the last read took (a 100,000-item queue under a busy poller)."""
-        if self.user is not None and not self._soon.isActive():
-            self._soon.start(max(250, int(2000 * self._read_s)))
-
     def _every_second(self) -> None:
         self.queue_pane.model.tick()
-        version = data_version(self._watch)  # another process committed (a second console)
-        if version != self._version:
-            self._version = version
-            self._on_change(None)
+        self.read_changes()
+
+    def read_changes(self) -> set[Part]:
+        """Read the change log on from the last id seen (any process's commits, this one's
+        writer's too); the parts they concern read again soon. Returns those parts."""
+        if self.user is None or self._closed:
+            return set()
+        try:
+            batch = self.changes.read()
+        except sqlite3.Error:
+            log.exception("reading the change log failed")
+            return set()
+        parts = concerned([EVERYTHING] if batch.gap else batch.changes, self.current)
+        if parts:
+            self.due |= parts
+            if not self._soon.isActive():
+                # leave the worker idle at least as long again as the last read took
+                # (a 100,000-item queue under a busy poller)
+                self._soon.start(max(250, int(2000 * self._read_s)))
+        return parts
+
+    def _read_due(self) -> None:
+        """Read again what the changes concerned: the snapshot if any of its parts, else
+        the open item alone."""
+        due, self.due = self.due, set()
+        if any(p.in_snapshot for p in due):
+            self.reload(detail=ITEM in due)
+        elif ITEM in due and self.current is not None:
+            self._load_detail(self.current)
+
+    @property
+    def reading(self) -> bool:
+        """A read is under way or due (tests and tools wait for it to settle)."""
+        return self._loading or self._soon.isActive() or bool(self.due) or self._details_out > 0
 
     @property
     def filter(self) -> queries.QueueFilter:
         return self.queue_pane.filter
 
-    def reload(self) -> None:
-        """Re-read the queue (and approvals, alerts, crisis) on the worker thread."""
+    def reload(self, detail: bool = True) -> None:
+        """Re-read the queue (and approvals, alerts, crisis) on the worker thread; with
+        ``detail`` the open item too."""
         if self.user is None or self._closed:
             return
         if self._loading:
             self._again = True
+            self._again_detail = self._again_detail or detail
             return
         self._loading = True
+        self._detail_due = detail
         self._read_t0 = time.perf_counter()
         f, priorities, keep = self.filter, list(self.config.console.notify_priorities), self.current
         name = self.user.name
@@ -357,8 +384,8 @@ class ConsoleWindow(QMainWindow):
             assert isinstance(result, Snapshot)
             self._show(result)
         if self._again:
-            self._again = False
-            self.reload()
+            detail, self._again, self._again_detail = self._again_detail, False, False
+            self.reload(detail)
 
     def _show(self, snap: Snapshot) -> None:
         self.loads += 1
@@ -373,7 +400,7 @@ class ConsoleWindow(QMainWindow):
         self._notify(self.attention.notices(snap.urgent, snap.alerts))
         assert self.user is not None
         self.status.setText(console_text.status(self.user))
-        if self.current is not None:
+        if self.current is not None and self._detail_due:
             self._load_detail(self.current)
 
     def _show_crisis(self, crisis: Crisis | None) -> None:
@@ -397,6 +424,8 @@ class ConsoleWindow(QMainWindow):
 
     def _select(self, mention_id: object) -> None:
         mid = mention_id if isinstance(mention_id, str) else None
+        if mid is not None and mid == self.current and self.detail is not None and self.detail.mention["id"] == mid:
+            return  # kept selected across a fresh read: it reads again when a change concerns it
         if mid is not None and mid != self.current:
             self.reply_pane.text.clear()
         self.current = self.desk.item = mid
@@ -422,9 +451,12 @@ class ConsoleWindow(QMainWindow):
             return detail, wf.templates_for(conn, mention_id), explain(self._scorer(), conn, mention_id)
 
         def shown(result: object) -> None:
+            self._details_out -= 1
             if isinstance(result, tuple) and self.current == mention_id:
+                self.detail_reads += 1
                 self._show_detail(*result)
 
+        self._details_out += 1
         self.reader.read(read, shown)
 
     def _room(self, text: str) -> ReplyRoom | None:
@@ -617,7 +649,6 @@ class ConsoleWindow(QMainWindow):
         self._closed = True
         self._tick.stop()
         self._soon.stop()
-        self.writer.remove_listener(self._writer_listener)
         if self.room_part is not None:
             self.room_part.close()
         if self.notifier.tray is not None:
