@@ -86,8 +86,6 @@ class _Slot:
     hits: int = 0
     #: says little (few stems): it joins only a close match
     short: bool = False
-    #: the indexed post this one copies word for word, if any
-    copy_of: _Slot | None = None
 
 
 @dataclass(slots=True)
@@ -106,25 +104,41 @@ class Story:
     #: author → (followers, network); only the ones with most reach are kept
     authors: dict[str, tuple[int, str]] = field(default_factory=dict)
     label_hits: int = -1
+    #: the least reach among the kept authors once the list is full: anyone below it
+    #: would leave at once, so they are turned away without a search
+    floor: int = -1
+    #: the authors as stored, until they change (they rarely do once the list is full)
+    authors_json: str | None = None
 
     def add(self, ts: float, label: str, network: str, author: str, followers: int,
             topics: Sequence[str]) -> None:  # fmt: skip
         self.size += 1
-        self.first_ts = min(self.first_ts, ts)
-        self.last_ts = max(self.last_ts, ts)
-        self.sentiment[label] = self.sentiment.get(label, 0) + 1
-        self.networks[network] = self.networks.get(network, 0) + 1
-        for topic in topics:
-            self.topics[topic] = self.topics.get(topic, 0) + 1
-        if author:
+        if ts < self.first_ts:
+            self.first_ts = ts
+        if ts > self.last_ts:
+            self.last_ts = ts
+        sentiment, networks = self.sentiment, self.networks
+        sentiment[label] = sentiment.get(label, 0) + 1
+        networks[network] = networks.get(network, 0) + 1
+        if topics:
+            counts = self.topics
+            for topic in topics:
+                counts[topic] = counts.get(topic, 0) + 1
+        if author and followers >= self.floor:
             self._author(author, followers, network)
 
     def _author(self, author: str, followers: int, network: str) -> None:
-        known = self.authors.get(author)
+        if followers < self.floor:  # it would be the first to leave
+            return
+        authors = self.authors
+        known = authors.get(author)
         if known is None or known[0] < followers:
-            self.authors[author] = (followers, network)
-            if len(self.authors) > TOP_AUTHORS:
-                del self.authors[min(self.authors, key=lambda a: self.authors[a][0])]
+            authors[author] = (followers, network)
+            self.authors_json = None
+            if len(authors) > TOP_AUTHORS:
+                del authors[min(authors, key=lambda a: authors[a][0])]
+            if len(authors) >= TOP_AUTHORS:
+                self.floor = min(f for f, _ in authors.values())
 
     def absorb(self, other: Story) -> None:
         self.size += other.size
@@ -142,12 +156,14 @@ class Story:
 
     def row(self) -> tuple[object, ...]:
         s = self.sentiment
-        authors = sorted(self.authors.items(), key=lambda a: -a[1][0])
+        if self.authors_json is None:
+            authors = sorted(self.authors.items(), key=lambda a: -a[1][0])
+            self.authors_json = _encode_text([[a, net, f] for a, (f, net) in authors])
         return (
             self.id, self.label, self.label_mention, self.size, self.first_ts, self.last_ts,
             s.get("positive", 0), s.get("neutral", 0), s.get("negative", 0),
-            s.get("unscored", 0), json.dumps(self.networks), json.dumps(self.topics),
-            json.dumps([[a, net, f] for a, (f, net) in authors], ensure_ascii=False),
+            s.get("unscored", 0), _encode(self.networks), _encode(self.topics),
+            self.authors_json,
         )  # fmt: skip
 
     @classmethod
@@ -159,7 +175,14 @@ class Story:
         story.networks = json.loads(r["networks"])
         story.topics = json.loads(r["topics"])
         story.authors = {a: (int(f or 0), net) for a, net, f in json.loads(r["authors"])}
+        if len(story.authors) >= TOP_AUTHORS:
+            story.floor = min(f for f, _ in story.authors.values())
         return story
+
+
+#: one encoder each, made once (``json.dumps`` with options makes a new one every call)
+_encode = json.JSONEncoder().encode
+_encode_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 _UPSERT_STORY = """
@@ -178,6 +201,10 @@ ON CONFLICT (topic, bucket, story_id) DO UPDATE SET n = n + excluded.n
 """
 
 
+#: (a post's topics, minute, story) → posts, for ``story_rollups``
+_Rollups = dict[tuple[tuple[str, ...], int, int], int]
+
+
 class StoryDetector:
     """The in-memory index of recent posts and the stories they form (writer thread only)."""
 
@@ -194,6 +221,8 @@ class StoryDetector:
         self._merged: dict[int, int] = {}
         #: terms of recent posts → the first post with them, so copies skip the hashing
         self._copies: dict[tuple[str, ...], _Slot] = {}
+        #: terms that say too little to be grouped ("lol 😂"), so their repeats skip the shingles
+        self._silent: set[tuple[str, ...]] = set()
         self._next_key = 0
         self._next_story = 1
         self._swept = self._pruned = float("-inf")
@@ -211,18 +240,35 @@ class StoryDetector:
         if not self._loaded:  # this batch is stored already: it is not history
             self.rebuild(conn, skip={m.id for m in mentions})
         members: list[tuple[str, int, float]] = []
-        rollups: dict[tuple[str, int, int], int] = {}
+        rollups: _Rollups = {}
         touched: set[int] = set()
         moved: list[tuple[int, int]] = []
         newest = 0.0
+        copies, slots, stories = self._copies, self._slots, self._stories
         for m in mentions:
             if m.private:
                 continue
-            newest = max(newest, m.ts)
-            terms = m.terms or trend_terms(
-                Doc.from_text(f"{m.title}\n{m.text}" if m.title else m.text)
+            ts = m.ts
+            if ts > newest:
+                newest = ts
+            terms = tuple(m.terms) or tuple(
+                trend_terms(Doc.from_text(f"{m.title}\n{m.text}" if m.title else m.text))
             )
-            slot = self._slot(m.id, m.ts, terms, m.text, m.network, m.author,
+            same = copies.get(terms)
+            if same is not None and same.story is not None and same.key in slots:
+                # a copy of an indexed post in a story joins that story: no signature,
+                # no query, no index entry, no slot (most of a busy hour's posts)
+                self._next_key += 1
+                target = self._root(same.story)
+                same.hits += 1
+                story = stories[target]
+                if same.hits > story.label_hits:
+                    self._set_label(story, same)
+                self._join(target, m.id, ts, m.sentiment_label, m.network, m.author,
+                           m.author_followers or 0, tuple(m.topics), members, rollups)  # fmt: skip
+                touched.add(target)
+                continue
+            slot = self._slot(m.id, ts, terms, m.text, m.network, m.author,
                               m.author_followers or 0, tuple(m.topics), m.sentiment_label)  # fmt: skip
             if slot is None:
                 continue
@@ -237,13 +283,19 @@ class StoryDetector:
     def _slot(self, mention_id: str, ts: float, terms: Sequence[str], text: str, network: str,
               author: str, followers: int, topics: tuple[str, ...], label: str) -> _Slot | None:  # fmt: skip
         key_terms = tuple(terms)
-        # a copy of a recent post (a boost, a copy-paste campaign) reuses its signature
+        # a copy of a recent post (a boost, a copy-paste campaign) reuses its signature:
+        # the same terms make the same one
         same = self._copies.get(key_terms)
-        if same is not None and same.key in self._slots:
+        if same is not None:
             mh, short = same.minhash, same.short
         else:
+            if key_terms in self._silent:
+                return None
             shingles = self._shingler.shingles(terms)
             if not shingles:
+                if len(self._silent) >= self.params.max_slots:
+                    self._silent.clear()
+                self._silent.add(key_terms)
                 return None
             mh = RMinHash(num_perm=NUM_PERM, seed=SEED)
             mh.update(shingles)
@@ -256,8 +308,6 @@ class StoryDetector:
             if len(self._copies) >= self.params.max_slots:
                 self._copies.clear()
             self._copies[key_terms] = slot
-        else:
-            slot.copy_of = same
         return slot
 
     def _set_label(self, story: Story, slot: _Slot) -> None:
@@ -284,22 +334,13 @@ class StoryDetector:
             story = self._merged[story]
         return story
 
-    def _place(self, slot: _Slot, members: list[tuple[str, int, float]],
-               rollups: dict[tuple[str, int, int], int], touched: set[int],
-               moved: list[tuple[int, int]]) -> None:  # fmt: skip
-        """Join the story of the most similar indexed post (or start one with it)."""
+    def _place(self, slot: _Slot, members: list[tuple[str, int, float]], rollups: _Rollups,
+               touched: set[int], moved: list[tuple[int, int]]) -> None:  # fmt: skip
+        """Join the story of the most similar indexed post (or start one with it).
+
+        A copy of an indexed post in a story never comes here: :meth:`add` joins it.
+        """
         p = self.params
-        copy = slot.copy_of
-        if copy is not None and copy.story is not None and copy.key in self._slots:
-            # a copy joins its original's story: no query, no index entry
-            target = self._root(copy.story)
-            copy.hits += 1
-            story = self._stories[target]
-            if copy.hits > story.label_hits:
-                self._set_label(story, copy)
-            self._join(slot, target, members, rollups)
-            touched.add(target)
-            return
         matches: list[tuple[float, _Slot]] = []
         for key in self._lsh.query(slot.minhash)[: p.max_candidates]:
             other = self._slots.get(key)
@@ -330,7 +371,7 @@ class StoryDetector:
         for j, other in matches:
             other.hits += 1
             if other.story is None:
-                self._join(other, target, members, rollups)
+                self._join_slot(other, target, members, rollups)
             elif other.story is not None and j >= p.merge_threshold:
                 root = self._root(other.story)
                 if root != target:
@@ -338,7 +379,7 @@ class StoryDetector:
             story = self._stories[target]
             if other.hits > story.label_hits and self._root(other.story or target) == target:
                 self._set_label(story, other)
-        self._join(slot, target, members, rollups)
+        self._join_slot(slot, target, members, rollups)
         touched.add(target)
         if best_j < p.copy_threshold:
             self._index(slot)
@@ -356,24 +397,28 @@ class StoryDetector:
             self._lsh.remove(key)
 
     def _start(self, first: _Slot, members: list[tuple[str, int, float]],
-               rollups: dict[tuple[str, int, int], int]) -> int:  # fmt: skip
+               rollups: _Rollups) -> int:  # fmt: skip
         story = Story(self._next_story, first.text, first.mention_id, first.ts, first.ts)
         self._next_story += 1
         self._stories[story.id] = story
         self._label_slot[story.id] = first
-        self._join(first, story.id, members, rollups)
+        self._join_slot(first, story.id, members, rollups)
         return story.id
 
-    def _join(self, slot: _Slot, story_id: int, members: list[tuple[str, int, float]],
-              rollups: dict[tuple[str, int, int], int]) -> None:  # fmt: skip
+    def _join_slot(self, slot: _Slot, story_id: int, members: list[tuple[str, int, float]],
+                   rollups: _Rollups) -> None:  # fmt: skip
         slot.story = story_id
-        self._stories[story_id].add(slot.ts, slot.label, slot.network, slot.author,
-                                    slot.followers, slot.topics)  # fmt: skip
-        members.append((slot.mention_id, story_id, slot.ts))
-        minute = int(slot.ts // 60) * 60
-        for topic in (ALL, *slot.topics):
-            k = (topic, minute, story_id)
-            rollups[k] = rollups.get(k, 0) + 1
+        self._join(story_id, slot.mention_id, slot.ts, slot.label, slot.network, slot.author,
+                   slot.followers, slot.topics, members, rollups)  # fmt: skip
+
+    def _join(self, story_id: int, mention_id: str, ts: float, label: str, network: str,
+              author: str, followers: int, topics: tuple[str, ...],
+              members: list[tuple[str, int, float]], rollups: _Rollups) -> None:  # fmt: skip
+        self._stories[story_id].add(ts, label, network, author, followers, topics)
+        members.append((mention_id, story_id, ts))
+        # counted per topic list here, per topic when written: one count a post
+        k = (topics, int(ts // 60) * 60, story_id)
+        rollups[k] = rollups.get(k, 0) + 1
 
     def _merge(self, a: int, b: int, moved: list[tuple[int, int]], touched: set[int]) -> int:
         """The smaller of two stories joins the larger; returns the one that stays."""
@@ -419,7 +464,7 @@ class StoryDetector:
     # -- storage ---------------------------------------------------------------------
 
     def _write(self, conn: sqlite3.Connection, members: list[tuple[str, int, float]],
-               rollups: dict[tuple[str, int, int], int], touched: set[int],
+               rollups: _Rollups, touched: set[int],
                moved: list[tuple[int, int]]) -> None:  # fmt: skip
         for small, big in moved:
             conn.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", (big, small))
@@ -431,18 +476,23 @@ class StoryDetector:
             )
             conn.execute("DELETE FROM story_rollups WHERE story_id = ?", (small,))
             conn.execute("UPDATE stories SET merged_into = ? WHERE id = ?", (big, small))
-        final = [(mid, self._root(sid), ts) for mid, sid, ts in members]
+        # a story id of this batch changes only if it merged in this batch
+        root = {small: self._root(small) for small, _ in moved}
+        final = [(mid, root.get(sid, sid), ts) for mid, sid, ts in members] if root else members
         conn.executemany(
             "INSERT INTO story_members (mention_id, story_id, ts) VALUES (?, ?, ?)"
             " ON CONFLICT (mention_id) DO UPDATE SET story_id = excluded.story_id",
             final,
         )
         merged: dict[tuple[str, int, int], int] = {}
-        for (topic, bucket, sid), n in rollups.items():
-            k = (topic, bucket, self._root(sid))
-            merged[k] = merged.get(k, 0) + n
-        conn.executemany(_UPSERT_ROLLUP, [(*k, n) for k, n in merged.items()])
-        conn.executemany(_UPSERT_STORY, [self._stories[self._root(s)].row() for s in touched])
+        for (topics, bucket, sid), n in rollups.items():
+            sid = root.get(sid, sid)
+            for topic in (ALL, *topics):
+                k = (topic, bucket, sid)
+                merged[k] = merged.get(k, 0) + n
+        # in key order: each row lands next to the one before in the table's b-tree
+        conn.executemany(_UPSERT_ROLLUP, [(*k, merged[k]) for k in sorted(merged)])
+        conn.executemany(_UPSERT_STORY, [self._stories[root.get(s, s)].row() for s in touched])
 
     def rebuild(
         self, conn: sqlite3.Connection, now: float | None = None, skip: set[str] | None = None

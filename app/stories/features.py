@@ -20,7 +20,8 @@ class Shingler:
     """Stems and trigrams of a post's terms. One per thread: a stemmer is not thread-safe."""
 
     def __init__(self, ignore: Iterable[str] = ()) -> None:
-        self._stem = Stemmer.Stemmer("english").stemWords
+        # no cache of the stemmer's own: the one here keeps the trigrams too
+        self._stem = Stemmer.Stemmer("english", 0).stemWords
         self._cache: dict[str, tuple[str, ...]] = {}
         #: how many distinct stems the last post had (short posts need a closer match)
         self.last_stems = 0
