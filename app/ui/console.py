@@ -370,7 +370,7 @@ class ConsoleWindow(QMainWindow):
         self._loading = False
         self._read_s = time.perf_counter() - self._read_t0
         if self.user is None:  # signed out while the read ran: show nothing of it
-            self._again = False
+            self._again = self._again_detail = False
             return
         if isinstance(result, Snapshot) and result.user != self.user:
             self.sign_out("You were signed out: " + (
