@@ -37,6 +37,13 @@ REOPEN_S = 10.0
 
 #: commits to these tables can change the crisis state or bring wall commands
 CONTROL_TABLES = frozenset({T.EVERY, T.ALERTS, T.CRISES, T.WALL_COMMANDS})
+#: what people change (a claim, a reply, an acknowledgement, a crisis, a wall command): the
+#: wall shows it within :data:`PROMPT_MS`, while the stream of mentions waits for the
+#: throttled tick
+PROMPT_TABLES = frozenset(
+    {T.QUEUE, T.QUEUE_COUNTS, T.REPLIES, T.ALERTS, T.CRISES, T.CRISIS_EVENTS, T.WALL_COMMANDS}
+)
+PROMPT_MS = 100
 
 
 class WallHub(QObject):
@@ -77,6 +84,11 @@ class WallHub(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(throttle_ms)
         self.timer.timeout.connect(self.tick)
+        #: between ticks: a cheap look (``data_version``) for what people changed
+        self.prompt_timer = QTimer(self)
+        self.prompt_timer.setInterval(min(PROMPT_MS, throttle_ms))
+        self.prompt_timer.timeout.connect(self.prompt)
+        self._urgent: set[int] = set()
         #: GUI time one refresh slice may take before the event loop runs again
         self.slice_ms = 6.0
         self._pending: deque[Tile] = deque()
@@ -133,9 +145,11 @@ class WallHub(QObject):
         self.read_control()
         self.read_health()
         self.timer.start()
+        self.prompt_timer.start()
 
     def close(self) -> None:
         self.timer.stop()
+        self.prompt_timer.stop()
         self._slice.stop()
         self._pending.clear()
         self._pending_keys.clear()
@@ -159,6 +173,7 @@ class WallHub(QObject):
         gone = {id(t) for t in tiles}
         self._tiles = [t for t in self._tiles if id(t) not in gone]
         self._dirty -= gone
+        self._urgent -= gone
         for key in gone:
             self._last.pop(key, None)
         self._pending = deque(t for t in self._pending if id(t) not in gone)
@@ -191,9 +206,19 @@ class WallHub(QObject):
     # -- changes -------------------------------------------------------------------
 
     def on_change(self, change: Change) -> None:
+        urgent = bool(change.tables & PROMPT_TABLES)
         for tile in self._tiles:
-            if id(tile) not in self._dirty and tile.concerns(change):
+            if tile.concerns(change):
                 self._dirty.add(id(tile))
+                if urgent:
+                    self._urgent.add(id(tile))
+
+    def prompt(self) -> None:
+        """Between ticks: read what was committed; tiles that show what a person changed
+        are refreshed now, the rest wait for the tick (mentions arrive all the time)."""
+        self.read_changes()
+        if self._urgent:
+            self.refresh_due(urgent_only=True)
 
     def read_changes(self) -> int:
         """Read the change log on from the last id seen; mark the tiles it concerns.
@@ -264,7 +289,7 @@ class WallHub(QObject):
         self._db_failing.add(key)
         self.problem = f"database problem · {describe_error(exc, self.db_path)}"
 
-    def refresh_due(self, *, force_visible: bool = False) -> int:
+    def refresh_due(self, *, force_visible: bool = False, urgent_only: bool = False) -> int:
         """Queue visible tiles that are dirty or past their period; return how many.
 
         They are refreshed a slice at a time (:attr:`slice_ms` of GUI time, then the event
@@ -276,6 +301,12 @@ class WallHub(QObject):
         for tile in self._tiles:
             key = id(tile)
             if not self._shown(tile) or key in self._pending_keys:
+                continue
+            if urgent_only:
+                if key in self._urgent:
+                    self._pending.append(tile)
+                    self._pending_keys.add(key)
+                    queued += 1
                 continue
             stale = tile.period_s > 0 and now - self._last.get(key, 0.0) >= tile.period_s
             if key in self._dirty or stale or force_visible:
@@ -331,6 +362,7 @@ class WallHub(QObject):
         self._failing.discard(key)
         self._db_failing.discard(key)
         self._dirty.discard(key)
+        self._urgent.discard(key)
         return True
 
     def refresh_all_visible(self) -> int:
