@@ -3,6 +3,7 @@ stories merge, expire, survive a restart, and private posts never join one."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -220,3 +221,36 @@ def test_one_loose_likeness_is_no_bridge_into_a_story(writer: StoreWriter, db_pa
     member = groups(open_reader(db_path))
     assert len({member[i] for i in ids}) == 1
     assert bridge not in member
+
+
+def test_a_story_of_copies_keeps_the_authors_with_most_reach_across_batches_and_a_restart(
+    db_path: Path, demo_config: Config
+) -> None:
+    # reach rises and falls (never in order), and one author comes back with more of it
+    reach = {f"@fan{i}": (i * 919) % 1000 for i in range(60)}
+    posts = [(a, f) for a, f in reach.items()]
+    posts[10:10] = [("@comeback", 5)]
+    posts.append(("@comeback", 990))
+    reach["@comeback"] = 990
+
+    def copies(part: list[tuple[str, int]], start: int) -> list[Mention]:
+        return [
+            Mention(network="test", native_id=str(start + k), source="s", text=BURNED[0],
+                    created_at=T0 + timedelta(seconds=start + k), author=a, author_followers=f)
+            for k, (a, f) in enumerate(part)
+        ]  # fmt: skip
+
+    half = len(posts) // 2
+    with StoreWriter(db_path, demo_config, maintenance=False) as w:
+        for start in range(0, half, 7):
+            part = copies(posts[start : min(start + 7, half)], start)
+            w.submit(IngestBatch("s", "test", part, {"n": start})).result(30)
+    with StoreWriter(db_path, demo_config, maintenance=False) as w:
+        w.submit(IngestBatch("s", "test", copies(posts[half:], half), {"n": half})).result(30)
+    conn = open_reader(db_path)
+    size, authors = conn.execute("SELECT size, authors FROM stories").fetchone()
+    assert size == len(posts)
+    top = sorted(reach.items(), key=lambda a: -a[1])[:5]
+    assert [(a, f) for a, _, f in json.loads(authors)] == top
+    (n,) = conn.execute("SELECT sum(n) FROM story_rollups WHERE topic = '*'").fetchone()
+    assert n == len(posts) == conn.execute("SELECT count(*) FROM story_members").fetchone()[0]
