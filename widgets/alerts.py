@@ -107,9 +107,12 @@ class AlertsTile(TileFrame):
         if hidden > 0:
             p.setFont(s.small)
             p.setPen(theme.colour(theme.CRISIS if self.active else theme.MUTED))
-            word = "active" if self.active else "earlier"
+            word = ("subsided" if self.subsided == self.active else "active") if self.active else "earlier"
+            more = f"+ {hidden} more {word} (see the console)"
+            if p.fontMetrics().horizontalAdvance(more) > r.width():  # whole, or without the pointer
+                more = f"+ {hidden} more {word}"
             self.draw_text(p, QRectF(r.left(), min(y, r.bottom() - more_h), r.width(), more_h),
-                           Qt.AlignmentFlag.AlignVCenter, f"+ {hidden} more {word} (see the console)")  # fmt: skip
+                           Qt.AlignmentFlag.AlignVCenter, more)  # fmt: skip
 
 
 def _subtitle(active: int, subsided: int) -> str:
@@ -118,7 +121,9 @@ def _subtitle(active: int, subsided: int) -> str:
         return "none active"
     if not subsided:
         return f"{active} active"
-    return f"{active} unacknowledged · {'all' if subsided == active else subsided} subsided"
+    if subsided == active:
+        return f"all {active} subsided"
+    return f"{active - subsided} live, {subsided} subsided"
 
 
 def subsided_text(a: wallquery.AlertRow) -> str:

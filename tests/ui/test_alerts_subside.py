@@ -113,7 +113,7 @@ def test_a_spike_that_ends_shows_subsided_and_a_new_rise_is_live_again(
             w.hub.refresh_all_visible()
             w.grab()
             alerts, kpi = [t for t in w.views[w.current.key].tiles if isinstance(t, TileFrame)]
-            tiles["kpi"] = kpi
+            tiles["kpi"], tiles["alerts"] = kpi, alerts
             return alerts
 
         tiles: dict[str, TileFrame] = {}
@@ -139,6 +139,7 @@ def test_a_spike_that_ends_shows_subsided_and_a_new_rise_is_live_again(
         assert f"lumio · spike {_hhmm(fired)}" in over.replace("● ", "") and "● lumio" not in over
         assert f"subsided at {_hhmm(subsided)} · now 8/min (last 3 min) · not yet acknowledged" in over
         assert "…" not in over
+        assert tiles["alerts"].subtitle == "all 4 subsided"  # every alert the spike raised is over
         assert "⚠" not in " ".join(tiles["kpi"].drawn)  # nor does a key figure call it the cause now
         w.title.grab()
         assert "subsided" in w.title.shown_text and "unacknowledged" in w.title.shown_text
