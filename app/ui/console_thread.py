@@ -9,6 +9,10 @@ from collections.abc import Awaitable, Callable
 from app.model import Mention
 from app.sources.base import SourceError
 from app.workflow import console_text
+from app.workflow.attention import bounded
+
+#: threads kept read: the items an operator opened lately (a console runs for weeks)
+KEEP_THREADS = 500
 
 Fetcher = Callable[[str], Awaitable[list[Mention]]]
 
@@ -33,6 +37,8 @@ class ThreadReader:
         except RuntimeError:
             return ""
         self._got[mention_id] = "Reading the thread…"
+        for old in bounded(self._got, KEEP_THREADS):
+            del self._got[old]
         task = loop.create_task(self._read(self.fetcher, mention_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

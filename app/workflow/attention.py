@@ -9,8 +9,34 @@ from __future__ import annotations
 
 import html
 import sys
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 
 from app.workflow.queries import Alert, Urgent
+
+#: how many items and alerts a console remembers having announced: a console runs for weeks,
+#: so the oldest are forgotten (by then they are long answered)
+REMEMBER = 5000
+
+
+class Recent(OrderedDict[str | int, None]):
+    """A set that keeps only the ``cap`` most recently seen keys."""
+
+    def __init__(self, cap: int = REMEMBER) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def see(self, keys: Iterable[str | int]) -> None:
+        for key in keys:
+            self[key] = None
+            self.move_to_end(key)
+        while len(self) > self.cap:
+            self.popitem(last=False)
+
+
+def bounded(cache: Mapping[str, object], cap: int) -> list[str]:
+    """Keys to drop from an insertion-ordered cache so it keeps at most ``cap`` entries."""
+    return list(cache)[: max(0, len(cache) - cap)]
 
 
 def tray_text(text: str) -> str:
@@ -21,18 +47,18 @@ def tray_text(text: str) -> str:
 
 
 class Attention:
-    def __init__(self) -> None:
-        self._items_seen: set[str] = set()
-        self._alerts_seen: set[int] | None = None
+    def __init__(self, remember: int = REMEMBER) -> None:
+        self._items_seen = Recent(remember)
+        self._alerts_seen = Recent(remember)
+        self._first = True
 
     def notices(self, urgent: list[Urgent], alerts: list[Alert]) -> list[str]:
         """The messages to announce for this read of the queue (oldest news first)."""
-        first = self._alerts_seen is None
+        first, self._first = self._first, False
         fresh = [u for u in urgent if u.mention_id not in self._items_seen]
-        self._items_seen.update(u.mention_id for u in urgent)
-        seen = self._alerts_seen or set()
-        new_alerts = [a for a in alerts if a.id not in seen]
-        self._alerts_seen = seen | {a.id for a in alerts}
+        self._items_seen.see(u.mention_id for u in urgent)
+        new_alerts = [a for a in alerts if a.id not in self._alerts_seen]
+        self._alerts_seen.see(a.id for a in alerts)
         if first:
             return []
         messages = [f"Spike: {a.text}" for a in new_alerts]
