@@ -3,7 +3,8 @@
 With ``[room]`` the console keeps its window and its guard (:class:`~app.workflow.desk.Desk`);
 only where a job runs changes. :class:`RoomDesk` makes the queue's actions (claim, claim
 next, release, draft, submit, reply, approve, send back, dismiss, escalate) into jobs for
-the room's :class:`~app.room.queue.RoomQueue`, each carrying the item's version as the
+the room's :class:`~app.room.queue.RoomQueue` (alerts and crises for
+:class:`~app.room.alerts.RoomAlerts`), each carrying the item's version as the
 operator's screen showed it, so an item someone else changed meanwhile is refused saying
 what it is now. Actions the room does not share yet are refused before anything is done.
 
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -30,11 +32,13 @@ import psycopg
 from app.config import Room
 from app.room import presence
 from app.room import users as room_users
+from app.room.alerts import AlertKey, RoomAlerts, find_alert
 from app.room.changes import ChangeCursor
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
 from app.room.presence import Seen
 from app.room.queue import RoomItem, RoomQueue
+from app.store.db import open_reader
 from app.workflow import queries
 from app.workflow.desk import Ask, Desk, Job, NotReady, _never
 from app.workflow.queries import Detail, Pending, QueueFilter, QueueRow
@@ -163,9 +167,13 @@ class Wakeup:
 class RoomDesk(Desk):
     """The desk whose queue actions run in the room; the rest stay refused (not shared yet)."""
 
-    def __init__(self, workflow: QueueWorkflow, queue: RoomQueue, ask: Ask = _never) -> None:
+    def __init__(self, workflow: QueueWorkflow, queue: RoomQueue, ask: Ask = _never, *,
+                 cache: Path | None = None) -> None:  # fmt: skip
         super().__init__(workflow, ask)
         self.queue = queue
+        self.alerts = RoomAlerts()
+        #: the local cache the console shows alerts from (their ids are its own)
+        self.cache = cache
         #: the selected item's version as the operator's screen showed it (None: not known)
         self.seen: int | None = None
         #: the item ``seen`` belongs to (a re-read that keeps it selected changes nothing)
@@ -269,6 +277,44 @@ class RoomDesk(Desk):
         rid = self._reply_id(reply_id, "send back")
         why = self._reason(reason, "Send back", "What should change?")
         return Job("Send back", lambda c: self.queue.reject(c, user, rid, why), room=True)
+
+    def _room_alert(self, conn: Conn, local_id: int) -> int:
+        """The room's id of the alert the cache holds as ``local_id``."""
+        if self.cache is None:
+            raise WorkflowError("this console has no cache to name its alerts by")
+        reader = open_reader(self.cache)
+        try:
+            row = reader.execute("SELECT kind, topic, ts FROM alerts WHERE id = ?",
+                                 (local_id,)).fetchone()  # fmt: skip
+        finally:
+            reader.close()
+        if row is None:
+            raise WorkflowError(f"no alert {local_id}")
+        found = find_alert(conn, AlertKey(str(row[0]), str(row[1]), float(row[2])))
+        if found is None:
+            raise WorkflowError("the room holds no such alert (yet): nothing was done")
+        return found
+
+    def acknowledge(self, alert_id: int | None = None) -> Job:
+        user, aid = self._user(), self._alert_id(alert_id)
+        return Job("Acknowledge",
+                   lambda c: self.alerts.acknowledge(c, user, self._room_alert(c, aid)), room=True)  # fmt: skip
+
+    def accept_alert(self, alert_id: int | None = None) -> Job:
+        user, aid = self._user(), self._alert_id(alert_id)
+        return Job("Declare crisis",
+                   lambda c: self.alerts.accept(c, user, self._room_alert(c, aid)), room=True)  # fmt: skip
+
+    def declare_crisis(self, reason: str | None = None, topic: str | None = None) -> Job:
+        user = self._user()
+        why = self._reason(reason, "Declare a crisis", "What is happening?")
+        on = topic if topic is not None else self.topic
+        return Job("Declare crisis", lambda c: self.alerts.declare(c, user, on, why), room=True)
+
+    def end_crisis(self, summary: str | None = None) -> Job:
+        user = self._user()
+        text = self._reason(summary, "End the crisis", "Summary for the record:")
+        return Job("End crisis", lambda c: self.alerts.end(c, user, text), room=True)
 
 
 def not_shared(job: Job) -> str:

@@ -90,16 +90,21 @@ def verify_audit(conn: psycopg.Connection[Any]) -> tuple[int, int | None]:
     return count, None
 
 
+def room_user(conn: psycopg.Connection[Any], name: str) -> tuple[str, str]:
+    """An enabled user's (name as the room spells it, role); refused for anyone else."""
+    row = conn.execute("SELECT name, role FROM users WHERE lower(name) = lower(%s)"
+                       " AND NOT disabled", (name.strip(),)).fetchone()  # fmt: skip
+    if row is None:
+        raise WorkflowError(f"no enabled user {name!r}")
+    return str(row[0]), str(row[1])
+
+
 class RoomQueue:
     def __init__(self, *, claim_idle_s: float = 15 * 60) -> None:
         self.claim_idle_s = claim_idle_s
 
     def _user(self, conn: psycopg.Connection[Any], name: str) -> tuple[str, str]:
-        row = conn.execute("SELECT name, role FROM users WHERE lower(name) = lower(%s)"
-                           " AND NOT disabled", (name.strip(),)).fetchone()  # fmt: skip
-        if row is None:
-            raise WorkflowError(f"no enabled user {name!r}")
-        return str(row[0]), str(row[1])
+        return room_user(conn, name)
 
     def item(self, conn: psycopg.Connection[Any], mention_id: str) -> RoomItem:
         row = conn.execute("SELECT mention_id, state, priority, assignee, claim_expires, version"

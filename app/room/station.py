@@ -8,7 +8,9 @@ already holds, so a crash or a reconnect catches up with no gap and no duplicate
 
 The queue's states (state, assignee, claim expiry) follow the room's: a claim on one
 console shows as claimed in every station's cache, so a wall's queue figures are the
-room's. Texts, scores and priorities stay as the local analysis made them.
+room's. Texts, scores and priorities stay as the local analysis made them. Alert
+acknowledgements and crises follow the room's too, so a wall's crisis bar clears when a
+console anywhere acknowledges.
 
 NOTIFY (payload: a ``change_log`` id) only wakes the thread; it then reads the change
 log on from the last id it saw. While the room is unreachable the cache keeps what it
@@ -33,6 +35,7 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from app.config import Room
+from app.room.alerts import LOCAL_MATCH, local_matches
 from app.room.changes import ChangeCursor
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
@@ -62,6 +65,21 @@ _MIRROR_QUEUE = (
     " WHERE mention_id = ? AND (state IS NOT ? OR assignee IS NOT ? OR claim_expires IS NOT ?)"
 )
 _QUEUE_STATES = "SELECT mention_id, state, assignee, claim_expires, updated_ts FROM queue"
+
+#: a room alert's acknowledgement laid over the cache's matching active alerts
+_MIRROR_ALERT = f"UPDATE alerts SET state = ?, acked_by = ?, acked_ts = ? WHERE {LOCAL_MATCH}"
+#: seconds back the room's acknowledgements are copied (older alerts no wall shows)
+ALERTS_KEEP_S = 2 * 86400.0
+#: the latest crises copied besides the open one
+CRISES_KEPT = 20
+_UPSERT_CRISIS = (
+    "INSERT INTO crises (id, topic, reason, declared_by, started_ts, ended_ts, ended_by)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET topic = excluded.topic,"
+    " reason = excluded.reason, declared_by = excluded.declared_by,"
+    " started_ts = excluded.started_ts, ended_ts = excluded.ended_ts, ended_by = excluded.ended_by"
+)
+_UPSERT_CRISIS_EVENT = ("INSERT OR REPLACE INTO crisis_events (id, crisis_id, ts, actor, kind, text,"
+                        " mention_id) VALUES (?, ?, ?, ?, ?, ?, ?)")  # fmt: skip
 
 _UPSERT_HEALTH = (
     f"INSERT INTO source_state ({', '.join(HEALTH_COLUMNS)}) VALUES"
@@ -152,6 +170,8 @@ class Station:
         self._catch_up(conn)
         self._mirror_health(conn)
         self._mirror_queue(conn, None)
+        self._mirror_alerts(conn)
+        self._mirror_crises(conn)
         quiet_since = time.monotonic()
         while not self._halt.is_set():
             woke = any(True for _ in conn.notifies(timeout=1.0, stop_after=1))
@@ -167,6 +187,10 @@ class Station:
                 self._mirror_health(conn)
             if "queue" in tables:
                 self._mirror_queue(conn, {i for c in got if "queue" in c.tables for i in c.ids})
+            if "alerts" in tables:
+                self._mirror_alerts(conn)
+            if "crises" in tables:
+                self._mirror_crises(conn)
 
     def _load_cursor(self, rid: str) -> None:
         reader = open_reader(self.writer.db_path)
@@ -246,6 +270,41 @@ class Station:
                                     tables=("queue", "queue_counts"), ids=[v[4] for v in values])  # fmt: skip
             done.result(timeout=60)
         self.status.queue_mirrored += len(values)
+
+    def _mirror_alerts(self, conn: psycopg.Connection[Any]) -> None:
+        """The room's acknowledgements over the cache's own alerts (the same alert detected
+        here has its own id and a time near the room's): a console's ack clears every wall."""
+        rows = conn.execute(
+            "SELECT kind, topic, ts, state, acked_by, acked_ts FROM alerts WHERE state <> 'active'"
+            " AND coalesce(acked_ts, ts) > extract(epoch FROM now()) - %s", (ALERTS_KEEP_S,),
+        ).fetchall()  # fmt: skip
+        values = [(s, by, at, *local_matches(k, t, ts)) for k, t, ts, s, by, at in rows]
+        if values:
+            done = self.writer.call(lambda c: c.executemany(_MIRROR_ALERT, values),
+                                    tables=("alerts",))  # fmt: skip
+            done.result(timeout=60)
+
+    def _mirror_crises(self, conn: psycopg.Connection[Any]) -> None:
+        """The room's crises (the open one and the latest) and their timelines into the cache;
+        a crisis open here but not in the room is ended (the room is where crises live)."""
+        crises = conn.execute(
+            "SELECT id, topic, reason, declared_by, started_ts, ended_ts, ended_by FROM crises"
+            " WHERE ended_ts IS NULL OR id > (SELECT coalesce(max(id), 0) FROM crises) - %s",
+            (CRISES_KEPT,),
+        ).fetchall()  # fmt: skip
+        ids = [int(r[0]) for r in crises]
+        events = conn.execute("SELECT id, crisis_id, ts, actor, kind, text, mention_id"
+                              " FROM crisis_events WHERE crisis_id = ANY (%s)", (ids,)).fetchall()  # fmt: skip
+        still = [int(r[0]) for r in crises if r[5] is None]
+
+        def write(c: sqlite3.Connection) -> None:
+            c.executemany(_UPSERT_CRISIS, crises)
+            c.executemany(_UPSERT_CRISIS_EVENT, events)
+            c.execute(f"UPDATE crises SET ended_ts = ?, ended_by = coalesce(ended_by, 'room')"
+                      f" WHERE ended_ts IS NULL AND id NOT IN ({', '.join('?' * len(still))})",
+                      (time.time(), *still))  # fmt: skip
+
+        self.writer.call(write, tables=("crises", "crisis_events")).result(timeout=60)
 
     def _link_up(self) -> None:
         was_lost = self.status.lost_since is not None
