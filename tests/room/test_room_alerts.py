@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.room.desk import RoomDesk
 from app.room.queue import RoomQueue, verify_audit
+from app.ui.console import ConsoleWindow
 from app.wallcontrol import Crisis, crisis_state
 from app.workflow.service import QueueWorkflow
 from app.workflow.states import WorkflowError
 from tests.room import procs
 from tests.room.conftest import RoomDb, wait_until
+from tests.room.test_console_room import WAIT, consoles, done, ready  # noqa: F401 (a fixture)
 from tests.room.test_queue import app_conn, fill
 
 
@@ -128,3 +132,52 @@ def test_acknowledge_declare_and_end_through_the_room_reach_a_station_cache(
         assert ended == [("ana",)]
     finally:
         assert station.stop() == 0, station.output()
+
+
+def add_local_alert(window: ConsoleWindow, fired: float) -> int:
+    """The spike as this station's own detection stores it (through its writer, its own id
+    and time)."""
+
+    def write(c: sqlite3.Connection) -> int:
+        cur = c.execute(
+            "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z,"
+            " explanation) VALUES ('spike', 'lumio', ?, ?, 41, 4, 9, 'lumio: 41/min')",
+            (fired, fired - 600),
+        )  # fmt: skip
+        return int(cur.lastrowid or 0)
+
+    return int(window.writer.call(write, tables=("alerts",)).result(timeout=30))
+
+
+def test_one_consoles_crisis_and_acknowledgement_show_on_the_other_console(
+    qtbot: QtBot,
+    room_ready: RoomDb,
+    consoles: Callable[..., ConsoleWindow],  # noqa: F811 (the fixture imported above)
+) -> None:
+    fill(room_ready, 2, [("ana", "approver"), ("ben", "operator")])
+    fired = time.time() - 120
+    with app_conn(room_ready) as conn:
+        conn.execute(
+            "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation)"
+            " VALUES ('spike', 'lumio', %s, %s, 40, 4, 9, 'lumio: 40 mentions/min')",
+            (fired, fired - 600),
+        )  # fmt: skip
+    a = consoles(room_ready, "desk-a", "ana", "approver")
+    b = consoles(room_ready, "desk-b", "ben", "operator")
+    ready(qtbot, a, 2)
+    ready(qtbot, b, 2)
+    mine = add_local_alert(a, fired + 30)
+    add_local_alert(b, fired - 20)
+    qtbot.waitUntil(lambda: b.alerts_pane.list.count() == 1 and a.alerts_pane.list.count() == 1,
+                    timeout=WAIT)  # fmt: skip
+    crisis = done(qtbot, a, a.declare_crisis("payment outage", "lumio"))
+    assert isinstance(crisis, int) and a.error_bar.isHidden()
+    qtbot.waitUntil(lambda: b.crisis is not None and b.crisis.id == crisis, timeout=WAIT)
+    assert done(qtbot, a, a.acknowledge(mine)) is None and a.error_bar.isHidden()
+    qtbot.waitUntil(lambda: b.alerts_pane.list.count() == 0, timeout=WAIT)
+    done(qtbot, a, a.end_crisis("fixed"))
+    qtbot.waitUntil(lambda: b.crisis is None, timeout=WAIT)
+    with app_conn(room_ready) as conn:
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit ORDER BY id")]
+        assert actions[-3:] == ["crisis.declare", "alert.acknowledge", "crisis.end"]
+        assert verify_audit(conn)[1] is None
