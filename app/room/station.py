@@ -70,6 +70,9 @@ _QUEUE_STATES = "SELECT mention_id, state, assignee, claim_expires, updated_ts F
 _MIRROR_ALERT = f"UPDATE alerts SET state = ?, acked_by = ?, acked_ts = ? WHERE {LOCAL_MATCH}"
 #: seconds back the room's acknowledgements are copied (older alerts no wall shows)
 ALERTS_KEEP_S = 2 * 86400.0
+#: seconds between copies of the room's acknowledgements when none changed (for alerts
+#: this station detects after the room's was acknowledged)
+ALERTS_RECHECK_S = 30.0
 #: the latest crises copied besides the open one
 CRISES_KEPT = 20
 _UPSERT_CRISIS = (
@@ -119,10 +122,12 @@ def _put_meta(conn: sqlite3.Connection, items: dict[str, str]) -> None:
 
 
 class Station:
-    def __init__(self, room: Room, writer: StoreWriter, *, page: int = PAGE) -> None:
+    def __init__(self, room: Room, writer: StoreWriter, *, page: int = PAGE,
+                 alerts_recheck_s: float = ALERTS_RECHECK_S) -> None:  # fmt: skip
         self.room = room
         self.writer = writer
         self.page = page
+        self.alerts_recheck_s = alerts_recheck_s
         self.status = LinkStatus()
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
@@ -172,9 +177,14 @@ class Station:
         self._mirror_queue(conn, None)
         self._mirror_alerts(conn)
         self._mirror_crises(conn)
-        quiet_since = time.monotonic()
+        quiet_since = alerts_at = time.monotonic()
         while not self._halt.is_set():
-            woke = any(True for _ in conn.notifies(timeout=1.0, stop_after=1))
+            woke = any(True for _ in conn.notifies(timeout=min(1.0, self.alerts_recheck_s),
+                                                   stop_after=1))  # fmt: skip
+            if time.monotonic() - alerts_at > self.alerts_recheck_s:
+                # an alert this station detects after the room's acknowledgement came
+                alerts_at = time.monotonic()
+                self._mirror_alerts(conn)
             if not woke and time.monotonic() - quiet_since < IDLE_CHECK_S:
                 continue
             quiet_since = time.monotonic()
@@ -188,6 +198,7 @@ class Station:
             if "queue" in tables:
                 self._mirror_queue(conn, {i for c in got if "queue" in c.tables for i in c.ids})
             if "alerts" in tables:
+                alerts_at = time.monotonic()
                 self._mirror_alerts(conn)
             if "crises" in tables:
                 self._mirror_crises(conn)

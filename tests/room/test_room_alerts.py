@@ -16,8 +16,12 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.config import load_config
+from app.room.alerts import RoomAlerts
 from app.room.desk import RoomDesk
 from app.room.queue import RoomQueue, verify_audit
+from app.room.station import Station
+from app.store.writer import StoreWriter
 from app.ui.console import ConsoleWindow
 from app.wallcontrol import Crisis, crisis_state
 from app.workflow.service import QueueWorkflow
@@ -181,3 +185,45 @@ def test_one_consoles_crisis_and_acknowledgement_show_on_the_other_console(
         actions = [r[0] for r in conn.execute("SELECT action FROM audit ORDER BY id")]
         assert actions[-3:] == ["crisis.declare", "alert.acknowledge", "crisis.end"]
         assert verify_audit(conn)[1] is None
+
+
+def test_an_alert_the_station_detects_after_the_rooms_acknowledgement_is_acknowledged_too(
+    room_ready: RoomDb, tmp_path: Path
+) -> None:
+    fill(room_ready, 1, [("ana", "operator")])
+    fired = time.time() - 120
+    with app_conn(room_ready) as conn:
+        found = conn.execute(
+            "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation)"
+            " VALUES ('spike', 'lumio', %s, %s, 40, 4, 9, 'lumio: 40/min') RETURNING id",
+            (fired, fired - 600),
+        ).fetchone()  # fmt: skip
+        assert found is not None
+        RoomAlerts().acknowledge(conn, "ana", int(found[0]))
+    config = load_config(room_ready.write_config(tmp_path / "wall-2.toml", station="wall-2"))
+    assert config.room is not None
+    cache = tmp_path / "wall-2.db"
+    writer = StoreWriter(cache, config, maintenance=False).start()
+    station = Station(config.room, writer, alerts_recheck_s=0.3).start()
+    try:
+        # a claim made now shows in the cache only after the station's first copies
+        with app_conn(room_ready) as conn:
+            RoomQueue().claim(conn, "ana", "demo:q-0")
+        wait_until(lambda: local_rows(cache, "SELECT state FROM queue") == [("claimed",)]
+                   if cache.exists() else False, 30, "the station's first copies")  # fmt: skip
+
+        def detect(c: sqlite3.Connection) -> int:  # as this station's detection stores it
+            cur = c.execute(
+                "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z,"
+                " explanation) VALUES ('spike', 'lumio', ?, ?, 41, 4, 9, 'lumio: 41/min')",
+                (fired + 50, fired - 550),
+            )  # fmt: skip
+            return int(cur.lastrowid or 0)
+
+        local = writer.call(detect, tables=("alerts",)).result(timeout=30)
+        wait_until(lambda: local_rows(cache, f"SELECT state, acked_by FROM alerts WHERE id = {local}")
+                   == [("acknowledged", "ana")], 10, "the late alert to be acknowledged")  # fmt: skip
+        assert wall_crisis(cache) is None
+    finally:
+        station.stop()
+        writer.close()
