@@ -112,7 +112,11 @@ def pending(p: Pending, now: float | None = None) -> str:
 
 
 def alert(a: Alert) -> str:
-    return f"{clock(a.ts)}  {a.text}"
+    """An alert's line; one that is over says so, as the wall does, until acknowledged."""
+    line = f"{clock(a.ts)}  {a.text}"
+    if a.subsided_ts is not None:
+        line = f"{clock(a.ts)}  subsided at {clock(a.subsided_ts)}, not yet acknowledged — {a.text}"
+    return line
 
 
 def timeline(ts: float, actor: str, kind: str, text: str) -> str:

@@ -266,6 +266,8 @@ class Alert:
     id: int
     ts: float
     text: str
+    #: when it fell back under its threshold, still unacknowledged (None: happening now)
+    subsided_ts: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,9 +288,10 @@ class Urgent:
 
 
 def active_alerts(conn: sqlite3.Connection, limit: int = 50) -> list[Alert]:
-    return [Alert(int(r[0]), float(r[1]), str(r[2])) for r in conn.execute(
-        "SELECT id, ts, explanation FROM alerts WHERE state = 'active' ORDER BY ts DESC LIMIT ?",
-        (limit,))]  # fmt: skip
+    return [Alert(int(r[0]), float(r[1]), str(r[2]), None if r[3] is None else float(r[3]))
+            for r in conn.execute(
+        "SELECT id, ts, explanation, subsided_ts FROM alerts WHERE state = 'active'"
+        " ORDER BY ts DESC LIMIT ?", (limit,))]  # fmt: skip
 
 
 def open_crisis(conn: sqlite3.Connection) -> Crisis | None:

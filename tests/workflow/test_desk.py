@@ -67,3 +67,18 @@ def test_the_detail_words_come_from_the_store(conn: sqlite3.Connection, tx: Tx, 
     lines = console_text.history(d)
     assert sorted(line.split("  ", 1)[1] for line in lines) == [
         "note by olga: called them\nback", "olga: claim", "olga: note"]  # the note and its audit row
+
+
+def test_an_alert_that_is_over_says_so_in_the_console_until_acknowledged(conn: sqlite3.Connection, tx: Tx) -> None:
+    def insert(c: sqlite3.Connection) -> None:
+        for ts, subsided in ((1000.0, None), (2000.0, 2400.0)):
+            c.execute("INSERT INTO alerts (ts, kind, topic, window_start, observed, baseline, z, explanation,"
+                      " subsided_ts) VALUES (?, 'spike', 'lumio', ?, 40, 8, 6, 'lumio: 40/min', ?)",
+                      (ts, ts - 300, subsided))  # fmt: skip
+
+    tx(insert)
+    over, live = queries.active_alerts(conn)
+    assert (over.subsided_ts, live.subsided_ts) == (2400.0, None)
+    assert console_text.alert(live) == f"{console_text.clock(1000.0)}  lumio: 40/min"
+    assert console_text.alert(over) == (f"{console_text.clock(2000.0)}  subsided at {console_text.clock(2400.0)},"
+                                        " not yet acknowledged — lumio: 40/min")  # fmt: skip
