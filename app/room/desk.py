@@ -2,11 +2,14 @@
 
 With ``[room]`` the console keeps its window and its guard (:class:`~app.workflow.desk.Desk`);
 only where a job runs changes. :class:`RoomDesk` makes the queue's actions (claim, claim
-next, release, draft, submit, reply, approve, send back, dismiss, escalate) into jobs for
-the room's :class:`~app.room.queue.RoomQueue` (alerts and crises for
-:class:`~app.room.alerts.RoomAlerts`), each carrying the item's version as the
-operator's screen showed it, so an item someone else changed meanwhile is refused saying
-what it is now. Actions the room does not share yet are refused before anything is done.
+next, release, draft, submit, reply, approve, send back, dismiss, escalate, retry, note)
+into jobs for the room's :class:`~app.room.queue.RoomQueue` (alerts and crises for
+:class:`~app.room.alerts.RoomAlerts`, wall commands for :mod:`app.room.walls`, sentiment
+corrections for :mod:`app.room.corrections`, a story's items for
+:class:`~app.room.stories.RoomStories`), each on an item carrying the item's version as
+the operator's screen showed it, so an item someone else changed meanwhile is refused
+saying what it is now. A job the room does not share (``room=False``) is refused before
+anything is done.
 
 :class:`RoomLink` is the console's one connection, on a thread of its own; while the room
 is unreachable it refuses at once (nothing is sent, nothing half-done) and a probe every
@@ -29,15 +32,19 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from app import wallcontrol
 from app.config import Room
+from app.room import corrections as room_corrections
 from app.room import presence
 from app.room import users as room_users
+from app.room import walls as room_walls
 from app.room.alerts import AlertKey, RoomAlerts, find_alert
 from app.room.changes import ChangeCursor
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
 from app.room.presence import Seen
 from app.room.queue import RoomItem, RoomQueue
+from app.room.stories import RoomStories
 from app.store.db import open_reader
 from app.workflow import queries
 from app.workflow.desk import Ask, Desk, Job, NotReady, _never
@@ -165,13 +172,16 @@ class Wakeup:
 
 
 class RoomDesk(Desk):
-    """The desk whose queue actions run in the room; the rest stay refused (not shared yet)."""
+    """The desk whose actions run in the room: the queue's, notes and retries, alerts and
+    crises, wall commands, sentiment corrections and the story actions."""
 
     def __init__(self, workflow: QueueWorkflow, queue: RoomQueue, ask: Ask = _never, *,
-                 cache: Path | None = None) -> None:  # fmt: skip
+                 cache: Path | None = None, station: str = "") -> None:  # fmt: skip
         super().__init__(workflow, ask)
         self.queue = queue
         self.alerts = RoomAlerts()
+        #: the story actions: stories found in ``cache``, their items acted on in the room
+        self.room_stories = RoomStories(queue, self.stories, cache, station)
         #: the local cache the console shows alerts from (their ids are its own)
         self.cache = cache
         #: the selected item's version as the operator's screen showed it (None: not known)
@@ -216,14 +226,12 @@ class RoomDesk(Desk):
     def release(self) -> Job:
         return self._checked("Release", lambda c, u, m, _: self.queue.release(c, u, m))
 
-    def send_template(self, name: str | None) -> Job:
-        if not name:
-            self._item()
-            raise NotReady("No template fits this item")
+    def _render(self, name: str) -> Callable[[Conn, str, str], str]:
+        """The pre-approved template's words for one item, its placeholders that item's own."""
         template = self.workflow.rules.templates.get(name)
         brand = self.workflow.rules.brand
 
-        def call(conn: Conn, user: str, mid: str, seen: int | None) -> int:
+        def render(conn: Conn, user: str, mid: str) -> str:
             if template is None or not template.preapproved:
                 raise WorkflowError(f"no pre-approved template {name!r}")
             found = conn.execute("SELECT body FROM mentions WHERE id = %s", (mid,)).fetchone()
@@ -232,10 +240,21 @@ class RoomDesk(Desk):
             m = mention_from_body(dict(found[0]))
             if not template.fits(m.network, list(m.topics), crisis=False):
                 raise WorkflowError(f"the template {name!r} does not apply here")
-            text = template.render(placeholder_values(
+            return template.render(placeholder_values(
                 author=m.author, author_name=m.author_name, brand=brand, network=m.network,
                 topics=list(m.topics), operator=user))  # fmt: skip
-            return self.queue.reply(conn, user, mid, text, template=name, seen_version=seen)
+
+        return render
+
+    def send_template(self, name: str | None) -> Job:
+        if not name:
+            self._item()
+            raise NotReady("No template fits this item")
+        render = self._render(name)
+
+        def call(conn: Conn, user: str, mid: str, seen: int | None) -> int:
+            return self.queue.reply(conn, user, mid, render(conn, user, mid), template=name,
+                                    seen_version=seen)  # fmt: skip
 
         return self._checked("Template reply", call)
 
@@ -266,6 +285,15 @@ class RoomDesk(Desk):
         why = self._reason(reason, "Escalate", "Why does this need escalating?")
         return self._checked("Escalate",
                              lambda c, u, m, s: self.queue.escalate(c, u, m, why, seen_version=s))  # fmt: skip
+
+    def retry(self) -> Job:
+        return self._checked("Retry", lambda c, u, m, s: self.queue.retry(c, u, m, seen_version=s))
+
+    def add_note(self, text: str) -> Job:
+        user, mid = self._user(), self._item()
+        if not text.strip():
+            raise NotReady("")
+        return Job("Note", lambda c: self.queue.add_note(c, user, mid, text), ids=(mid,), room=True)
 
     def approve(self, reply_id: int | None = None) -> Job:
         user = self._user()
@@ -315,6 +343,44 @@ class RoomDesk(Desk):
         user = self._user()
         text = self._reason(summary, "End the crisis", "Summary for the record:")
         return Job("End crisis", lambda c: self.alerts.end(c, user, text), room=True)
+
+
+    # -- the walls, the post's sentiment, the item's story ---------------------------
+
+    def wall(self, command: wallcontrol.Command, args: dict[str, Any], target: str = "*") -> Job:
+        user = self._user()
+        return Job(f"Walls: {command}",
+                   lambda c: room_walls.issue(c, user, command, args, target=target), room=True)  # fmt: skip
+
+    def relabel(self, label: str) -> Job:
+        user, mid = self._user(), self._item()
+        return Job(f"Sentiment {label}", lambda c: room_corrections.relabel(c, user, mid, label),
+                   ids=(mid,), room=True)  # fmt: skip
+
+    def claim_story(self) -> Job:
+        user, mid = self._user(), self._item()
+        return Job("Claim story", lambda c: self.room_stories.claim_story(c, user, mid), room=True)
+
+    def answer_story(self, template: str | None) -> Job:
+        user, mid = self._user(), self._item()
+        if not template:
+            raise NotReady("No template fits this item")
+        render = self._render(template)
+        return Job("Answer story",
+                   lambda c: self.room_stories.answer_story(c, user, mid, template, render), room=True)  # fmt: skip
+
+    def dismiss_duplicates(self, reason: str | None = None) -> Job:
+        user, mid = self._user(), self._item()
+        why = self._reason(reason, "Dismiss the story's duplicates",
+                           "Why need the others no response? (The selected item stays.)")  # fmt: skip
+        return Job("Dismiss duplicates",
+                   lambda c: self.room_stories.dismiss_duplicates(c, user, mid, why, keep=mid),
+                   room=True)  # fmt: skip
+
+    def take_out(self) -> Job:
+        user, mid = self._user(), self._item()
+        return Job("Take out of story", lambda c: self.room_stories.take_out(c, user, mid),
+                   ids=(mid,), room=True)  # fmt: skip
 
 
 def not_shared(job: Job) -> str:

@@ -14,8 +14,9 @@ row links to the one before. A claim costs six round trips to the server.
 Here: claims (claim, claim next, release, expire); replies (draft, submit, approve,
 reject, reply with a template or alone), dismiss and escalate, each refused when the
 item changed since the operator's screen showed it; and the outbox (take due, sent,
-failed). The methods mirror :class:`app.workflow.service.QueueWorkflow`, so a console
-can sit on either store; notes and crises follow.
+failed), retrying a failed reply, and notes. The methods mirror
+:class:`app.workflow.service.QueueWorkflow`, so a console can sit on either store (alerts
+and crises: :mod:`app.room.alerts`).
 """
 
 from __future__ import annotations
@@ -325,6 +326,42 @@ class RoomQueue:
             name, _, _, item, target = self._act(conn, actor, mention_id, "dismiss",
                                                  seen_version=seen_version, reason=reason)  # fmt: skip
             self._move(conn, name, item, "dismiss", target, None, time.time())
+
+    def retry(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, *,
+              seen_version: int | None = None) -> RoomItem:  # fmt: skip
+        """Send a failed reply again: the same row and idempotency key, so never a second post."""
+        with conn.transaction():
+            name, _, _, item, target = self._act(conn, actor, mention_id, "retry",
+                                                 seen_version=seen_version)  # fmt: skip
+            now = time.time()
+            found = conn.execute(
+                "UPDATE replies SET state = 'approved', next_attempt_ts = NULL, attempts = 0,"
+                " sending_by = NULL, sending_until = NULL, updated_ts = %s WHERE id = (SELECT id"
+                " FROM replies WHERE mention_id = %s AND state = 'failed' ORDER BY id DESC LIMIT 1)"
+                " RETURNING id", (now, mention_id),
+            ).fetchone()  # fmt: skip
+            if found is None:
+                raise WorkflowError("this item has no failed reply to send again")
+            return self._move(conn, name, item, "retry", target, item.assignee, now)
+
+    def add_note(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, text: str) -> int:
+        """A note on the item for the others (its state and version stay); the note's id."""
+        with conn.transaction():
+            name, role = self._user(conn, actor)
+            if not grants(role, Permission.HANDLE):
+                raise WorkflowError("your role may not write notes")
+            if not text.strip():
+                raise WorkflowError("the note is empty")
+            self.item(conn, mention_id)
+            now = time.time()
+            (nid,) = conn.execute(
+                "WITH note AS (INSERT INTO notes (mention_id, author, ts, text)"
+                " VALUES (%s, %s, %s, %s) RETURNING id), logged AS (INSERT INTO change_log"
+                " (tables, ids) VALUES ('{notes}', ARRAY[%s])) SELECT id FROM note",
+                (mention_id, name, now, text.strip(), mention_id),
+            ).fetchone() or (0,)  # fmt: skip
+            append_audit(conn, name, "item.note", mention_id, {}, {"text": text.strip()}, now=now)
+            return int(nid)
 
     def expire_claims(self, conn: psycopg.Connection[Any], now: float | None = None) -> int:
         """Free claims whose holder went idle (skipping rows a station is acting on now)."""

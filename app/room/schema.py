@@ -249,7 +249,26 @@ CREATE TABLE signin_failures (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2_AUDIT_HEAD, _V3_SIGNIN_FAILURES]
+# what the room shares beyond the queue: an operator's sentiment class for a post (each
+# station applies it to its cache, so rollups and walls follow) and the items taken out of
+# their story (stories are each station's own, detected in its cache; the item is the room's)
+_V4_CORRECTIONS_EXCLUSIONS = """
+CREATE TABLE sentiment_corrections (
+    mention_id text PRIMARY KEY REFERENCES mentions (id),
+    label text NOT NULL,
+    corrected_by text NOT NULL,
+    ts double precision NOT NULL,
+    reason text NOT NULL DEFAULT ''
+);
+CREATE TABLE story_exclusions (
+    mention_id text PRIMARY KEY REFERENCES mentions (id),
+    taken_by text NOT NULL,
+    ts double precision NOT NULL
+);
+CREATE INDEX notes_ts ON notes (ts);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2_AUDIT_HEAD, _V3_SIGNIN_FAILURES, _V4_CORRECTIONS_EXCLUSIONS]
 
 #: what the application role may do, table by table (everything else: nothing)
 GRANTS: dict[str, tuple[str, ...]] = {
@@ -267,6 +286,8 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "replies": ("SELECT", "INSERT", "UPDATE"),
     "notes": ("SELECT", "INSERT"),
     "wall_commands": ("SELECT", "INSERT"),
+    "sentiment_corrections": ("SELECT", "INSERT", "UPDATE"),
+    "story_exclusions": ("SELECT", "INSERT"),
     "audit": ("SELECT", "INSERT"),
     "audit_head": ("SELECT", "UPDATE"),
     "presence": ("SELECT", "INSERT", "UPDATE", "DELETE"),

@@ -10,7 +10,9 @@ The queue's states (state, assignee, claim expiry) follow the room's: a claim on
 console shows as claimed in every station's cache, so a wall's queue figures are the
 room's. Texts, scores and priorities stay as the local analysis made them. Alert
 acknowledgements and crises follow the room's too, so a wall's crisis bar clears when a
-console anywhere acknowledges.
+console anywhere acknowledges; so do notes, wall commands (copied under the cache's own
+ids, where the walls read them), sentiment corrections (laid over the cache's posts and
+rollups) and the items taken out of their stories.
 
 NOTIFY (payload: a ``change_log`` id) only wakes the thread; it then reads the change
 log on from the last id it saw. While the room is unreachable the cache keeps what it
@@ -35,12 +37,14 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from app.config import Room
+from app.room import corrections, stories
 from app.room.alerts import LOCAL_MATCH, local_matches
-from app.room.changes import ChangeCursor
+from app.room.changes import ChangeCursor, RoomChange
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
 from app.room.publish import HEALTH_COLUMNS
 from app.room.schema import ensure, room_id
+from app.room.walls import CommandCopy, copy_commands
 from app.store.db import open_reader
 from app.store.writer import IngestBatch, StoreWriter
 
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 
 #: local ``meta`` keys
 META_ROOM, META_SEQ, META_LINK = "room.id", "room.seq", "room.link"
+#: which of the room's wall commands the cache holds (:class:`~app.room.walls.CommandCopy`)
+META_WALLS = "room.walls"
 #: mentions read from the room per round trip while catching up
 PAGE = 5000
 #: pages handed to the writer and not yet committed, while catching up
@@ -83,6 +89,14 @@ _UPSERT_CRISIS = (
 )
 _UPSERT_CRISIS_EVENT = ("INSERT OR REPLACE INTO crisis_events (id, crisis_id, ts, actor, kind, text,"
                         " mention_id) VALUES (?, ?, ?, ?, ?, ?, ?)")  # fmt: skip
+
+#: seconds back the room's notes are copied on connecting (later ones come as they are written)
+NOTES_KEEP_S = 7 * 86400.0
+#: a room note into the cache, once (the cache's notes keep their own ids)
+_COPY_NOTE = (
+    "INSERT INTO notes (mention_id, author, ts, text) SELECT ?, ?, ?, ? WHERE NOT EXISTS"
+    " (SELECT 1 FROM notes WHERE mention_id = ? AND author = ? AND ts = ?)"
+)
 
 _UPSERT_HEALTH = (
     f"INSERT INTO source_state ({', '.join(HEALTH_COLUMNS)}) VALUES"
@@ -132,6 +146,7 @@ class Station:
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self._room_id = ""
+        self._walls = CommandCopy(None)
         #: set each time the cache has caught up with the room (tests, benchmarks)
         self.caught_up = threading.Event()
 
@@ -177,6 +192,10 @@ class Station:
         self._mirror_queue(conn, None)
         self._mirror_alerts(conn)
         self._mirror_crises(conn)
+        self._mirror_notes(conn, None)
+        self._mirror_walls(conn)
+        self._mirror_corrections(conn, corrections.read_corrections(conn, None))
+        self._mirror_exclusions(conn, None)
         quiet_since = alerts_at = time.monotonic()
         while not self._halt.is_set():
             woke = any(True for _ in conn.notifies(timeout=min(1.0, self.alerts_recheck_s),
@@ -196,28 +215,39 @@ class Station:
             if "source_state" in tables:
                 self._mirror_health(conn)
             if "queue" in tables:
-                self._mirror_queue(conn, {i for c in got if "queue" in c.tables for i in c.ids})
+                self._mirror_queue(conn, _ids(got, "queue"))
             if "alerts" in tables:
                 alerts_at = time.monotonic()
                 self._mirror_alerts(conn)
             if "crises" in tables:
                 self._mirror_crises(conn)
+            if "notes" in tables:
+                self._mirror_notes(conn, _ids(got, "notes"))
+            if "wall_commands" in tables:
+                self._mirror_walls(conn)
+            if "sentiment_corrections" in tables:
+                self._mirror_corrections(conn, corrections.read_corrections(
+                    conn, _ids(got, "sentiment_corrections")))  # fmt: skip
+            if "story_exclusions" in tables:
+                self._mirror_exclusions(conn, _ids(got, "story_exclusions"))
 
     def _load_cursor(self, rid: str) -> None:
         reader = open_reader(self.writer.db_path)
         try:
-            found = dict(reader.execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
-                                        (META_ROOM, META_SEQ)).fetchall())  # fmt: skip
+            found = dict(reader.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?)",
+                                        (META_ROOM, META_SEQ, META_WALLS)).fetchall())  # fmt: skip
         finally:
             reader.close()
         if found.get(META_ROOM) == rid:
             self.status.seq = int(found.get(META_SEQ, 0))
+            self._walls = CommandCopy(found.get(META_WALLS))
         else:  # another room (or a first start): read it all; ids already here are skipped
             if found.get(META_ROOM):
                 log.warning(
                     "this cache was filled from another room: reading this one from the start"
                 )
             self.status.seq = 0
+            self._walls = CommandCopy(None)
         self._room_id = rid
 
     def _catch_up(self, conn: psycopg.Connection[Any]) -> None:
@@ -229,6 +259,7 @@ class Station:
         """
         pending: deque[tuple[Future[Any], int]] = deque()
         saved: Future[None] | None = None
+        start = self.status.seq
         while not self._halt.is_set():
             # the body as text, parsed here: psycopg's own JSON loader costs as much again
             rows = conn.execute("SELECT seq, body::text FROM mentions WHERE seq > %s ORDER BY seq"
@@ -250,6 +281,8 @@ class Station:
             saved = self._commit(*pending.popleft())
         if saved is not None:
             saved.result(timeout=60)
+        if self.status.seq > start:  # the posts came with the hub's class: the room's, if corrected
+            self._mirror_corrections(conn, corrections.corrected_between(conn, start, self.status.seq))
         self.caught_up.set()
 
     def _commit(self, stored: Future[Any], seq: int) -> Future[None]:
@@ -317,6 +350,46 @@ class Station:
 
         self.writer.call(write, tables=("crises", "crisis_events")).result(timeout=60)
 
+    def _mirror_notes(self, conn: psycopg.Connection[Any], ids: set[str] | None) -> None:
+        """The room's notes on ``ids`` (None, on connecting: those of the last days) into the cache."""
+        if ids is None:
+            rows = conn.execute("SELECT mention_id, author, ts, text FROM notes WHERE ts >"
+                                " extract(epoch FROM now()) - %s", (NOTES_KEEP_S,))  # fmt: skip
+        elif ids:
+            rows = conn.execute("SELECT mention_id, author, ts, text FROM notes"
+                                " WHERE mention_id = ANY (%s)", (list(ids),))  # fmt: skip
+        else:
+            return
+        values = [(m, a, t, x, m, a, t) for m, a, t, x in rows.fetchall()]
+        if values:
+            self.writer.call(lambda c: c.executemany(_COPY_NOTE, values), tables=("notes",),
+                             ids=sorted({v[0] for v in values})).result(timeout=60)  # fmt: skip
+
+    def _mirror_walls(self, conn: psycopg.Connection[Any]) -> None:
+        """The room's new wall commands into the cache, where this machine's walls read them."""
+        walls = self._walls
+        new = walls.read(conn)
+        state = walls.dump()
+
+        def write(c: sqlite3.Connection) -> None:
+            copy_commands(c, new)
+            _put_meta(c, {META_WALLS: state})
+
+        self.writer.call(write, tables=("wall_commands", "meta")).result(timeout=60)
+
+    def _mirror_corrections(self, conn: psycopg.Connection[Any], labels: list[tuple[str, str]]) -> None:
+        """The room's sentiment corrections over the cache's posts and rollups."""
+        if labels:
+            self.writer.call(lambda c: corrections.apply_labels(c, labels),
+                             tables=("mentions", "rollups"), ids=[m for m, _ in labels]).result(timeout=60)  # fmt: skip
+
+    def _mirror_exclusions(self, conn: psycopg.Connection[Any], ids: set[str] | None) -> None:
+        """The items taken out of their stories anywhere in the room, out here too."""
+        rows = stories.read_exclusions(conn, ids)
+        if rows:
+            self.writer.call(lambda c: stories.copy_exclusions(c, rows),
+                             tables=("story_exclusions",), ids=[r[0] for r in rows]).result(timeout=60)  # fmt: skip
+
     def _link_up(self) -> None:
         was_lost = self.status.lost_since is not None
         self.status.connected, self.status.lost_since, self.status.error = True, None, ""
@@ -340,3 +413,8 @@ class Station:
         if self.writer.running:
             self.writer.call(lambda c: _put_meta(c, {META_LINK: json.dumps(link)}),
                              tables=("meta",))  # fmt: skip
+
+
+def _ids(changes: list[RoomChange], table: str) -> set[str]:
+    """The row ids the changes name for ``table``."""
+    return {i for c in changes if table in c.tables for i in c.ids}

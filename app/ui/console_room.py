@@ -69,7 +69,8 @@ class ConsoleRoom(QObject):
         self.console = console
         self.station = station_name(room)
         self.link = RoomLink(room)
-        self.desk = RoomDesk(console.workflow, RoomQueue(), console._ask, cache=console.db_path)
+        self.desk = RoomDesk(console.workflow, RoomQueue(), console._ask, cache=console.db_path,
+                             station=self.station)
         console.desk = self.desk
         #: the room's last answer (kept while it is unreachable)
         self.view: RoomView | None = None

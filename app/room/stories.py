@@ -1,0 +1,224 @@
+"""A story as one piece of work in a room: its items found in this console's cache, acted on
+in the room.
+
+Stories are detected by each station in its own cache (:mod:`app.stories`), so a story's id
+means something only there; its items are the room's. An action resolves the selected
+item's story to its open items in this console's cache (:class:`~app.workflow.story_work.StoryWork`
+reads them, as the single-machine console does), then acts on each through the room's
+queue (:class:`~app.room.queue.RoomQueue`: the one state machine, a compare-and-set and an
+audit row per item) in one transaction, each item in a savepoint of its own, so one refused
+item stops none of the others. An answer is one reply per item, each with its own
+placeholders, each its own post through the room's outbox.
+
+If the cache and the room disagree on an item (the cache is a moment behind another
+console's claim), the action is refused whole, saying so: an operator acts on what their
+screen shows or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from app.room.publish import log_change
+from app.room.queue import RoomItem, RoomQueue, append_audit, room_user
+from app.store.db import open_reader
+from app.workflow.queries import StoryItem
+from app.workflow.roles import Permission, grants
+from app.workflow.states import HELD, WorkflowError
+from app.workflow.story_work import Outcome, StoryWork
+
+Conn = psycopg.Connection[Any]
+#: renders the template for one item, as ``actor``: the reply's words
+Render = Callable[[Conn, str, str], str]
+
+
+def _held(item: RoomItem) -> str:
+    who = f" by {item.assignee}" if item.assignee else ""
+    return f"{item.state.replace('_', ' ')}{who}"
+
+
+class RoomStories:
+    def __init__(self, queue: RoomQueue, work: StoryWork, cache: Path | None, station: str = "") -> None:
+        self.queue = queue
+        self.work = work
+        self.cache = cache
+        self.station = station
+
+    # -- this console's cache --------------------------------------------------------
+
+    def _local(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        if self.cache is None:
+            raise WorkflowError("this console has no cache to find its stories in")
+        reader = open_reader(self.cache)
+        try:
+            return fn(reader)
+        finally:
+            reader.close()
+
+    def story(self, mention_id: str) -> tuple[int, list[StoryItem]]:
+        """The item's story (as this cache has it) and its open items there."""
+
+        def read(c: sqlite3.Connection) -> tuple[int, list[StoryItem]]:
+            story = self.work.story_for(c, mention_id)
+            return story, self.work.open_items(c, story)
+
+        found: tuple[int, list[StoryItem]] = self._local(read)
+        return found
+
+    # -- the room --------------------------------------------------------------------
+
+    def _handler(self, conn: Conn, actor: str) -> str:
+        name, role = room_user(conn, actor)
+        if not grants(role, Permission.HANDLE):
+            raise WorkflowError("your role may not handle stories")
+        return name
+
+    def _agreed(self, conn: Conn, items: list[StoryItem]) -> dict[str, RoomItem]:
+        """The story's items as the room has them, locked to the commit; refused whole if the
+        cache shows any of them otherwise."""
+        ids = [i.mention_id for i in items]
+        rows = {str(r[0]): RoomItem(*r) for r in conn.execute(
+            "SELECT mention_id, state, priority, assignee, claim_expires, version FROM queue"
+            " WHERE mention_id = ANY (%s) ORDER BY mention_id FOR UPDATE", (ids,))}  # fmt: skip
+        differ = [(i, rows.get(i.mention_id)) for i in items if (r := rows.get(i.mention_id)) is None
+                  or (r.state, r.assignee) != (i.state, i.assignee)]  # fmt: skip
+        if differ:
+            local, room = differ[0]
+            there = "not in the room" if room is None else f"{_held(room)} in the room"
+            raise WorkflowError(
+                f"this console's copy of the story is behind the room for {len(differ)} of its "
+                f"{len(items)} open items ({local.mention_id} is {there}, "
+                f"{local.state.replace('_', ' ')} here): nothing was done; look again in a moment"
+            )
+        return rows
+
+    def _each(self, conn: Conn, ids: Iterable[str], fn: Callable[[str], Any],
+              skipped: dict[str, str]) -> Outcome:  # fmt: skip
+        """``fn`` on each item; the queue's own savepoint undoes a refused item whole."""
+        done, left = [], dict(skipped)
+        for mid in ids:
+            try:
+                fn(mid)
+            except WorkflowError as exc:
+                left[mid] = str(exc)
+            else:
+                done.append(mid)
+        return Outcome(done, left)
+
+    def _audit(self, conn: Conn, actor: str, action: str, story: int, after: dict[str, Any]) -> None:
+        append_audit(conn, actor, action, f"story:{story}", {},
+                     {**after, "station": self.station}, now=time.time())  # fmt: skip
+
+    def claim_story(self, conn: Conn, actor: str, mention_id: str) -> Outcome:
+        """Claim every open item of the item's story that nobody else holds."""
+        story, items = self.story(mention_id)
+        if not items:
+            raise WorkflowError("this story has no open items")
+        with conn.transaction():
+            name = self._handler(conn, actor)
+            room = self._agreed(conn, items)
+            now = time.time()
+            mine = [m for m, r in room.items() if r.state in HELD and r.assignee == name]
+            free = [i.mention_id for i in items if i.mention_id not in mine and (
+                room[i.mention_id].state in {"new", "escalated"} or (
+                    room[i.mention_id].state in HELD
+                    and (room[i.mention_id].claim_expires or 0) < now))]  # fmt: skip
+            out = self._each(conn, free, lambda m: self.queue.claim(conn, name, m),
+                             {m: _held(r) for m, r in room.items()
+                              if m not in free and m not in mine})  # fmt: skip
+            out = Outcome([*mine, *out.done], out.skipped)
+            if not out.done:
+                raise WorkflowError(f"no item of this story is free: {next(iter(out.skipped.values()))}")
+            self._audit(conn, name, "story.claim", story, {"assignee": name, "open": len(items),
+                                                           "claimed": len(out.done)})  # fmt: skip
+            return out
+
+    def answer_story(self, conn: Conn, actor: str, mention_id: str, template: str,
+                     render: Render) -> Outcome:  # fmt: skip
+        """One pre-approved template to every item of the story the actor holds: one reply per
+        item, its placeholders its own, each audited, each its own post through the outbox."""
+        story, items = self.story(mention_id)
+        with conn.transaction():
+            name = self._handler(conn, actor)
+            room = self._agreed(conn, items)
+            mine = [i.mention_id for i in items
+                    if room[i.mention_id].state in HELD and room[i.mention_id].assignee == name]  # fmt: skip
+            if not mine:
+                raise WorkflowError("you hold no open item of this story: claim the story first")
+            out = self._each(
+                conn, mine,
+                lambda m: self.queue.reply(conn, name, m, render(conn, name, m), template=template),
+                {m: _held(r) for m, r in room.items() if m not in mine},
+            )  # fmt: skip
+            if not out.done:
+                raise WorkflowError(out.skipped[mine[0]])
+            self._audit(conn, name, "story.answer", story, {
+                "template": template, "answered": len(out.done), "left": len(out.skipped)})  # fmt: skip
+            return out
+
+    def dismiss_duplicates(self, conn: Conn, actor: str, mention_id: str, reason: str, *,
+                           keep: str | None = None) -> Outcome:  # fmt: skip
+        """Dismiss every open item of the story but ``keep`` (else the most urgent), with one
+        reason; items someone else is working on are left to them."""
+        if not reason.strip():
+            raise WorkflowError("dismissing duplicates needs a reason")
+        story, items = self.story(mention_id)
+        with conn.transaction():
+            name = self._handler(conn, actor)
+            room = self._agreed(conn, items)
+            if keep is None or keep not in room:
+                keep = items[0].mention_id if items else None
+            now = time.time()
+            others = [i.mention_id for i in items if i.mention_id != keep]
+            ours = [m for m in others if room[m].state not in {"sending", "approved"} and not (
+                room[m].state in HELD and room[m].assignee not in (None, name)
+                and (room[m].claim_expires or 0) >= now)]  # fmt: skip
+            out = self._each(conn, ours, lambda m: self.queue.dismiss(conn, name, m, reason),
+                             {m: _held(room[m]) for m in others if m not in ours})  # fmt: skip
+            self._audit(conn, name, "story.dismiss_duplicates", story,
+                        {"reason": reason.strip(), "kept": keep, "dismissed": len(out.done)})  # fmt: skip
+            return out
+
+    def take_out(self, conn: Conn, actor: str, mention_id: str) -> int:
+        """The item is not like the others: out of its story on every station, for good; the
+        story's id (in this cache)."""
+        story, _ = self.story(mention_id)
+        with conn.transaction():
+            name = self._handler(conn, actor)
+            self.queue.item(conn, mention_id)
+            now = time.time()
+            cur = conn.execute("INSERT INTO story_exclusions (mention_id, taken_by, ts)"
+                               " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", (mention_id, name, now))  # fmt: skip
+            if cur.rowcount != 1:
+                raise WorkflowError("this item was taken out of its story already")
+            log_change(conn, ["story_exclusions"], [mention_id])
+            append_audit(conn, name, "item.take_out", mention_id,
+                         {"story": story, "station": self.station}, {"story": None}, now=now)  # fmt: skip
+            return story
+
+
+def read_exclusions(conn: Conn, ids: Iterable[str] | None) -> list[tuple[str, str, float]]:
+    """(mention id, by, ts) of the room's items taken out of their stories (of ``ids``, or all)."""
+    if ids is None:
+        rows = conn.execute("SELECT mention_id, taken_by, ts FROM story_exclusions")
+    else:
+        rows = conn.execute("SELECT mention_id, taken_by, ts FROM story_exclusions"
+                            " WHERE mention_id = ANY (%s)", (list(ids),))  # fmt: skip
+    return [(str(m), str(b), float(t)) for m, b, t in rows.fetchall()]
+
+
+#: an item the room took out, into a cache (under the story the cache has it in, if any)
+COPY_EXCLUSION = (
+    "INSERT OR IGNORE INTO story_exclusions (mention_id, story_id, by, ts) VALUES (?, coalesce("
+    "(SELECT story_id FROM story_members WHERE mention_id = ?), 0), ?, ?)"
+)
+
+
+def copy_exclusions(conn: sqlite3.Connection, rows: list[tuple[str, str, float]]) -> None:
+    conn.executemany(COPY_EXCLUSION, [(m, m, b, t) for m, b, t in rows])
