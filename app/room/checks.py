@@ -15,7 +15,7 @@ import psycopg
 
 from app.config import Room
 from app.room.connect import SCHEMA, RoomError, connect, describe, public_url, url_user
-from app.room.hub import lock_holder
+from app.room.hub import lock_holder, standing_by
 from app.room.queue import verify_audit
 from app.room.schema import current_version, grant_problems, latest
 from app.room.station import META_SEQ, read_link
@@ -96,13 +96,14 @@ def _check(report: Report, conn: psycopg.Connection[tuple[object, ...]], room: R
     else:
         report.ok(text)
     holder = lock_holder(conn)
+    waiting = standing_by(conn)
+    standby = f"; standing by: {', '.join(waiting)}" if waiting else "; no standby hub connected"
     if holder:
-        report.ok(
-            f"room hub: {holder.removeprefix('watchfloor hub ')} holds the hub lock and polls"
-        )
+        report.ok(f"room hub: {holder.removeprefix('watchfloor hub ')} holds the hub lock and "
+                  f"polls{standby}")  # fmt: skip
     else:
         report.note("room hub: no hub holds the lock, nothing polls the networks for the room "
-                    "(start `watchfloor poll` on the hub machine)")  # fmt: skip
+                    f"(start `watchfloor poll` on the hub machine){standby}")  # fmt: skip
     if db_path is not None and db_path.exists():
         _check_cache(report, conn, db_path)
 

@@ -1,8 +1,8 @@
 """The room's hub: ``watchfloor poll`` with ``[room]``.
 
 One hub polls at a time: the one holding the room's advisory lock on its own session.
-A standby tries the lock every couple of seconds and takes over when the active hub's
-session ends (a killed process at once; a vanished machine after the short keepalive
+A standby keeps a session of its own open (so the room shows who stands by), tries the
+lock on it every couple of seconds and takes over when the active hub's session ends (a killed process at once; a vanished machine after the short keepalive
 set in :mod:`app.room.connect`). Polling stops the moment the lock's session is lost,
 so two hubs never poll together.
 
@@ -68,6 +68,9 @@ _UPSERT_HEALTH = (
 _ALERT_COLUMNS = ("kind", "topic", "ts", "window_start", "observed", "baseline", "z",
                   "explanation", "terms", "state", "acked_by", "acked_ts")  # fmt: skip
 
+#: how a hub's sessions name themselves (``application_name``), before the station
+_HUB_NAME = "watchfloor hub "
+
 _HOLDER = """
 SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s
@@ -79,6 +82,15 @@ def lock_holder(conn: psycopg.Connection[Any]) -> str | None:
     """The ``application_name`` of the session holding the hub lock, if any holds it."""
     row = conn.execute(_HOLDER, (HUB_LOCK >> 32, HUB_LOCK & 0xFFFFFFFF)).fetchone()
     return str(row[0]) if row else None
+
+
+def standing_by(conn: psycopg.Connection[Any]) -> list[str]:
+    """The stations of the hubs connected to the room that do not hold the lock."""
+    holder = lock_holder(conn)
+    rows = conn.execute("SELECT DISTINCT application_name FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND application_name LIKE %s"
+                        " ORDER BY 1", (_HUB_NAME + "%",)).fetchall()  # fmt: skip
+    return [str(r[0]).removeprefix(_HUB_NAME) for r in rows if r[0] != holder]
 
 
 class Hub:
@@ -174,38 +186,47 @@ class Hub:
             self._db.shutdown(wait=False)
 
     def _acquire(self, once: bool, deadline: float | None) -> psycopg.Connection[Any] | None:
-        """Connect and wait for the hub lock; None when stopped, out of time or (once) refused."""
+        """Wait for the hub lock; None when stopped, out of time or (once) refused.
+
+        A standby keeps its session open and tries the lock on it every ``lock_retry_s``,
+        so the room always shows who stands by (``pg_stat_activity``, ``doctor``); it
+        connects again only when that session broke.
+        """
         said = ""
+        conn: psycopg.Connection[Any] | None = None
         while not self._halt.is_set():
             if deadline is not None and time.monotonic() >= deadline:
-                return None
-            conn: psycopg.Connection[Any] | None = None
+                break
             try:
-                conn = connect(self.room, purpose="hub")
-                set_json_dumps(orjson.dumps, conn)
-                ensure(conn)
+                if conn is None or conn.closed:
+                    conn = connect(self.room, purpose="hub")
+                    set_json_dumps(orjson.dumps, conn)
+                    ensure(conn)
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (HUB_LOCK,)).fetchone()
                 if row and row[0]:
                     self.holder, self.error = None, ""
                     return conn
                 self.holder = lock_holder(conn)
                 self.state = "standby"
+                self.error = ""
                 if said != self.holder:
                     said = self.holder or ""
                     log.warning("standby: the room's hub lock is held by %s", self.holder)
                 if once:
                     self._once_refused = True
-                    conn.close()
-                    return None
+                    break
             except (psycopg.Error, RoomError) as exc:
-                if self.error != describe(exc):
-                    log.error("the room is unreachable: %s", describe(exc))
+                if self.error != describe(exc):  # unreachable, refused, or the schema's age
+                    log.error("standing by, the room cannot be used: %s", describe(exc))
                 self.error = describe(exc)
+                if conn is not None:
+                    conn.close()
+                    conn = None
                 if once:
                     raise RoomError(self.error) from None
-            if conn is not None:
-                conn.close()
             self._halt.wait(self.lock_retry_s)
+        if conn is not None:
+            conn.close()
         return None
 
     async def _active(self, conn: psycopg.Connection[Any], writer: StoreWriter, once: bool,
