@@ -18,12 +18,13 @@ from tests.room.conftest import RoomDb
 class Proc:
     """A watchfloor subprocess whose output goes to files (a pipe nobody reads could fill)."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], workdir: Path, *,
+                 module: str = "app") -> None:  # fmt: skip
         self.name = name
         self.out = workdir / f"{name}.out"
         self.err = workdir / f"{name}.err"
         with self.out.open("w") as out, self.err.open("w") as err:
-            self.popen = subprocess.Popen([sys.executable, "-m", "app", *args], stdout=out,
+            self.popen = subprocess.Popen([sys.executable, "-m", module, *args], stdout=out,
                                           stderr=err, env=env)  # fmt: skip
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
@@ -50,6 +51,13 @@ def station(room: RoomDb, workdir: Path, name: str, env: dict[str, str], *extra:
     config = room.write_config(workdir / f"{name}.toml", station=name)
     return Proc(name, ["room", "sync", "--config", str(config), "--db",
                        str(workdir / f"{name}.db"), *extra], env, workdir)  # fmt: skip
+
+
+def wall_pc(room: RoomDb, workdir: Path, name: str, env: dict[str, str]) -> Proc:
+    """A wall PC: its station and the layout's wall windows offscreen (:mod:`tests.room.wall_proc`)."""
+    config = room.write_config(workdir / f"{name}.toml", station=name)
+    return Proc(name, [str(config), str(workdir / f"{name}.db")],
+                {**env, "QT_QPA_PLATFORM": "offscreen"}, workdir, module="tests.room.wall_proc")  # fmt: skip
 
 
 def owner(room: RoomDb) -> psycopg.Connection[tuple[Any, ...]]:
