@@ -14,9 +14,18 @@ itself; at most ``max_candidates`` candidates are verified per post. At start th
 rebuilt from the newest stored mentions, so a restart neither forgets nor duplicates.
 
 A post joins the story of its most similar indexed post in a story when their estimated
-Jaccard reaches ``threshold`` (lone posts it matches join with it); when it matches posts
-of two stories at ``merge_threshold`` or more, the smaller story merges into the larger. A story goes quiet
-when nobody repeats it and expires (leaves the index) after ``expire_s``.
+Jaccard reaches ``threshold`` and the post is like the story's anchor too (``anchor_threshold``):
+the anchor is the post the story began with, and it never moves. Likeness is not
+transitive: A like B and B like C says nothing of A and C, and a story that took whatever was
+like any member chained everyday posts that share a detail or two ("the camera", "in
+Lisbon", "browsing colours") into stories of a thousand that said nothing in common. Held
+to its anchor, every member is near the story's start. Lone posts the newcomer matches join
+with it on the same condition. When it matches posts of two stories at ``merge_threshold``
+or more, the two merge (the smaller into the larger) only if their anchors are alike too,
+and the larger's anchor stays: merged or not, every member is at most two steps from the
+anchor. The label (the member most often matched) is only shown; it never decides who
+joins. A story goes quiet when nobody repeats it and expires (leaves the index) after
+``expire_s``.
 
 Private posts (direct messages, followers-only) are never grouped: a story is content for
 a wall, and a private post never is.
@@ -57,8 +66,9 @@ class StoryParams:
     short_threshold: float = 0.6
     short_stems: int = 4
     merge_threshold: float = 0.6
-    #: a post loosely like one member of a story must be this like its most typical post
-    label_threshold: float = 0.25
+    #: a post like one member of a story must be this like the post the story began with
+    #: (its anchor), and two stories merge only if their anchors are
+    anchor_threshold: float = 0.3
     #: at or above this a post is a copy: it joins without being indexed itself
     copy_threshold: float = 0.9
     max_slots: int = 50_000
@@ -226,8 +236,9 @@ class StoryDetector:
         self._next_key = 0
         self._next_story = 1
         self._swept = self._pruned = float("-inf")
-        #: each story's most typical post, as indexed: a newcomer is compared with it
-        self._label_slot: dict[int, _Slot] = {}
+        #: the post each story began with: every member is near it (kept after it leaves
+        #: the index, for as long as the story is kept)
+        self._anchor: dict[int, _Slot] = {}
         self._loaded = False
 
     # -- ingest ----------------------------------------------------------------------
@@ -310,24 +321,16 @@ class StoryDetector:
             self._copies[key_terms] = slot
         return slot
 
-    def _set_label(self, story: Story, slot: _Slot) -> None:
+    @staticmethod
+    def _set_label(story: Story, slot: _Slot) -> None:
         story.label, story.label_mention, story.label_hits = slot.text, slot.mention_id, slot.hits
-        self._label_slot[story.id] = slot
 
-    def _welcomes(self, story_id: int, slot: _Slot, j: float) -> bool:
-        """Does a story take a post whose most similar member is ``j`` alike?
-
-        A story of several posts takes one close to a member, or like its most typical
-        post too: a single loose likeness to one member is a bridge, and bridges chain
-        unrelated stories into one.
-        """
-        p = self.params
-        if j >= p.merge_threshold or self._stories[story_id].size < 3:
+    def _near_anchor(self, story_id: int, slot: _Slot) -> bool:
+        """Is ``slot`` near the post ``story_id`` began with (or is it that post)?"""
+        anchor = self._anchor.get(story_id)
+        if anchor is None or anchor is slot:
             return True
-        label = self._label_slot.get(story_id)
-        if label is None or label.key not in self._slots:
-            return True
-        return bool(slot.minhash.jaccard(label.minhash) >= p.label_threshold)
+        return bool(slot.minhash.jaccard(anchor.minhash) >= self.params.anchor_threshold)
 
     def _root(self, story: int) -> int:
         while story in self._merged:
@@ -353,36 +356,47 @@ class StoryDetector:
             self._index(slot)
             return
         matches.sort(key=lambda x: -x[0])
-        best_j, best = matches[0]
+        best_j = matches[0][0]
         # the story to join: that of the most similar post in one (a story beats a lone
-        # post), if it welcomes the post: a story of several posts takes one that is like
-        # two of them, or close to one; a single loose likeness is a bridge, and bridges
-        # chain unrelated stories into one
-        in_story = [(j, self._root(o.story)) for j, o in matches if o.story is not None]
-        chosen = next((sid for j, sid in in_story if self._welcomes(sid, slot, j)), None)
+        # post) whose anchor the newcomer is near too; a likeness to a member alone is a
+        # bridge, and bridges chain unrelated posts into one story
+        chosen: int | None = None
+        for _, o in matches:
+            if o.story is not None:
+                sid = self._root(o.story)
+                if self._near_anchor(sid, slot):
+                    chosen = sid
+                    break
         if chosen is None:
-            matches = [(j, o) for j, o in matches if o.story is None]
-            if not matches:
+            lone = [o for _, o in matches if o.story is None]
+            if not lone:
                 self._index(slot)
                 return
-            best_j, best = matches[0]
-            chosen = self._start(best, members, rollups)
+            chosen = self._start(lone[0], members, rollups)
         target = chosen
         for j, other in matches:
             other.hits += 1
             if other.story is None:
-                self._join_slot(other, target, members, rollups)
-            elif other.story is not None and j >= p.merge_threshold:
+                if self._near_anchor(target, other):
+                    self._join_slot(other, target, members, rollups)
+            elif j >= p.merge_threshold:
                 root = self._root(other.story)
-                if root != target:
+                if root != target and self._anchors_alike(root, target):
                     target = self._merge(root, target, moved, touched)
             story = self._stories[target]
-            if other.hits > story.label_hits and self._root(other.story or target) == target:
+            if (other.hits > story.label_hits and other.story is not None
+                    and self._root(other.story) == target):  # fmt: skip
                 self._set_label(story, other)
         self._join_slot(slot, target, members, rollups)
         touched.add(target)
         if best_j < p.copy_threshold:
             self._index(slot)
+
+    def _anchors_alike(self, a: int, b: int) -> bool:
+        first, second = self._anchor.get(a), self._anchor.get(b)
+        if first is None or second is None:
+            return False
+        return bool(first.minhash.jaccard(second.minhash) >= self.params.anchor_threshold)
 
     def _index(self, slot: _Slot) -> None:
         self._lsh.insert(slot.key, slot.minhash)
@@ -401,7 +415,7 @@ class StoryDetector:
         story = Story(self._next_story, first.text, first.mention_id, first.ts, first.ts)
         self._next_story += 1
         self._stories[story.id] = story
-        self._label_slot[story.id] = first
+        self._anchor[story.id] = first
         self._join_slot(first, story.id, members, rollups)
         return story.id
 
@@ -424,9 +438,7 @@ class StoryDetector:
         """The smaller of two stories joins the larger; returns the one that stays."""
         big, small = (a, b) if self._stories[a].size >= self._stories[b].size else (b, a)
         self._stories[big].absorb(self._stories.pop(small))
-        theirs = self._label_slot.pop(small, None)
-        if theirs is not None and theirs.mention_id == self._stories[big].label_mention:
-            self._label_slot[big] = theirs
+        self._anchor.pop(small, None)  # the larger one's anchor stays
         self._merged[small] = big
         moved.append((small, big))
         touched.discard(small)
@@ -444,7 +456,7 @@ class StoryDetector:
         self._swept = now
         live = {self._root(s.story) for s in slots.values() if s.story is not None}
         self._stories = {k: v for k, v in self._stories.items() if k in live}
-        self._label_slot = {k: v for k, v in self._label_slot.items() if k in live}
+        self._anchor = {k: v for k, v in self._anchor.items() if k in live}
         self._merged = {k: v for k, v in self._merged.items() if self._root(v) in live}
 
     def _prune(self, conn: sqlite3.Connection, now: float) -> None:
@@ -539,6 +551,10 @@ class StoryDetector:
                 root = self._root(r["story_id"])
                 if root in self._stories:
                     slot.story = root
+                    # the anchor is not stored: the label (a member near it) stands in,
+                    # else the oldest member still indexed
                     if self._stories[root].label_mention == slot.mention_id:
-                        self._label_slot[root] = slot
+                        self._anchor[root] = slot
+                    else:
+                        self._anchor.setdefault(root, slot)
             self._index(slot)
