@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True, metavar="DIR")
     sp.add_argument("--layout", metavar="NAME")
     sp.add_argument("--scene", metavar="NAME")
+    sp.add_argument(
+        "--demo-minute", type=float, metavar="MIN",
+        help="draw a fresh demo run MIN minutes after its start, simulated in a new"
+        " temporary database (the config's demo source; the --db database is not read)",
+    )  # fmt: skip
 
     sp = cmd("export", "write mentions, the queue, alerts, the audit trail or stories")
     sp.add_argument(
@@ -268,6 +273,8 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
         from app.store.db import check_readable
 
         out = _out_folder(args.out)
+        if args.demo_minute is not None:
+            return _demo_snapshot(config, out, args)
         check_readable(db_path, thorough=True)  # a damaged file would render as blank tiles
         from app.ui.snapshot import render_snapshot
 
@@ -404,6 +411,27 @@ def _path(value: str, option: str) -> Path:
     if not value.strip() or "\0" in value:
         raise UsageError(f"{option} {value!r} is not a usable path")
     return Path(value)
+
+
+def _demo_snapshot(config: Config, out: Path, args: argparse.Namespace) -> int:
+    """``snapshot --demo-minute MIN``: the demo run that far in, then its picture."""
+    import tempfile
+
+    from app.demorun import demo_sources, run_demo
+    from app.ui.snapshot import render_snapshot
+
+    minute = args.demo_minute
+    if not 0 <= minute <= 24 * 60:
+        raise UsageError(f"--demo-minute {minute}: give the minutes into the run, 0 to 1440")
+    if not demo_sources(config):
+        raise UsageError("--demo-minute: the config has no enabled demo source to run")
+    with tempfile.TemporaryDirectory(prefix="watchfloor-demo-") as folder:
+        db = Path(folder) / "demo.db"
+        run_demo(config, db, minute)
+        paths = render_snapshot(config, db, out, layout=args.layout, scene=args.scene)
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _out_folder(value: str) -> Path:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QPainter
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from app import wallquery
 from app.formatting import compact, duration
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, wrap_lines
 
 
 class QueueOptions(TileOptions):
@@ -28,6 +28,15 @@ def _wait(seconds: float) -> str:
     return "<1m" if seconds < 60 else duration(seconds)
 
 
+def _two_widths(text: str, font: QFont, first_w: float, then_w: float) -> list[str]:
+    """``text`` on a line of ``first_w`` and, if it goes on, a second of ``then_w``."""
+    lines = wrap_lines(text, font, first_w, 2)
+    if len(lines) < 2:
+        return lines
+    rest = " ".join(text.split())[len(lines[0]) :]
+    return [lines[0], elide(rest, font, then_w)]
+
+
 class QueueTile(TileFrame):
     tables = frozenset({T.QUEUE})
     period_s = 15.0
@@ -37,6 +46,8 @@ class QueueTile(TileFrame):
         self.opts = opts
         self.summary = wallquery.QueueSummary()
         self.head: list[tuple[wallquery.Post, str, float]] = []
+        #: the lines of each listed item as last painted (a test reads what a visitor sees)
+        self.rows_drawn: list[list[str]] = []
 
     def sla(self) -> dict[int, int]:
         s = self.ctx.config.sla
@@ -94,33 +105,44 @@ class QueueTile(TileFrame):
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
                        elide(note, s.small, box.width() - s.px(28)))  # fmt: skip
         y = r.top() + (4 // cols) * (box_h + s.gap) + s.gap * 0.5
-        row_h = s.px(46)
+        # a narrow cell gives each item two lines, the second across the whole cell: one
+        # line between the priority and the wait holds a dozen letters, which tells a
+        # visitor nothing; a wide cell keeps one line per item
+        lines = 2 if narrow else 1
+        line_h = QFontMetrics(s.body).lineSpacing()
+        row_h = max(s.px(46), lines * line_h + s.px(10))
+        tag_w = s.px(60)
+        self.rows_drawn = []
         for post, state, queued in self.head:
             if y + row_h > r.bottom():
                 break
             late = now - queued > sla[post.priority] * 60
+            first = QRectF(r.left(), y + (row_h - lines * line_h) / 2, tag_w, line_h)
             p.setFont(s.body_bold)
             p.setPen(theme.colour(theme.PRIORITY[post.priority]))
-            p.drawText(QRectF(r.left(), y, s.px(60), row_h), Qt.AlignmentFlag.AlignVCenter, f"P{post.priority}")
+            p.drawText(first, Qt.AlignmentFlag.AlignVCenter, f"P{post.priority}")
             wait = ("late " if late else "") + _wait(now - queued)
             p.setFont(s.small)
             # an item someone works on shows its state in words where the wait would be
             # (whole: the post's text yields); a new one shows how long it has waited
             word = "" if state == "new" else wallquery.STATE_WORDS.get(state, state.replace("_", " "))
             right = word or wait
-            right_w = max(s.px(150), p.fontMetrics().horizontalAdvance(right) + s.px(8))
+            right_w = max(s.px(70), p.fontMetrics().horizontalAdvance(right) + s.px(12))
             colour = theme.CRISIS if state == "failed" or (late and not word) else (theme.ORANGE if word else theme.MUTED)
             p.setPen(theme.colour(colour))
-            self.draw_text(p, QRectF(r.right() - right_w, y, right_w, row_h),
+            self.draw_text(p, QRectF(r.right() - right_w, first.top(), right_w, line_h),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)  # fmt: skip
             p.setFont(s.body)
             p.setPen(theme.colour(theme.TEXT))
-            text_w = r.width() - s.px(60) - right_w - s.gap
+            text_w = r.width() - tag_w - right_w - s.gap
             label = post.text if narrow else f"{post.author}: {post.text}"
-            p.drawText(QRectF(r.left() + s.px(60), y, text_w, row_h), Qt.AlignmentFlag.AlignVCenter,
-                       elide(label, s.body, text_w))  # fmt: skip
+            shown = _two_widths(label, s.body, text_w, r.width()) if narrow else [elide(label, s.body, text_w)]
+            for k, line in enumerate(shown):
+                left = r.left() + (tag_w if k == 0 else 0)
+                p.drawText(QRectF(left, first.top() + k * line_h, text_w if k == 0 else r.width(), line_h),
+                           Qt.AlignmentFlag.AlignVCenter, line)  # fmt: skip
+            self.rows_drawn.append(shown)
             y += row_h
-
 
 
 SPEC = TileSpec("queue", "Response queue", QueueOptions, QueueTile,

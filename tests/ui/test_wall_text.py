@@ -231,3 +231,23 @@ def test_a_key_figure_shows_the_whole_explanation_of_its_spike(qtbot: QtBot, hub
     text = " ".join(tile.drawn)
     at = time.strftime("%H:%M", time.localtime(fired))
     assert "…" not in text and f"lumio at {at}: 90/min, 9.0× the usual (over 5 min)" in text
+
+
+def test_queue_items_in_a_narrow_cell_are_readable(qtbot: QtBot, hubs: list[WallHub], demo_db: Path, tmp_path: Path,
+                                                  wall_config: Config) -> None:  # fmt: skip
+    db = tmp_path / "q.db"
+    db.write_bytes(demo_db.read_bytes())
+    text = "My Lumio X is overheating while charging, it burned my hand and the shop will not help"
+    conn = open_writer(db)
+    with transaction(conn):
+        conn.execute("UPDATE mentions SET text = ? WHERE id IN (SELECT mention_id FROM queue)", (text,))
+    conn.close()
+    # the cell the crisis scenes give the queue: one column of four, two rows of three
+    cell = {"name": "s", "scenes": [{"name": "q", "grid": [4, 3], "tiles": [
+        {"tile": "queue", "at": [3, 1, 1, 2], "options": {"show_items": 5}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, db, wall_config, cell, size=(1920, 1080))
+    (tile,) = _painted(w)
+    rows = tile.rows_drawn  # type: ignore[attr-defined]
+    assert len(rows) >= 2, rows  # the head of the queue is listed, not only counted
+    for lines in rows:  # a visitor reads what the post says, not a dozen letters of it
+        assert " ".join(lines).startswith("My Lumio X is overheating while charging"), lines
