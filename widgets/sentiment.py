@@ -69,8 +69,9 @@ class _Legend(QWidget):
         super().__init__()
         self.tile = tile
         self.setFixedHeight(tile.s.px(40))
-        #: the entries as last painted
+        #: the entries as last painted, and the window their shares are of
         self.entries: list[str] = []
+        self.lead = ""
 
     def paintEvent(self, event: QPaintEvent) -> None:
         t, s = self.tile, self.tile.s
@@ -84,13 +85,24 @@ class _Legend(QWidget):
             ("positive", shares.pos, theme.POSITIVE), ("neutral", shares.neu, theme.NEUTRAL),
             ("negative", shares.neg, theme.NEGATIVE))]  # fmt: skip
         texts = [f"{label} {count / shares.scored:.0%}" for label, count, _ in items]
+        # the shares are of the number's period, not of the chart's hours: the legend says so
+        self.lead = f"last {t.opts.period_min} min:"
         swatch = s.px(18)
         font = s.small
-        while font.pixelSize() > s.px(16) and sum(
-                QFontMetrics(font).horizontalAdvance(x) + swatch + s.px(30) for x in texts) > self.width():
-            font.setPixelSize(font.pixelSize() - 1)  # fmt: skip
+
+        def needed() -> int:
+            fm = QFontMetrics(font)
+            return fm.horizontalAdvance(self.lead) + s.px(12) + sum(
+                fm.horizontalAdvance(x) + swatch + s.px(30) for x in texts)  # fmt: skip
+
+        while font.pixelSize() > s.px(18) and needed() > self.width():
+            font.setPixelSize(font.pixelSize() - 1)
         p.setFont(font)
         x, h = 0.0, self.height()
+        p.setPen(theme.colour(theme.MUTED))
+        lead_w = QFontMetrics(font).horizontalAdvance(self.lead) + s.px(3)
+        p.drawText(QRectF(x, 0, lead_w, h), Qt.AlignmentFlag.AlignVCenter, self.lead)
+        x += lead_w + s.px(9)
         for (_, _, colour), text in zip(items, texts, strict=True):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(theme.colour(colour, 200))

@@ -178,6 +178,10 @@ def test_the_sentiment_chart_has_a_legend_naming_each_band(qtbot: QtBot, hubs: l
     legend = tile.legend.entries  # type: ignore[attr-defined]
     assert [entry.split()[0] for entry in legend] == ["positive", "neutral", "negative"]
     assert all(entry.endswith("%") for entry in legend)
+    # its shares are of the net's hour, not of the chart's six hours: it names that window
+    assert tile.legend.lead == "last 60 min:"  # type: ignore[attr-defined]
+    assert "net, last 60 min" in tile.notes()  # type: ignore[attr-defined]
+    assert tile.subtitle.endswith("chart: last 6 h")
 
 
 def test_whole_percentages_of_one_whole_add_up_to_a_hundred() -> None:
