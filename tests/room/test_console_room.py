@@ -127,8 +127,15 @@ def test_a_claim_on_one_console_shows_as_taken_on_the_other_with_who_is_where(
         assert conn.execute("SELECT author, text, state FROM replies").fetchall() == [
             ("ana", "Sorry about that, we are on it", "awaiting_approval")
         ]
-    # an action the room does not share yet is refused whole, saying so
-    assert "not shared through the room yet" in str(done(qtbot, a, a.add_note("look")))
+    # a note goes through the room: it shows in B's history of the item (from B's cache)
+    assert isinstance(done(qtbot, a, a.add_note("customer sent a photo")), int)
+    assert a.error_bar.isHidden(), a.error_bar.text()
+    qtbot.waitUntil(lambda: b.detail is not None and b.detail.mention["id"] == item
+                    and ("ana", "customer sent a photo") in [(n[0], n[2]) for n in b.detail.notes],
+                    timeout=WAIT)  # fmt: skip
+    history = b.item_pane.history
+    assert any("note by ana: customer sent a photo" in history.item(i).text()
+               for i in range(history.count()))
 
 
 def test_a_reply_to_an_item_changed_meanwhile_is_refused_saying_what_it_is_now(
