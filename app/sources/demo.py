@@ -16,8 +16,10 @@ Orbitel and Nexa.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import random
+import string
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -81,81 +83,167 @@ _LAST = [
     "2024",
     "_art",
 ]
+# The calm conversation: each template is filled slot by slot from the lists below, so
+# three hours of history hold thousands of different sentences, as people write them.
+# Endings carry the mood: praise ends glad (``{eg}``), complaints end cross (``{eb}``),
+# and neither ever borrows the other's face.
+SLOTS: dict[str, list[str]] = {
+    "product": ["Lumio X", "Lumio Air", "the Lumio X Pro", "my Lumio", "the new Lumio",
+                "my new Lumio X", "the Lumio Air 2"],
+    "model": ["Lumio X", "Lumio Air", "Lumio X Pro", "Lumio Air 2"],
+    "good": ["camera", "battery life", "screen", "night mode", "design", "sound", "price",
+             "zoom", "selfie camera", "speakers", "display", "video stabilisation"],
+    "bad": ["battery", "update", "charger", "screen", "companion app", "delivery",
+            "hotline", "case", "software"],
+    "part": ["battery", "charger", "screen", "charging port", "camera", "speaker",
+             "SIM tray"],
+    "issue": ["keeps crashing since the update", "died after two hours", "won't charge anymore",
+              "arrived with a cracked screen", "is stuck on the logo", "drops every call",
+              "was charged twice on my card", "lost all my photos",
+              "has a dead pixel", "stopped working after a week"],
+    "issue_de": ["stürzt ständig ab", "lädt nicht mehr", "wird sehr heiß", "hängt sich auf"],
+    "o": ["", "", "", "", "honestly ", "ok so ", "update: ", "wow, ", "right, "],
+    "eg": ["", "", "", " 😍", " 🔥", " 👏", " 🙌", "!", "!!", " ❤️", ", love it",
+           ", so happy with it", ", highly recommend", " 💯", " 😊"],
+    "eb": ["", "", " 😡", " 🤬", " 😤", " 👎", ", not happy", ", fed up", ". ugh",
+           " 😠", ", really frustrating", "!!"],
+    # a detail of the poster's own, put together from two parts: posts that make the same
+    # claim still differ in half their words, so everyday talk does not chain into one story
+    "dga": ["my cat photos", "video calls with grandma", "my holiday clips", "the maps on my hike",
+            "late-night gaming sessions", "pictures of the night sky", "my kid's football videos",
+            "podcasts on the commute", "selfies at the wedding", "recipes I film in the kitchen",
+            "shots of the harbour", "zoom calls for work"],
+    "dgb": ["look stunning", "are so clear", "work beautifully", "are a joy", "look lovely",
+            "run smoothly", "look gorgeous", "feel great", "are brilliant", "look amazing"],
+    "dba": ["tried a factory reset", "called the hotline", "waited at the store",
+            "reinstalled everything", "cleared the cache", "filed a complaint", "swapped the cable",
+            "updated the firmware", "asked in the forum", "booked a repair slot"],
+    "dbb": ["twice already", "this morning", "for an hour", "with no luck", "last night",
+            "and nothing changed", "three times", "yesterday evening", "and still waiting"],
+    "dna": ["checking specs", "asking friends", "reading reviews", "looking at deals",
+            "saving up", "waiting for a sale", "watching unboxings", "comparing plans",
+            "browsing colours", "reading the forums"],
+    "dnb": ["over coffee", "on the train", "this weekend", "after work", "with my flatmate",
+            "at lunch", "all evening", "before payday", "on my break", "in bed"],
+    "en": ["", "", "", " 🤔", " 👀", " #tech", " #phones", "."],
+    "again": ["", "", " again", " for the second time", " this week", " today"],
+    "when": ["today", "yesterday", "last week", "last month", "this morning", "on Saturday"],
+    "span": ["three weeks", "two months", "a week", "ten days", "half a year", "a month"],
+    "fix_time": ["ten minutes", "five minutes", "one call", "a day", "half an hour"],
+    "adj": ["brilliant", "so good", "fantastic", "excellent", "great", "superb"],
+    "rel": ["mum", "dad", "sister", "brother", "partner", "flatmate", "grandad", "kid"],
+    "rival": ["Orbitel", "Nexa"],
+    "rival_model": ["Nexa One", "Orbitel 12", "Nexa Fold", "Orbitel 12 Mini", "Nexa One Lite"],
+    "city": ["Lisbon", "Leeds", "Lyon", "Berlin", "Madrid", "Osaka", "Toronto", "Milan",
+             "Dublin", "Porto", "Austin", "Seoul"],
+    "place": ["downtown", "at the mall", "near the station", "on the high street",
+              "at the airport"],
+    "daypart": ["this morning", "tonight", "at lunch", "all afternoon", "today"],
+    "hour": ["6pm", "7pm", "8pm", "7:30pm", "9pm"],
+    "next": ["next week", "on Friday", "this weekend", "next month", "tomorrow"],
+    "colour": ["blue", "graphite", "white", "green", "rose", "black"],
+    "shot": ["night", "street", "food", "portrait", "sunset", "dog", "skyline", "beach"],
+    "feature": ["wireless charging", "eSIM", "dual SIM", "fast charging", "4K video",
+                "a memory card"],
+    "order": ["has not arrived yet", "is still not here", "hasn't arrived",
+              "has not shown up yet"],
+    "num": ["12", "12 Mini", "12 Pro", "11"],
+    "react": ["tempting", "interesting", "hmm", "might switch", "good timing"],
+    "dur": ["an hour", "45 minutes", "two hours", "ages"],
+    "region": ["rural areas", "small towns", "the north", "commuter lines", "the islands"],
+    "src": ["", " (report)", ", full story on our site", " #tech", " 📊", ": what it means for buyers",
+            ", link in bio", " (paywall)", " — thread below", " #mobile"],
+    "ja": ["カメラがすごい", "バッテリーが長持ち", "画面がきれい", "デザインが好き", "新しいカメラ技術がすごい"],
+    "fr": ["la batterie tient deux jours", "l'appareil photo est génial", "l'écran est magnifique",
+           "la batterie tient une journée entière", "les photos de nuit sont superbes"],
+    "es": ["¡me encanta la cámara!", "¡la batería dura todo el día!", "¡qué pantalla tan bonita!",
+           "¡las fotos de noche son increíbles!", "¡me encanta el diseño!"],
+    "ef": [" 😍", " 👏", " 🙌", " ❤️", " 🔥"],
+    "hoy": ["hoy", "ayer", "esta mañana", "por fin"],
+    "pct": ["2", "3", "4", "5", "6", "7", "8", "9", "11", "12"],
+    "tech": ["Battery tech", "Camera tech", "On-device AI", "Satellite messaging",
+             "Fast charging", "Repairability"],
+    "quarter": ["this quarter", "in Q3", "year on year", "in Europe", "in Asia"],
+    # the crisis: complaints end cross or plain, the brand's answer ends glad or plain
+    "p": ["", "", "!", "!!", ".", " 😡", " 🤬", " 😤", "!! 😡", "...", " 😠"],
+    "pg": ["", "", "!", ".", " 👏", " 🙌", "!! 👏", " 👍", ", well done"],
+}  # fmt: skip
 _MEDIA = ["@techdaily", "@mobileinsider", "@gadgetwire", "@thephonebeat", "@marketpulse"]
-
-_PRODUCT = ["Lumio X", "Lumio Air", "the Lumio X Pro", "my Lumio", "the new Lumio"]
-_GOOD = ["camera", "battery life", "screen", "night mode", "design", "sound", "price"]
-_BAD = ["battery", "update", "charger", "screen", "companion app", "delivery", "hotline"]
-_MODEL = ["Lumio X", "Lumio Air", "Lumio X Pro"]
-_PART = ["battery", "charger", "screen", "charging port", "camera"]
-_ISSUE = [
-    "keeps crashing since the update", "died after two hours", "won't charge anymore",
-    "arrived with a cracked screen", "is stuck on the logo", "drops every call",
-    "was charged twice on my card",
-]  # fmt: skip
-_EMOJI_GOOD = ["😍", "🔥", "👏", "🙌", "", "", ""]
-_EMOJI_BAD = ["😡", "🤬", "😤", "👎", "", ""]
 
 _TEMPLATES: list[tuple[float, str, list[str]]] = [
     # (weight, category, templates). Most posts about a brand are not addressed to it: only
     # questions, a few complaints and some thanks name @lumio, as on the real networks.
     (20, "praise", [
-        "Loving the {good} on {product}, best phone I have owned {eg}",
-        "The {good} on the {model} is honestly amazing {eg}",
-        "Switched from Orbitel to Lumio last month and the {good} alone made it worth it {eg}",
-        "Three weeks with {product}: the {good} is superb. #LumioX",
-        "Shoutout to @lumio support, fixed my {part} problem in ten minutes! {eg}",
-        "Mi Lumio X llegó hoy, ¡me encanta la cámara! 😍",
-        "J'adore mon Lumio Air, la batterie tient deux jours 👏",
+        "{o}loving the {good} on {product}, best phone I have owned. {dga} {dgb}{eg}",
+        "{o}the {good} on the {model} is honestly amazing. {dga} {dgb}{eg}",
+        "switched from {rival} to Lumio {when} and the {good} alone made it worth it. {dga} {dgb}{eg}",
+        "{span} with {product}: the {good} is {adj}{eg} #LumioX",
+        "shoutout to @lumio support, fixed my {part} in {fix_time}, brilliant service. {dga} {dgb}{eg}",
+        "{o}really impressed with the {good} on {product}. {dga} {dgb}{eg}",
+        "{o}the {good} on {product} is {adj}. {dga} {dgb}{eg}",
+        "my {rel} is loving the {good} on the {model} I got them. {dga} {dgb}{eg}",
+        "{shot} shots from {product} in {city} look great. {dga} {dgb}{eg}",
+        "{span} in and the {good} on my {model} is still {adj}. {dga} {dgb}{eg}",
+        "Mi {model} llegó {hoy}, {es}{ef}",
+        "J'adore mon {model}, {fr}{ef}",
     ]),
     (3, "complaint", [
-        "My {model} {issue}. A bit disappointed {eb}",
-        "Not impressed: my Lumio {issue} {eb}",
-        "Lumio's {bad} could be better, my {model} {issue}",
-        "@lumio my phone {issue}, what can I do?",
-        "Mein Lumio X {issue_de} – echt enttäuschend",
+        "{o}my {model} {issue}{again}. a bit disappointed. {dba} {dbb}{eb}",
+        "not impressed: my Lumio {issue}{again}. {dba} {dbb}{eb}",
+        "Lumio's {bad} could be better, my {model} {issue}. {dba} {dbb}{eb}",
+        "@lumio my phone {issue}{again}, what can I do?",
+        "{o}my {model} {issue}{again}, really annoying. {dba} {dbb}{eb}",
+        "Mein {model} {issue_de} – echt enttäuschend",
     ]),
     (2, "question", [
-        "@lumio does {product} support wireless charging?",
+        "@lumio does {product} support {feature}?",
         "@lumio when is the next update coming for {product}?",
-        "Hey @lumio, my order has not arrived yet, can you help?",
-        "@lumio is there a trade-in offer for my old Orbitel phone?",
+        "hey @lumio, my order {order}, can you help?",
+        "@lumio is there a trade-in offer for my old {rival} phone?",
+        "@lumio which case fits the {model}?",
     ]),
     (16, "chatter", [
-        "Picked up {product} today, let's see how it goes",
-        "Lumio event starts at 7pm tonight #LumioX",
-        "Comparing {product} with the Nexa One for my mum",
-        "Lumio store downtown was busy this morning",
-        "Watching a Lumio X review, the {good} test looks interesting",
-        "Lumio pop-up store opens next week downtown",
+        "picked up {product} {when}, let's see how it goes, {dna} {dnb}{en}",
+        "Lumio event starts at {hour} tonight in {city}, {dna} {dnb} #LumioX",
+        "comparing {product} with the {rival_model} for my {rel}, {dna} {dnb}{en}",
+        "Lumio store {place} was busy {daypart}, {dna} {dnb}{en}",
+        "watching a {model} review, the {good} test looks interesting, {dna} {dnb}{en}",
+        "Lumio pop-up store opens {next} in {city}, {dna} {dnb}{en}",
+        "my {rel} just got the {model} in {colour}, {dna} {dnb}{en}",
+        "the {city} Lumio store has the {model} in {colour} now, {dna} {dnb}{en}",
+        "{o}thinking of getting the {model} in {colour}, {dna} {dnb}{en}",
     ]),
     (9, "campaign", [
-        "Unboxing the #LumioX 🎉 that {good} though {eg}",
-        "Entered the #LumioX photo challenge with my night shots 📸",
-        "#LumioX launch stream is on, the {good} demo was great {eg}",
+        "{o}unboxing the #LumioX 🎉 that {good} though. {dga} {dgb}{eg}",
+        "{o}entered the #LumioX photo challenge with my {shot} shots from {city} 📸",
+        "#LumioX launch stream is on, the {good} demo was great. {dga} {dgb}{eg}",
+        "my {shot} shot for the #LumioX challenge, taken in {city} 📸",
+        "#LumioX photo challenge entries from {city} look amazing. {dga} {dgb}{eg}",
     ]),
     (14, "orbitel", [
-        "Orbitel just cut prices on the Orbitel 12, tempting",
-        "My Orbitel {issue} again {eb}",
-        "Orbitel's new {good} is impressive, not going to lie {eg}",
-        "@orbitel your support kept me on hold for an hour {eb}",
-        "Orbitel announces 5G plans for rural areas",
+        "{o}Orbitel just cut prices on the Orbitel {num} in {city}, {react}{en}",
+        "{o}my Orbitel {issue}{again}. so annoying{eb}",
+        "Orbitel's new {good} is impressive, not going to lie{eg}",
+        "@orbitel your support kept me on hold for {dur} {when}, really annoying{eb}",
+        "Orbitel announces 5G plans for {region} around {city}{src}",
+        "Orbitel {num} launch in {city} {next}{en}",
     ]),
     (12, "nexa", [
-        "Nexa One review: solid {good}, average battery",
-        "Nexa's foldable is finally shipping #NexaFold",
-        "Love my Nexa, the {good} is fantastic {eg}",
-        "Nexa update bricked my phone?? {eb}",
+        "{rival_model} review: solid {good}, average battery{src}",
+        "{o}Nexa's foldable is finally shipping in {city} {next}, {dna} {dnb} #NexaFold",
+        "{o}love my Nexa, the {good} is fantastic. {dga} {dgb}{eg}",
+        "{o}Nexa update bricked my phone {when}?? {dba} {dbb}{eb}",
+        "Nexa leak shows a new {good} for the next Nexa One, due {next}{src}",
     ]),
     (9, "industry", [
-        "Smartphone shipments up 4% this quarter according to analysts",
-        "5G coverage report: which carriers deliver in 2026",
-        "Foldables are now 3% of the smartphone market",
-        "Battery tech is the next smartphone battleground, say analysts",
-        "スマートフォンの新しいカメラ技術がすごい",
+        "Smartphone shipments up {pct}% {quarter} according to analysts{src}",
+        "5G coverage report: which carriers deliver in {city} {quarter}{src}",
+        "Foldables are now {pct}% of the smartphone market {quarter}{src}",
+        "{tech} is the next smartphone battleground, say analysts in {city}{src}",
+        "Survey: {pct}% of buyers in {city} pick a phone for its {good}{src}",
+        "{model}の{ja}",
     ]),
 ]  # fmt: skip
-_ISSUE_DE = ["stürzt ständig ab", "lädt nicht mehr", "wird sehr heiß"]
 _CATEGORY_WEIGHTS = [w for w, _, _ in _TEMPLATES]
 
 # The crisis: each story is a set of phrasings with slots, said more or less as the crisis
@@ -194,22 +282,34 @@ _CRISIS_STORIES: list[tuple[str, float, float, list[str]]] = [
         "{model} battery overheating reports: Lumio says it is investigating",
     ]),
     ("replacement", 0, 3, [
-        "Lumio will replace the {model} battery for free, good move{p}",
-        "free battery replacement for every {model} from Lumio, finally{p}",
-        "booked my free {model} battery replacement with Lumio{p}",
+        "Lumio will replace the {model} battery for free, good move{pg}",
+        "free battery replacement for every {model} from Lumio, finally{pg}",
+        "booked my free {model} battery replacement with Lumio{pg}",
     ]),
 ]  # fmt: skip
 _CRISIS_MODEL = ["Lumio X", "Lumio X", "lumio x", "Lumio X Pro", "new Lumio X", "LUMIO X"]
-_CRISIS_END = ["", "", "!", "!!", ".", " 😡", " 🤬", " 😤", " 🔥", "!! 😡", "..."]
 _CRISIS_TAGS = ["", "", "", "", " #LumioRecall", " #LumioRecall", " @techdaily"]
 # after a crisis, people come back to the brand's answer
 _RECOVERY = [
-    "Got my {model} battery replaced already, thanks Lumio {eg}",
-    "Fair play to Lumio for the quick battery replacement {eg}",
-    "New battery in my {model}, no more overheating {eg}",
+    "{o}got my {model} battery replaced already, thanks Lumio. {dga} {dgb}{eg}",
+    "fair play to Lumio for the quick battery replacement{eg}",
+    "new battery in my {model}, no more overheating{eg}",
+    "{o}thanks to the Lumio store in {city}, my {model} has a new battery, great service{eg}",
+    "battery replaced {when}, my {model} is great again{eg}",
 ]
+#: how a viral post comes back: quoted, in the quoter's own words or none
+_QUOTES = ["RT {author}: {text}", "RT {author}: {text}", "{text} (via {author})",
+           "this 👉 {author}: {text}", "{text} — {author}"]  # fmt: skip
+#: the engagement from which a calm post is worth quoting
+VIRAL_ENGAGEMENT = 50
 #: minutes after a crisis in which people react to the brand's answer
 RECOVERY_MIN = 10.0
+
+
+@functools.cache
+def _fields(template: str) -> tuple[str, ...]:
+    """The slots a template names, in order (parsed once: the generator fills thousands)."""
+    return tuple(f for _, f, _, _ in string.Formatter().parse(template) if f)
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -339,6 +439,7 @@ class DemoSource(Source):
         """Mentions created in (start, end], deterministic for a seed, counter and start."""
         rng = random.Random(f"{seed}:{counter}:{start:.3f}")
         out: list[Mention] = []
+        viral: list[Mention] = []  # calm posts that took off, which others quote
         # one slice a minute at most, so a crisis's rise and fade show within a long page
         t = start
         while t < end:
@@ -354,15 +455,18 @@ class DemoSource(Source):
             stamps = sorted(rng.uniform(t, stop) for _ in kinds)
             rng.shuffle(kinds)
             for ts, kind in zip(stamps, kinds, strict=True):
-                post = self._post(rng, seed, counter + len(out), ts, kind, phase)
+                quote = rng.choice(viral) if viral and not kind and rng.random() < 0.04 else None
+                post = self._post(rng, seed, counter + len(out), ts, kind, phase, quote)
                 if ts < self.started and _worked_through(post):
                     continue
+                if not kind and quote is None and post.engagement >= VIRAL_ENGAGEMENT:
+                    viral = [*viral[-19:], post]  # the last twenty that took off
                 out.append(post)
             t = stop
         return out
 
     def _post(self, rng: random.Random, seed: int, n: int, ts: float, kind: str,
-              phase: float) -> Mention:  # fmt: skip
+              phase: float, quote: Mention | None = None) -> Mention:  # fmt: skip
         if kind == "crisis":
             story, template = self._crisis_template(rng, phase)
             category = "crisis"
@@ -373,13 +477,12 @@ class DemoSource(Source):
         else:
             _, category, templates = rng.choices(_TEMPLATES, weights=_CATEGORY_WEIGHTS)[0]
             template = rng.choice(templates)
-        model = rng.choice(_CRISIS_MODEL) if category == "crisis" else rng.choice(_MODEL)
-        text = template.format(
-            product=rng.choice(_PRODUCT), good=rng.choice(_GOOD), bad=rng.choice(_BAD),
-            part=rng.choice(_PART), model=model, p=rng.choice(_CRISIS_END),
-            issue=rng.choice(_ISSUE), issue_de=rng.choice(_ISSUE_DE),
-            eg=rng.choice(_EMOJI_GOOD), eb=rng.choice(_EMOJI_BAD),
-        ).strip()  # fmt: skip
+        slots = {**SLOTS, "model": _CRISIS_MODEL} if category == "crisis" else SLOTS
+        text = template.format(**{f: rng.choice(slots[f]) for f in _fields(template)}).strip()
+        if category != "crisis" and rng.random() < 0.8:
+            text = text[:1].upper() + text[1:]  # most people start with a capital, not all
+        if quote is not None:
+            text = rng.choice(_QUOTES).format(author=quote.author, text=quote.text)
         if category == "crisis":
             tag = rng.choice(_CRISIS_TAGS)
             if tag.strip().casefold() not in text.casefold():
@@ -388,7 +491,9 @@ class DemoSource(Source):
                 text = _typo(rng, text)
             if rng.random() < 0.1:
                 text = text.lower()
-        media = category == "industry" or (category in {"orbitel", "nexa"} and rng.random() < 0.3)
+        media = quote is None and (
+            category == "industry" or (category in {"orbitel", "nexa"} and rng.random() < 0.3)
+        )
         if media or (category == "crisis" and "investigating" in text):
             author = rng.choice(_MEDIA)
             followers = rng.randint(40_000, 900_000)

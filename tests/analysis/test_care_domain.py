@@ -10,6 +10,8 @@ assertions are the goals, not a fit.
 from __future__ import annotations
 
 import itertools
+import math
+import random
 import string
 from datetime import UTC, datetime
 
@@ -93,20 +95,25 @@ HELD_OUT: list[tuple[str, str]] = [
 
 
 #: the values the demo fills each slot of its templates with
-SLOTS: dict[str, list[str]] = {
-    "product": demo._PRODUCT, "good": demo._GOOD, "bad": demo._BAD, "part": demo._PART,
-    "model": demo._MODEL, "issue": demo._ISSUE, "issue_de": demo._ISSUE_DE,
-    "eg": demo._EMOJI_GOOD, "eb": demo._EMOJI_BAD, "p": demo._CRISIS_END,
-}  # fmt: skip
+SLOTS: dict[str, list[str]] = demo.SLOTS
 #: crisis stories that are complaints, and the one that is praise
 CRISIS_NEGATIVE = {"burned", "overheating", "recall"}
 CRISIS_POSITIVE = {"replacement"}
 
 
-def expand(template: str, slots: dict[str, list[str]]) -> list[str]:
-    """Every post a template can make."""
+def expand(template: str, slots: dict[str, list[str]], most: int = 400) -> list[str]:
+    """The posts a template makes: all of them when they are few, else every value of every
+    slot at least once (each beside varied others) and a fixed random sample of the rest."""
     names = sorted({f for _, f, _, _ in string.Formatter().parse(template) if f})
-    combos = itertools.product(*(slots[n] for n in names))
+    values = [slots[n] for n in names]
+    if math.prod(len(v) for v in values) <= most:
+        combos = list(itertools.product(*values))
+    else:
+        rnd = random.Random(template)
+        width = max(len(v) for v in values)
+        combos = [tuple(v[(i * (k + 1)) % len(v)] for k, v in enumerate(values))
+                  for i in range(width)]  # fmt: skip
+        combos += [tuple(rnd.choice(v) for v in values) for _ in range(most - width)]
     return [template.format(**dict(zip(names, c, strict=True))).strip() for c in combos]
 
 
@@ -127,18 +134,12 @@ def demo_cases() -> list[tuple[str, str, list[str]]]:
                 continue
             cases.append((want, t, expand(t, SLOTS)))
     crisis = {**SLOTS, "model": demo._CRISIS_MODEL}
-    # the generator ends every crisis post with any of its endings, angry faces included;
-    # "free battery replacement, finally 😡" is no praise a reader would score as such
-    calm = {
-        **crisis,
-        "p": [p for p in demo._CRISIS_END if not set(p) & set("".join(demo._EMOJI_BAD))],
-    }
     for story, _, _, templates in demo._CRISIS_STORIES:
         for t in templates:
             if story in CRISIS_NEGATIVE:
                 cases.append(("negative", t, expand(t, crisis)))
             elif story in CRISIS_POSITIVE:
-                cases.append(("positive", t, expand(t, calm)))
+                cases.append(("positive", t, expand(t, crisis)))
     cases += [("positive", t, expand(t, SLOTS)) for t in demo._RECOVERY]
     return cases
 

@@ -77,7 +77,53 @@ def test_the_crisis_shows_as_a_few_stories(seed: int, demo_config: Config, db_pa
     big = [r for r in top if r.count >= 0.05 * len(crisis)]
     assert 3 <= len(big) <= 6  # a few stories, not one and not hundreds
     assert all(r.label in texts for r in big)  # each labelled by a crisis post
-    for r in big:  # each tells mostly one thing, with few calm posts in it
+    main = set()
+    for r in big:  # each tells one or two things of the crisis, with few calm posts in it
         told = Counter(src.labels.get(m, "calm") for m, s in members.items() if s == r.id)
-        assert told.most_common(1)[0][1] >= 0.6 * sum(told.values()), dict(told)
-        assert told["calm"] <= 0.05 * sum(told.values()), dict(told)
+        size = sum(told.values())
+        assert told["calm"] <= 0.05 * size, dict(told)
+        # "is it safe to charge my Lumio X overnight?" shares half its words with "my
+        # Lumio X is overheating while charging": the questions may join the complaint
+        assert sum(n for _, n in told.most_common(2)) >= 0.9 * size, dict(told)
+        main.add(told.most_common(1)[0][0])
+    assert {"burned", "recall"} <= main  # the complaints each have their own story
+
+
+def test_the_history_is_said_in_many_words_and_viral_posts_are_quoted(
+    demo_config: Config,
+) -> None:
+    history = demo(demo_config).generate(START - 3 * 3600, START, seed=11, counter=0)
+    texts = [m.text for m in history]
+    assert len(set(texts)) / len(texts) > 0.85  # a sentence rarely comes twice in 3 hours
+    said = set(texts)
+    quoted = [t for t in texts if t.startswith("RT @") and t.split(": ", 1)[1] in said]
+    assert len(quoted) >= 20  # yet a post that took off comes back, word for word
+
+
+def test_the_crisis_endings_match_the_mood(demo_config: Config) -> None:
+    src = demo(demo_config)
+    src.labels = {}
+    first = demo_config.sources[0].crisis_first_min  # type: ignore[union-attr]
+    length = demo_config.sources[0].crisis_length_min  # type: ignore[union-attr]
+    posts = src.generate(START, START + (first + length) * 60, seed=3, counter=0)
+    story = {m.id: src.labels.get(m.id) for m in posts}
+    thanks = [m.text for m in posts if story[m.id] == "replacement"]
+    angry = [m.text for m in posts if story[m.id] in {"burned", "overheating", "recall"}]
+    assert len(thanks) >= 30 and len(angry) >= 300
+    assert not [t for t in thanks if set(t) & set("😡🤬😤😠")]  # thanks never end cross
+    assert not [t for t in angry if set(t) & set("❤😍👏🙌")]  # nor complaints with hearts
+
+
+def test_no_calm_story_is_larger_than_a_calm_day_makes(demo_config: Config, db_path: Path) -> None:
+    # the calm conversation is filled slot by slot: posts of one template that differ in
+    # a slot or two are one story, but everyday posts that share a detail do not chain
+    history = demo(demo_config).generate(START - 3 * 3600, START, seed=11, counter=0)
+    with StoreWriter(db_path, demo_config, maintenance=False) as w:
+        for i in range(0, len(history), 2000):
+            w.submit(IngestBatch("demo", "demo", history[i : i + 2000], {"n": i})).result(60)
+    conn = open_reader(db_path)
+    sizes = [n for (n,) in conn.execute("SELECT size FROM stories WHERE merged_into IS NULL")]
+    assert len(sizes) >= 50
+    # about one post in forty is one template's: no story holds much more (chained, the
+    # largest held a fifth of the history)
+    assert max(sizes) <= 0.04 * len(history)
