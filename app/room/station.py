@@ -368,8 +368,11 @@ class Station:
     def _mirror_walls(self, conn: psycopg.Connection[Any]) -> None:
         """The room's new wall commands into the cache, where this machine's walls read them."""
         walls = self._walls
+        was = walls.dump()
         new = walls.read(conn)
         state = walls.dump()
+        if not new and state == was:
+            return
 
         def write(c: sqlite3.Connection) -> None:
             copy_commands(c, new)
