@@ -6,8 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 from app import wallquery
 from app.formatting import signed
@@ -63,56 +63,90 @@ class _Now(QWidget):
 
 
 class _Legend(QWidget):
-    """The chart's legend, one row above it: each band's colour, its name and its share."""
+    """The chart's legend above it: the window of its shares, each band's colour, name and
+    share; on one row where they fit, on as many as they need where they do not."""
 
     def __init__(self, tile: SentimentTile) -> None:
         super().__init__()
         self.tile = tile
-        self.setFixedHeight(tile.s.px(40))
-        #: the entries as last painted, and the window their shares are of
+        self.row_h = tile.s.px(40)
+        self.setFixedHeight(self.row_h)
+        #: the entries as last painted, the window their shares are of, and the right
+        #: edge of the widest row (inside the widget: nothing of it is cut)
         self.entries: list[str] = []
         self.lead = ""
+        self.right = 0.0
+
+    def items(self) -> list[tuple[str, str | None]]:
+        t = self.tile
+        shares = t.now
+        if not shares.scored:
+            return []
+        # the shares are of the number's period, not of the chart's hours: it says so
+        return [(f"last {t.opts.period_min} min:", None)] + [
+            (f"{label} {count / shares.scored:.0%}", colour) for label, count, colour in (
+                ("positive", shares.pos, theme.POSITIVE), ("neutral", shares.neu, theme.NEUTRAL),
+                ("negative", shares.neg, theme.NEGATIVE))]  # fmt: skip
+
+    def arrange(self, width: float) -> tuple[QFont, list[list[tuple[str, str | None, float]]]]:
+        """The font and the rows of (text, colour, x) that fit ``width``."""
+        s = self.tile.s
+        swatch, gap = s.px(18) + s.px(8), s.px(20)
+        items = self.items()
+        font = s.small
+
+        def advance(text: str, colour: str | None) -> float:
+            return QFontMetrics(font).horizontalAdvance(text) + s.px(3) + (swatch if colour else 0)
+
+        while font.pixelSize() > s.px(22) and sum(advance(*i) + gap for i in items) - gap > width:
+            font.setPixelSize(font.pixelSize() - 1)
+        rows: list[list[tuple[str, str | None, float]]] = [[]]
+        x = 0.0
+        for text, colour in items:
+            w = advance(text, colour)
+            if rows[-1] and x + w > width:
+                rows.append([])
+                x = 0.0
+            rows[-1].append((text, colour, x))
+            x += w + gap
+        return font, rows
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def fit(self) -> None:
+        _, rows = self.arrange(self.width())
+        height = self.row_h * max(1, len(rows))
+        if height != self.height():
+            self.setFixedHeight(height)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        t, s = self.tile, self.tile.s
-        shares = t.now
-        self.entries = []
-        if not shares.scored:
+        s = self.tile.s
+        self.entries, self.lead, self.right = [], "", 0.0
+        font, rows = self.arrange(self.width())
+        if not rows[0]:
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        items = [(label, count, colour) for label, count, colour in (
-            ("positive", shares.pos, theme.POSITIVE), ("neutral", shares.neu, theme.NEUTRAL),
-            ("negative", shares.neg, theme.NEGATIVE))]  # fmt: skip
-        texts = [f"{label} {count / shares.scored:.0%}" for label, count, _ in items]
-        # the shares are of the number's period, not of the chart's hours: the legend says so
-        self.lead = f"last {t.opts.period_min} min:"
-        swatch = s.px(18)
-        font = s.small
-
-        def needed() -> int:
-            fm = QFontMetrics(font)
-            return fm.horizontalAdvance(self.lead) + s.px(12) + sum(
-                fm.horizontalAdvance(x) + swatch + s.px(30) for x in texts)  # fmt: skip
-
-        while font.pixelSize() > s.px(18) and needed() > self.width():
-            font.setPixelSize(font.pixelSize() - 1)
         p.setFont(font)
-        x, h = 0.0, self.height()
-        p.setPen(theme.colour(theme.MUTED))
-        lead_w = QFontMetrics(font).horizontalAdvance(self.lead) + s.px(3)
-        p.drawText(QRectF(x, 0, lead_w, h), Qt.AlignmentFlag.AlignVCenter, self.lead)
-        x += lead_w + s.px(9)
-        for (_, _, colour), text in zip(items, texts, strict=True):
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(theme.colour(colour, 200))
-            p.drawRoundedRect(QRectF(x, (h - swatch) / 2, swatch, swatch), 3, 3)
-            x += swatch + s.px(8)
-            p.setPen(theme.colour(theme.TEXT))
-            w = QFontMetrics(font).horizontalAdvance(text) + s.px(3)
-            p.drawText(QRectF(x, 0, w, h), Qt.AlignmentFlag.AlignVCenter, text)
-            self.entries.append(text)
-            x += w + s.px(20)
+        swatch = s.px(18)
+        for k, row in enumerate(rows):
+            top = k * self.row_h
+            for text, colour, x in row:
+                if colour is None:
+                    p.setPen(theme.colour(theme.MUTED))
+                    self.lead = text
+                else:
+                    p.setPen(Qt.PenStyle.NoPen)
+                    p.setBrush(theme.colour(colour, 200))
+                    p.drawRoundedRect(QRectF(x, top + (self.row_h - swatch) / 2, swatch, swatch), 3, 3)
+                    x += swatch + s.px(8)
+                    p.setPen(theme.colour(theme.TEXT))
+                    self.entries.append(text)
+                w = QFontMetrics(font).horizontalAdvance(text) + s.px(3)
+                p.drawText(QRectF(x, top, w, self.row_h), Qt.AlignmentFlag.AlignVCenter, text)
+                self.right = max(self.right, x + w)
         p.end()
 
 
@@ -125,7 +159,7 @@ class SentimentTile(TileFrame):
         self.opts = opts
         self.now = wallquery.Totals()
         self.before = wallquery.Totals()
-        lay = QHBoxLayout(self)
+        lay = self.lay = QHBoxLayout(self)
         m = self.s.margin
         lay.setContentsMargins(m + self.s.px(6), self.header_height(), m, m)
         lay.setSpacing(self.s.gap)
@@ -201,8 +235,18 @@ class SentimentTile(TileFrame):
         self.plot.setVisible(not self.empty_text)
         self.number.setVisible(not self.empty_text)
         self.legend.setVisible(not self.empty_text)
+        self.legend.fit()  # its shares changed: it may need a row more or less
         self.number.update()
         self.legend.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # a tall, narrow cell stacks the number over the chart: side by side, the chart
+        # would be a sliver and its legend would not fit
+        narrow = self.width() < self.s.px(720) and self.height() > self.width()
+        direction = QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        if self.lay.direction() != direction:
+            self.lay.setDirection(direction)
+        super().resizeEvent(event)
 
 
 

@@ -81,6 +81,9 @@ def test_no_title_count_or_window_on_any_shipped_screen_is_cut(
             assert number.bottom <= number.height() + 1, number.bottom
             entries = tile.legend.entries  # type: ignore[attr-defined]
             assert [e.split()[0] for e in entries] == ["positive", "neutral", "negative"], entries
+            legend_w = tile.legend.width()  # type: ignore[attr-defined]
+            assert tile.legend.right <= legend_w + 1, f"{layout}/{scene}: legend cut"  # type: ignore[attr-defined]
+            assert tile.plot.width() >= legend_w * 0.9  # type: ignore[attr-defined]  # a chart, not a sliver
         legend = getattr(tile, "legend", None)
         if legend is not None and legend.isVisible() and hasattr(legend, "drawn"):
             assert legend.drawn and not [t for t in legend.drawn if "…" in t], legend.drawn
