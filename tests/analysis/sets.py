@@ -9,10 +9,19 @@
   brands, labelled by hand for this project. The care rules are tuned on ``care_dev`` only.
 * ``care_fresh``: 66 more, written and labelled later (other brands, other wording) and
   committed before the triage ladder and any rule change that followed; never tuned on.
+* ``airline_tweets``: the Twitter US Airline Sentiment set — 14,640 tweets to six US
+  airlines (February 2015) labelled negative/neutral/positive by Crowdflower contributors
+  ("Data for Everyone"; on Kaggle as ``crowdflower/twitter-airline-sentiment``, licence
+  CC BY-NC-SA 4.0). Non-commercial: it is read only by the benchmark, from the file
+  ``Tweets.csv`` named by ``WATCHFLOOR_AIRLINE_TWEETS`` or in ``.peers/airline/``; nothing
+  shipped is built from it, and nothing is tuned on it.
 """
 
 from __future__ import annotations
 
+import csv
+import html
+import os
 import tarfile
 from pathlib import Path
 
@@ -22,6 +31,11 @@ DATA = Path(__file__).resolve().parent / "data"
 RATED_BAND = 0.5
 VADER_SETS = ("tweets", "amazonReviewSnippets", "movieReviewSnippets", "nytEditorialSnippets")
 CARE_SETS = ("care_dev", "care_check", "care_fresh")
+AIRLINE_ENV = "WATCHFLOOR_AIRLINE_TWEETS"
+AIRLINE_SOURCE = (
+    "Tweets.csv of https://www.kaggle.com/datasets/crowdflower/twitter-airline-sentiment"
+    f" (CC BY-NC-SA 4.0): set {AIRLINE_ENV} to its path or put it in .peers/airline/"
+)
 
 
 def vader_rated(name: str) -> list[tuple[float, str]]:
@@ -61,3 +75,16 @@ def care_set(name: str) -> list[tuple[str, str]]:
             label, text = line.split("\t", 1)
             rows.append((label, text))
     return rows
+
+
+def airline_path() -> Path | None:
+    """Where the airline tweets are, if they are here."""
+    named = os.environ.get(AIRLINE_ENV)
+    path = Path(named) if named else DATA.parent.parent.parent / ".peers" / "airline" / "Tweets.csv"
+    return path if path.is_file() else None
+
+
+def airline_tweets(path: Path) -> list[tuple[str, str]]:
+    """(label, text) of every tweet of the Twitter US Airline Sentiment set."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [(row["airline_sentiment"], html.unescape(row["text"])) for row in csv.DictReader(f)]
