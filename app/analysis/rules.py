@@ -4,11 +4,18 @@ Only mentions about us (a topic of a queued kind, a mention of our account, or a
 notification addressed to us) are queued; the reasons travel with the item so an
 operator sees why it is there.
 
-Complaints and questions to us come before praise: a post the scorer calls negative
-weighs more than a question, a question more than a bare mention of our account, and
-praise addressed to us stays in the queue at the lowest priority (someone says thank you
-back). A ``?`` inside a link asks nothing; a post in a language the scorer cannot read
-is queued for a person to read.
+The priority is a ladder a care lead can read, one rung per kind of post, and reach moves a
+post up only within its rung, never past a complaint:
+
+* **P1** — a complaint that is very negative, or a complaint from an influential author;
+* **P2** — any other complaint (the scorer calls it negative);
+* **P3** — a question, or a post to our account that is neither complaint nor praise (it
+  may be a complaint the scorer missed: a person reads it), or one in a language the
+  scorer cannot read;
+* **P4** — praise to our account: it stays in the queue, low (someone says thank you back).
+
+The first reason says which rung and why, the rest are the facts it rests on. A ``?``
+inside a link asks nothing.
 """
 
 from __future__ import annotations
@@ -49,38 +56,57 @@ class ResponseRules:
             return
         addressed = mention.directed_at_us or not self.handles.isdisjoint(tokens)
         about_us = addressed or not self.queued_topics.isdisjoint(mention.topics)
-        reasons: list[str] = []
-        points = 0
-        if about_us:
-            if addressed:
-                reasons.append("addressed to our account")
-                points += 1
-            if self.rules.questions and "?" in mention.text and "?" in without_links(mention.text):
-                reasons.append("asks us a question")
-                points += 1
-            label = mention.sentiment_label
-            if mention.sentiment <= _VERY_NEGATIVE:
-                reasons.append(f"very negative ({mention.sentiment:+.2f})")
-                points += 3
-            elif mention.sentiment <= self.rules.negative_threshold or label == "negative":
-                reasons.append(f"negative ({mention.sentiment:+.2f})")
-                points += 2
-            elif label == UNSCORED and addressed:
-                reasons.append(f"in a language not scored ({mention.language}): read it")
-                points += 1
-            followers = mention.author_followers or 0
-            if self.rules.follower_threshold and followers >= self.rules.follower_threshold:
-                reasons.append(f"influential author ({followers:,} followers)")
-                points += 2
-        if points >= 5:
+        if not about_us:
+            mention.needs_response, mention.priority, mention.reasons = False, Priority.LOW, []
+            return
+        facts: list[str] = []
+        if addressed:
+            facts.append("addressed to our account")
+        asks = self.rules.questions and "?" in mention.text and "?" in without_links(mention.text)
+        if asks:
+            facts.append("asks us a question")
+        score, label = mention.sentiment, mention.sentiment_label
+        complaint = label != UNSCORED and (
+            score <= self.rules.negative_threshold or label == "negative"
+        )
+        very = complaint and score <= _VERY_NEGATIVE
+        if complaint:
+            facts.append(f"{'very negative' if very else 'negative'} ({score:+.2f})")
+        elif label == UNSCORED:
+            facts.append(f"in a language not scored ({mention.language}): read it")
+        elif label == "positive":
+            facts.append(f"positive ({score:+.2f})")
+        followers = mention.author_followers or 0
+        threshold = self.rules.follower_threshold
+        influential = bool(threshold) and followers >= threshold
+        if influential:
+            facts.append(f"influential author ({followers:,} followers)")
+        if complaint and (very or influential):
             priority = Priority.URGENT
-        elif points >= 3:
+            headline = "P1: a complaint " + (
+                "from an influential author" if not very else "that is very negative"
+            )
+        elif complaint:
             priority = Priority.HIGH
-        elif points >= 2:
+            headline = "P2: a complaint, answered before questions and praise"
+        elif asks:
+            priority, headline = Priority.NORMAL, "P3: a question to answer"
+        elif label == UNSCORED and addressed:
+            priority, headline = Priority.NORMAL, "P3: to our account in a language not scored"
+        elif (addressed or influential) and label != "positive":
             priority = Priority.NORMAL
+            headline = (
+                "P3: to our account, neither complaint nor praise: read it"
+                if addressed
+                else "P3: an influential author on us, neither complaint nor praise: read it"
+            )
+        elif addressed or influential:
+            priority = Priority.LOW
+            headline = "P4: praise: thank them when time allows"
         else:
-            priority = Priority.LOW  # tagged in passing: queued, answered when time allows
-        needs = bool(reasons)
-        mention.needs_response = needs
+            # about us, not to us, asking nothing and no complaint: not ours to answer
+            mention.needs_response, mention.priority, mention.reasons = False, Priority.LOW, []
+            return
+        mention.needs_response = True
+        mention.reasons = [headline, *facts]
         mention.priority = int(priority)
-        mention.reasons = reasons

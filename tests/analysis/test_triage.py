@@ -3,6 +3,7 @@ praise to our account stays in the queue, low."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,3 +68,51 @@ def test_negatives_rank_above_positives_on_the_care_sets(
     pos = [prio[m.id] for m, (g, _) in zip(mentions, rows, strict=True) if g == "positive"]
     wins = sum((a < b) + 0.5 * (a == b) for a in neg for b in pos)
     assert wins / (len(neg) * len(pos)) >= 0.85
+
+
+def test_reach_lifts_a_complaint_but_never_praise_over_one(
+    db_path: Path, demo_config: Config
+) -> None:
+    big = demo_config.rules.follower_threshold * 50
+    loud_praise = _mention("1", "@lumio the camera on my Lumio X is stunning, thank you!")
+    loud_praise.author_followers = big
+    quiet_complaint = _mention("2", "@lumio my Lumio X won't charge since the update, annoying")
+    quiet_complaint.author_followers = 12
+    loud_complaint = _mention("3", "@lumio my Lumio X won't charge since the update, annoying")
+    loud_complaint.author_followers = big
+    loud_question = _mention("4", "@lumio does the Lumio X support wireless charging?")
+    loud_question.author_followers = big
+    queue = _queue(
+        db_path, demo_config, [loud_praise, quiet_complaint, loud_complaint, loud_question]
+    )
+    assert queue[loud_complaint.id][0] == 1
+    assert queue[quiet_complaint.id][0] == 2
+    assert queue[loud_question.id][0] == 3
+    assert queue[loud_praise.id][0] == 4
+    assert f"({big:,} followers)" in queue[loud_praise.id][1]  # the reach is said, not counted
+
+
+def test_a_post_to_us_that_is_no_praise_comes_before_praise(
+    db_path: Path, demo_config: Config
+) -> None:
+    # the scorer hears nothing in it: it may be a complaint it missed, so a person reads it
+    flat = _mention("1", "@lumio the parcel with my Lumio X went to an address in Leeds")
+    praise = _mention("2", "@lumio the camera on my Lumio X is stunning, thank you!")
+    passing = _mention("3", "Lumio X reviews are out today")  # about us, not to us
+    queue = _queue(db_path, demo_config, [flat, praise, passing])
+    assert queue[flat.id][0] == 3 < queue[praise.id][0] == 4
+    assert passing.id not in queue
+
+
+def test_the_first_reason_names_the_priority_and_why(db_path: Path, demo_config: Config) -> None:
+    posts = [
+        _mention("1", "@lumio my Lumio X burned my hand, this is dangerous #LumioRecall"),
+        _mention("2", "@lumio my Lumio X won't charge since the update, annoying"),
+        _mention("3", "@lumio does the Lumio X support wireless charging?"),
+        _mention("4", "@lumio the camera on my Lumio X is stunning, thank you!"),
+    ]
+    queue = _queue(db_path, demo_config, posts)
+    for post in posts:
+        priority, reasons = queue[post.id]
+        assert json.loads(reasons)[0].startswith(f"P{priority}: ")
+    assert [queue[p.id][0] for p in posts] == [1, 2, 3, 4]
