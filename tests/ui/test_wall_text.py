@@ -121,7 +121,9 @@ def test_queue_rows_name_states_in_words(qtbot: QtBot, hubs: list[WallHub], demo
     first, second = (row[0] for row in conn.execute(
         "SELECT mention_id FROM queue ORDER BY priority, queued_ts LIMIT 2"))  # fmt: skip
     with transaction(conn):
-        conn.execute("UPDATE queue SET state = 'awaiting_approval' WHERE mention_id = ?", (first,))
+        # the two oldest of the head (a backfill queues many at the same moment)
+        conn.execute("UPDATE queue SET state = 'awaiting_approval', queued_ts = queued_ts - 2 WHERE mention_id = ?",
+                     (first,))  # fmt: skip
         conn.execute("UPDATE queue SET state = 'failed', queued_ts = queued_ts - 1 WHERE mention_id = ?", (second,))
     conn.close()
     one = {"name": "s", "scenes": [{"name": "q", "grid": [2, 2], "tiles": [{"tile": "queue", "at": [0, 0, 1, 2]}]}]}
