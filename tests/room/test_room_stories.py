@@ -26,7 +26,7 @@ from app.workflow.story_work import Outcome
 from app.workflow.templates import Template
 from tests.room import procs
 from tests.room.conftest import RoomDb, wait_until
-from tests.room.test_queue import app_conn
+from tests.room.test_queue import app_conn, fill
 from tests.stories.test_detector import BURNED, CRASHING
 
 SORRY = Template(name="sorry", text="Hi {author_name}, we are sorry: {brand} is on it. ^{operator}")
@@ -39,12 +39,9 @@ def publish(room: RoomDb, users: list[tuple[str, str]]) -> tuple[list[str], list
                         created_at=datetime.fromtimestamp(start + 7 * n, tz=UTC),
                         author=f"@user{n}", author_name=f"User {n}", needs_response=True,
                         priority=2) for n, text in enumerate([*BURNED, *CRASHING])]  # fmt: skip
-    with app_conn(room) as conn:
-        with conn.transaction():
-            insert_mentions(conn, {m.id: body_from_mention(m) for m in mentions})
-        for name, role in users:
-            conn.execute("INSERT INTO users (name, role, password, created_ts) VALUES (%s, %s,"
-                         " 'scrypt$unused', 0)", (name, role))  # fmt: skip
+    with app_conn(room) as conn, conn.transaction():
+        insert_mentions(conn, {m.id: body_from_mention(m) for m in mentions})
+    fill(room, 0, users)
     ids = [m.id for m in mentions]
     return ids[: len(BURNED)], ids[len(BURNED):]
 
