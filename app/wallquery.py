@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.config import Config
-from app.store.schema import ALL
+from app.store.schema import ALL, ROLLUP_RES
 
 #: queue states that still wait for someone (everything but sent and dismissed)
 OPEN_STATES = (
@@ -107,6 +107,21 @@ def totals(conn: sqlite3.Connection, topic: str, start: float, end: float) -> To
     if not row[0]:
         return Totals()
     return Totals(*(v or 0 for v in row[1:]))
+
+
+def records_begin(conn: sqlite3.Connection) -> float | None:
+    """Where the stored record of mentions begins (its oldest bucket still kept), or None.
+
+    Before it a chart knows nothing, which is not the same as zero: a wall started three
+    hours ago has no night before, quiet or not. One index probe per resolution.
+    """
+    found = [
+        row[0]
+        for res in ROLLUP_RES
+        for row in conn.execute("SELECT min(bucket) FROM rollups WHERE res = ? AND topic = ?", (res, ALL))
+        if row[0] is not None
+    ]
+    return float(min(found)) if found else None
 
 
 def rate_per_min(conn: sqlite3.Connection, topic: str, now: float, window_min: int) -> float:

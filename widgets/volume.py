@@ -13,7 +13,7 @@ from app import wallquery
 from app.formatting import compact
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, stale_clock
 from widgets.plotting import make_plot, nice_top, time_window
 
 
@@ -81,6 +81,7 @@ class VolumeTile(TileFrame):
             t.name for t in ctx.config.topics if t.kind in {"brand", "competitor"}
         ] or ["*"]  # fmt: skip
         self.rates: dict[str, float] = {t: 0.0 for t in self.topics}
+        self.begins: float | None = None
         #: the legend's rates are per minute over the alerts' window, from minute rollups,
         #: whatever the chart's span: the same figure an alert quotes, on every screen
         self.rate_min = ctx.config.alerts.window_min
@@ -114,17 +115,21 @@ class VolumeTile(TileFrame):
         start = now - self.opts.window_min * 60
         peak = 0.0
         any_data = False
+        # before the record begins the chart knows nothing: no line there, not a zero line
+        self.begins = wallquery.records_begin(self.ctx.conn)
         for topic in self.topics:
             s = wallquery.series(self.ctx.conn, topic, start, now)
             per_min = np.asarray(s.n, dtype=float) * (60.0 / s.res)
             # the current bucket is still filling: leave it out so the line does not dive
             xs, ys = np.asarray(s.starts[:-1], dtype=float), per_min[:-1]
+            if self.begins is not None:
+                ys = np.where(xs < self.begins, np.nan, ys)
             last = self._drawn.get(topic)
-            if last is None or not (np.array_equal(last[0], xs) and np.array_equal(last[1], ys)):
-                self.curves[topic].setData(xs, ys)
+            if last is None or not (np.array_equal(last[0], xs) and np.array_equal(last[1], ys, equal_nan=True)):
+                self.curves[topic].setData(xs, ys, connect="finite")
                 self._drawn[topic] = (xs, ys)
-            if len(ys):
-                peak = max(peak, float(ys.max()))
+            if len(ys) and not np.isnan(ys).all():
+                peak = max(peak, float(np.nanmax(ys)))
             self.rates[topic] = wallquery.rate_per_min(self.ctx.conn, topic, now, self.rate_min)
             any_data = any_data or bool(per_min.any())
         marks = wallquery.alert_marks(self.ctx.conn, self.topics, start)
@@ -145,6 +150,8 @@ class VolumeTile(TileFrame):
         self.plot.setVisible(any_data)
         self.legend.setVisible(any_data)
         self.subtitle = f"last {self.opts.window_min // 60} h" if self.opts.window_min >= 120 else f"last {self.opts.window_min} min"
+        if self.begins is not None and self.begins > start + 60:  # the window reaches before the record
+            self.subtitle += f" · records from {stale_clock(self.begins, now)}"
         self.legend.update()
 
 

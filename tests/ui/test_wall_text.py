@@ -260,3 +260,25 @@ def test_queue_items_in_a_narrow_cell_are_readable(qtbot: QtBot, hubs: list[Wall
     assert len(rows) >= 2, rows  # the head of the queue is listed, not only counted
     for lines in rows:  # a visitor reads what the post says, not a dozen letters of it
         assert " ".join(lines).startswith("My Lumio X is overheating while charging"), lines
+
+
+def test_a_chart_draws_nothing_before_the_record_begins(qtbot: QtBot, hubs: list[WallHub], demo_db: Path,
+                                                        wall_config: Config) -> None:  # fmt: skip
+    import numpy as np
+
+    one = {"name": "s", "scenes": [{"name": "v", "grid": [2, 2], "tiles": [
+        {"tile": "volume", "at": [0, 0, 2, 1], "options": {"window_min": 1440}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, demo_db, wall_config, one, size=(1920, 1080))
+    (tile,) = _painted(w)
+    conn = open_writer(demo_db)
+    first = conn.execute("SELECT min(ts) FROM mentions").fetchone()[0]
+    conn.close()
+    assert time.time() - first < 6 * 3600  # the fixture's record: a few hours, not a day
+    for curve in tile.curves.values():  # type: ignore[attr-defined]
+        xs, ys = curve.getData()
+        before = xs < first - 600
+        assert before.any() and np.isnan(ys[before]).all()  # no data is not zero mentions a minute
+        assert not np.isnan(ys[xs > first + 600]).any()
+    at = time.strftime("%H:%M", time.localtime(tile.begins))  # type: ignore[attr-defined]
+    assert tile.subtitle == f"last 24 h · records from {at}"
+    assert tile.begins <= first  # type: ignore[attr-defined]
