@@ -36,7 +36,7 @@ class TrendingTile(TileFrame):
     def paint_body(self, p: QPainter, r: QRectF) -> None:
         s = self.s
         row_h = min(s.px(64), r.height() / max(len(self.rows), 1))
-        top = max((t.recent / max(t.baseline, 0.5) for t in self.rows), default=1.0)
+        top = max((t.rise for t in self.rows if not t.new), default=1.0)  # a new term: a full bar
         wide = r.width() >= s.px(560)
         rank_w = s.px(44)
         count_w = s.px(130) if wide else 0.0
@@ -46,10 +46,10 @@ class TrendingTile(TileFrame):
             y = r.top() + i * row_h
             if y + row_h > r.bottom() + 1:
                 break
-            rise = t.recent / max(t.baseline, 0.5)
+            rise = t.rise
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(theme.colour(theme.ORANGE, 70))
-            p.drawRoundedRect(QRectF(r.right() - rise_w, y + row_h * 0.2, rise_w * min(1.0, rise / top), row_h * 0.6), 5, 5)
+            p.drawRoundedRect(QRectF(r.right() - rise_w, y + row_h * 0.2, rise_w * (1.0 if t.new else min(1.0, rise / top)), row_h * 0.6), 5, 5)
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
             p.drawText(QRectF(r.left(), y, rank_w, row_h), Qt.AlignmentFlag.AlignVCenter, f"{i + 1}")
@@ -62,7 +62,7 @@ class TrendingTile(TileFrame):
                 p.setPen(theme.colour(theme.MUTED))
                 p.drawText(QRectF(r.left() + rank_w + term_w, y, count_w, row_h),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, compact(t.recent))  # fmt: skip
-            label = "new" if t.baseline < 0.5 else f"×{rise:.1f}"
+            label = "new" if t.new else f"×{rise:.1f}"
             p.setPen(theme.colour(theme.TEXT))
             p.setFont(s.body_bold)
             p.drawText(QRectF(r.right() - rise_w, y, rise_w - s.px(8), row_h),

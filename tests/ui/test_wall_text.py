@@ -282,3 +282,20 @@ def test_a_chart_draws_nothing_before_the_record_begins(qtbot: QtBot, hubs: list
     at = time.strftime("%H:%M", time.localtime(tile.begins))  # type: ignore[attr-defined]
     assert tile.subtitle == f"last 24 h · records from {at}"
     assert tile.begins <= first  # type: ignore[attr-defined]
+
+
+def test_trending_lists_terms_in_the_order_of_the_rise_it_shows(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
+                                                                wall_config: Config) -> None:  # fmt: skip
+    conn = open_writer(db_path)
+    with transaction(conn):  # the analysis ranks by significance: a common word rising less ranks high
+        conn.executemany(
+            "INSERT INTO trending (scope, rank, term, recent, baseline, score, updated_ts) VALUES ('lumio', ?, ?, ?, ?, ?, ?)",
+            [(1, "replacement", 69, 1.0, 60.0, time.time()), (2, "battery", 232, 20.0, 45.0, time.time()),
+             (3, "free", 53, 1.0, 44.0, time.time()), (4, "hand", 40, 0.0, 40.0, time.time())],
+        )  # fmt: skip
+    conn.close()
+    one = {"name": "s", "scenes": [{"name": "t", "grid": [4, 3], "tiles": [
+        {"tile": "trending", "at": [0, 2], "options": {"topic": "lumio", "limit": 5}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, db_path, wall_config, one, size=(1920, 1080))
+    (tile,) = _painted(w)
+    assert [t.term for t in tile.rows] == ["hand", "replacement", "free", "battery"]  # type: ignore[attr-defined]
