@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 
 from app.config import Config, Room
-from app.room.connect import RoomError, connect, describe, public_url, url_user
+from app.room.connect import RoomError, connect, describe, public_url, station_name, url_user
 from app.room.schema import grant, migrate
 
 
@@ -113,6 +113,12 @@ def hub(config: Config, db_path: Path, *, once: bool, seconds: float | None,
     from app.workflow.templates import TemplateError
 
     room = _room(config)
+    if not config.sources:
+        # a wall PC or workstation whose wall unit brought its poll unit along: taking the
+        # hub lock with nothing to poll would keep the real hub standing by
+        print(f"room hub: not a hub, {station_name(room)} has no [[sources]] to poll for the "
+              "room (wall PCs and workstations fill their caches themselves)")  # fmt: skip
+        return 0
     try:
         workflow = build_workflow(config, config_dir)
     except TemplateError as exc:

@@ -37,7 +37,7 @@ from app.poller import Poller
 from app.room.connect import RoomError, connect, describe, station_name
 from app.room.mentions import body_from_row
 from app.room.publish import HEALTH_COLUMNS, insert_mentions, log_change, prune_changes
-from app.room.schema import HUB_LOCK, ensure
+from app.room.schema import HUB_LOCK, ensure, room_id
 from app.sources.base import Source
 from app.store.db import open_reader
 from app.store.writer import StoreWriter
@@ -55,6 +55,8 @@ PUBLISH_EVERY_S = 1.0
 PAGE = 5000
 #: local ``meta`` keys: what was published from this cache already
 META_ROWID, META_ALERT = "room.published_rowid", "room.published_alert"
+#: local ``meta`` key: the identity of the room those were published to
+META_ROOM = "room.published_to"
 #: seconds between prunes of the change log
 PRUNE_EVERY_S = 600.0
 
@@ -296,10 +298,22 @@ class Hub:
 
         if values:
             writer.call(write, tables=("source_state",)).result(timeout=60)
-        meta = dict(self._local().execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
-                                          (META_ROWID, META_ALERT)).fetchall())  # fmt: skip
-        self._rowid = int(meta.get(META_ROWID, 0))
-        self._alert_id = int(meta.get(META_ALERT, 0))
+        meta = dict(self._local().execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?)",
+                                          (META_ROWID, META_ALERT, META_ROOM)).fetchall())  # fmt: skip
+        rid = room_id(conn)
+        if meta.get(META_ROOM) == rid:
+            self._rowid = int(meta.get(META_ROWID, 0))
+            self._alert_id = int(meta.get(META_ALERT, 0))
+        else:  # a first start, or a room restored from a backup (a new identity): the room
+            # may lack what this cache published after the backup, so offer it all again
+            # (ids the room holds are skipped)
+            if meta.get(META_ROOM):
+                log.warning("the room has a new identity (restored?): publishing this hub's "
+                            "cache to it again")  # fmt: skip
+            self._rowid = self._alert_id = 0
+            writer.call(lambda c: c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES"
+                                            " (?, ?)", (META_ROOM, rid)),
+                        tables=("meta",)).result(timeout=60)  # fmt: skip
         self._health_sent = {}
         self._writer = writer
 
