@@ -67,7 +67,8 @@ class Cluster:
         return subprocess.run([*prefix, *args], check=check, capture_output=True, text=True,
                               timeout=120)  # fmt: skip
 
-    def init(self) -> None:
+    def init(self, *, roles: bool = True) -> None:
+        """A new cluster, started; ``roles``: with the tests' owner and application roles."""
         pwfile = self.workdir / "pw"
         pwfile.write_text("super-" + uuid.uuid4().hex)
         if os.geteuid() == 0:
@@ -87,6 +88,8 @@ class Cluster:
                 "max_connections = 60\n"
             )
         self.start()
+        if not roles:  # the test makes them itself (from docs/IT.md)
+            return
         with self.superuser() as conn:
             conn.execute(f"CREATE ROLE {OWNER} LOGIN PASSWORD '{OWNER_PASSWORD}'")
             conn.execute(f"CREATE ROLE {APP} LOGIN PASSWORD '{APP_PASSWORD}'")
@@ -117,13 +120,13 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster() -> Iterator[Cluster]:
+def cluster(*, roles: bool = True) -> Iterator[Cluster]:
     bindir = pg_bin()
     assert bindir is not None
     workdir = Path(tempfile.mkdtemp(prefix="watchfloor-room-pg-"))
     c = Cluster(bindir=bindir, workdir=workdir)
     try:
-        c.init()
+        c.init(roles=roles)
         yield c
     finally:
         c.stop("immediate")
