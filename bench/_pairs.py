@@ -19,6 +19,7 @@ never shipped: their texts are other people's tweets, and neither set states a l
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ class Pair:
     a: str
     b: str
     same: bool
+    #: what both posts are about, where the set says (PIT-2015: the trend's name)
+    topic: str = ""
 
 
 def _verdict(label: str, pit: bool) -> bool | None:
@@ -58,15 +61,19 @@ def read_pairs(path: Path) -> list[Pair]:
     for cols in _rows(path):
         pit = len(cols) >= 5 and cols[0].isdigit()  # topic id, topic, a, b, label, tags
         if pit:
-            a, b, label = cols[2], cols[3], cols[4]
+            topic, a, b, label = cols[1], cols[2], cols[3], cols[4]
         elif len(cols) >= 3:  # Twitter URL Corpus, or a plain pair file
-            a, b, label = cols[0], cols[1], cols[2]
+            topic, a, b, label = "", cols[0], cols[1], cols[2]
         else:
             raise ValueError(f"{path}: a pair line has at least three columns: {cols!r}")
         same = _verdict(label, pit)
-        if same is not None:
-            out.append(Pair(a.strip(), b.strip(), same))
+        if same is not None:  # as a source hands text on: entities ("&rsquo;") decoded
+            out.append(Pair(_clean(a), _clean(b), same, topic.strip()))
     return out
+
+
+def _clean(text: str) -> str:
+    return html.unescape(text).strip()
 
 
 def read_clusters(path: Path) -> list[tuple[str, str]]:
@@ -75,7 +82,7 @@ def read_clusters(path: Path) -> list[tuple[str, str]]:
     for cols in _rows(path):
         if len(cols) < 2:
             raise ValueError(f"{path}: a cluster line is 'cluster<TAB>text': {cols!r}")
-        out.append((cols[0].strip(), cols[1].strip()))
+        out.append((cols[0].strip(), _clean(cols[1])))
     return out
 
 
