@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rensa import RMinHash, RMinHashLSH
@@ -167,12 +167,15 @@ class Story:
     def row(self) -> tuple[object, ...]:
         s = self.sentiment
         if self.authors_json is None:
-            authors = sorted(self.authors.items(), key=lambda a: -a[1][0])
-            self.authors_json = _encode_text([[a, net, f] for a, (f, net) in authors])
+            authors = sorted(self.authors.items(), key=_reach, reverse=True)
+            # as json.dumps(..., ensure_ascii=False) writes it, a few times faster
+            self.authors_json = "[" + ", ".join(
+                [f"[{_string(a)}, {_string(net)}, {int(f)}]" for a, (f, net) in authors]
+            ) + "]"  # fmt: skip
         return (
             self.id, self.label, self.label_mention, self.size, self.first_ts, self.last_ts,
             s.get("positive", 0), s.get("neutral", 0), s.get("negative", 0),
-            s.get("unscored", 0), _encode(self.networks), _encode(self.topics),
+            s.get("unscored", 0), _counts(self.networks), _counts(self.topics),
             self.authors_json,
         )  # fmt: skip
 
@@ -193,6 +196,31 @@ class Story:
 #: one encoder each, made once (``json.dumps`` with options makes a new one every call)
 _encode = json.JSONEncoder().encode
 _encode_text = json.JSONEncoder(ensure_ascii=False).encode
+#: one string as JSON, as ``_encode_text`` writes it
+_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _reach(author: tuple[str, tuple[int, str]]) -> int:
+    return author[1][0]
+
+
+#: names (networks, topics) as JSON strings: a story's counts are written every batch it
+#: grows in, and its names are the same few each time
+_NAMES: dict[str, str] = {}
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """``{name: n}`` as ``json.dumps`` writes it, names encoded once (a few times faster)."""
+    names = _NAMES
+    parts = []
+    for name, n in counts.items():
+        encoded = names.get(name)
+        if encoded is None:
+            if len(names) > 10_000:
+                names.clear()
+            encoded = names[name] = _encode(name)
+        parts.append(f"{encoded}: {n}")
+    return "{" + ", ".join(parts) + "}"
 
 
 _UPSERT_STORY = """
@@ -266,12 +294,16 @@ class StoryDetector:
                 trend_terms(Doc.from_text(f"{m.title}\n{m.text}" if m.title else m.text))
             )
             same = copies.get(terms)
-            if same is not None and same.story is not None and same.key in slots:
-                # a copy of an indexed post in a story joins that story: no signature,
-                # no query, no index entry, no slot (most of a busy hour's posts)
+            if same is not None and same.key in slots:
+                # a copy of an indexed post joins its story, or starts one with it if it
+                # was alone (nothing else it is like was, or it would be in a story): no
+                # signature, query, index entry or slot (most of a busy hour's posts)
                 self._next_key += 1
-                target = self._root(same.story)
                 same.hits += 1
+                if same.story is None:
+                    target = self._start(same, members, rollups)
+                else:
+                    target = self._root(same.story)
                 story = stories[target]
                 if same.hits > story.label_hits:
                     self._set_label(story, same)
