@@ -58,22 +58,37 @@ def crisis_state(conn: sqlite3.Connection) -> Crisis | None:
     if row:
         return Crisis(int(row[0]), row[1], str(row[2] or "crisis declared"), float(row[3]), n_alerts, n_over)
     if n_alerts:
-        # what is happening names the topic; with everything over, what happened does
-        topic = largest_spike_topic(live or active)
-        label = "all mentions" if topic == "*" else topic
-        over = "" if not n_over else (", all subsided" if not live else f", {n_over} subsided")
-        reason = f"{n_alerts} unacknowledged alert{'s' if n_alerts > 1 else ''}{over} ({label})"
+        topic = largest_spike_topic(active)
+        label = _label(topic)
+        alerts = f"{n_alerts} unacknowledged alert{'s' if n_alerts > 1 else ''}"
+        live_topics = sorted({str(r[1]) for r in live}, key=lambda t: (t == "*", t))
+        if live and topic not in live_topics:
+            # the largest spike is over while something smaller still happens: both said,
+            # not the small one's name on the crisis the room is really in
+            reason = f"{alerts} ({label}, subsided) · live: {', '.join(_label(t) for t in live_topics)}"
+        else:
+            over = "" if not n_over else (", all subsided" if not live else f", {n_over} subsided")
+            reason = f"{alerts}{over} ({label})"
         return Crisis(None, topic, reason, min(float(r[0]) for r in active), n_alerts, n_over)
     return None
 
 
+def _label(topic: str) -> str:
+    return "all mentions" if topic == "*" else topic
+
+
 def largest_spike_topic(active: list[tuple[Any, ...]]) -> str:
     """The topic the crisis is about: the largest unacknowledged spike (most mentions per
-    minute above its usual), a named topic before "all mentions"; without a spike, the
-    strongest negative surge. (Alphabetical order once named a campaign while the brand
-    burned.)"""
+    minute above its usual; a live one before one that is over), a named topic before
+    "all mentions"; without a spike, the strongest negative surge, a live one first.
+    (Alphabetical order once named a campaign while the brand burned; preferring any live
+    alert named an industry surge while the brand's spike, four times its size, subsided.)"""
 
-    return str(max(active, key=lambda r: alert_weight(r[2], r[1], r[3], r[4], r[5]))[1])
+    def weight(r: tuple[Any, ...]) -> tuple[int, int, int, float]:
+        kind, named, size = alert_weight(r[2], r[1], r[3], r[4], r[5])
+        return (kind, int(r[6] is None), named, size)
+
+    return str(max(active, key=weight)[1])
 
 
 def alert_weight(kind: str, topic: str, observed: float, baseline: float, z: float) -> tuple[int, int, float]:

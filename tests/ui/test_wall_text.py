@@ -299,3 +299,27 @@ def test_trending_lists_terms_in_the_order_of_the_rise_it_shows(qtbot: QtBot, hu
     w = _window(qtbot, hubs, db_path, wall_config, one, size=(1920, 1080))
     (tile,) = _painted(w)
     assert [t.term for t in tile.rows] == ["hand", "replacement", "free", "battery"]  # type: ignore[attr-defined]
+
+
+def test_the_crisis_bar_keeps_the_largest_spike_when_only_a_small_surge_is_live(
+    qtbot: QtBot, hubs: list[WallHub], db_path: Path, wall_config: Config
+) -> None:
+    now = time.time()
+    conn = open_writer(db_path)
+    with transaction(conn):
+        for kind, topic, observed, baseline, z, subsided in (
+            ("spike", "lumio", 220.0, 22.0, 21.0, now - 200),  # the brand's crisis, over now
+            ("negative_surge", "lumio", 0.3, 0.04, 18.0, now - 200),
+            ("negative_surge", "industry", 0.48, 0.2, 3.2, None),  # a small surge, happening
+        ):
+            conn.execute(
+                "INSERT INTO alerts (kind, topic, ts, window_start, observed, baseline, z, explanation, terms,"
+                " state, subsided_ts) VALUES (?, ?, ?, ?, ?, ?, ?, 'x', '[]', 'active', ?)",
+                (kind, topic, now - 900, now - 1200, observed, baseline, z, subsided),
+            )
+    conn.close()
+    one = {"name": "s", "scenes": [{"name": "q", "tiles": [{"tile": "alerts", "at": [0, 0]}]}]}
+    w = _window(qtbot, hubs, db_path, wall_config, one, size=(1920, 1080))
+    crisis = w.title.crisis
+    assert crisis is not None and crisis.topic == "lumio"
+    assert crisis.reason == "3 unacknowledged alerts (lumio, subsided) · live: industry"
