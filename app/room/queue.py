@@ -115,7 +115,8 @@ class RoomQueue:
         return RoomItem(*row)
 
     def _move(self, conn: psycopg.Connection[Any], actor: str, item: RoomItem, action: Action,
-              target: str, assignee: str | None, now: float) -> RoomItem:  # fmt: skip
+              target: str, assignee: str | None, now: float, *,
+              detail: dict[str, Any] | None = None) -> RoomItem:  # fmt: skip
         """Compare-and-set on the version the rules were checked against, audited."""
         expires = now + self.claim_idle_s if assignee else None
         cur = conn.execute(  # the compare-and-set and its change-log row in one round trip
@@ -130,7 +131,7 @@ class RoomQueue:
             raise WorkflowError("someone else changed this item just now; look again")
         append_audit(conn, actor, f"item.{action}", item.mention_id,
                      {"state": item.state, "assignee": item.assignee},
-                     {"state": target, "assignee": assignee}, now=now)  # fmt: skip
+                     {"state": target, "assignee": assignee, **(detail or {})}, now=now)  # fmt: skip
         return RoomItem(item.mention_id, target, item.priority, assignee, expires,
                         item.version + 1)  # fmt: skip
 
@@ -146,14 +147,17 @@ class RoomQueue:
                      is_assignee=item.assignee == name,
                      is_admin=grants(role, Permission.ADMIN))  # fmt: skip
 
-    def claim(self, conn: psycopg.Connection[Any], actor: str, mention_id: str) -> RoomItem:
-        """Take one item; of stations racing for it exactly one wins, the others are told."""
+    def claim(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, *,
+              story: int | None = None) -> RoomItem:  # fmt: skip
+        """Take one item; of stations racing for it exactly one wins, the others are told.
+        ``story``: taken with the story it is in (the audit row says so)."""
         with conn.transaction():
             name, role = self._user(conn, actor)
             item = self.item(conn, mention_id)
             now = time.time()
             target = self._check_claim(role, name, item, now)
-            return self._move(conn, name, item, "claim", target, name, now)
+            return self._move(conn, name, item, "claim", target, name, now,
+                              detail=None if story is None else {"story": story})  # fmt: skip
 
     def claim_next(self, conn: psycopg.Connection[Any], actor: str, *,
                    topic: str | None = None) -> RoomItem | None:  # fmt: skip

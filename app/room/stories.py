@@ -8,7 +8,9 @@ reads them, as the single-machine console does), then acts on each through the r
 queue (:class:`~app.room.queue.RoomQueue`: the one state machine, a compare-and-set and an
 audit row per item) in one transaction, each item in a savepoint of its own, so one refused
 item stops none of the others. An answer is one reply per item, each with its own
-placeholders, each its own post through the room's outbox.
+placeholders, each its own post through the room's outbox. While a story claimed here is
+held (:meth:`RoomStories.route_joiners`, on each of the console's probes), the new items
+that join it in this cache are claimed in the room for its holder.
 
 If the cache and the room disagree on an item (the cache is a moment behind another
 console's claim), the action is refused whole, saying so: an operator acts on what their
@@ -28,6 +30,7 @@ import psycopg
 from app.room.publish import log_change
 from app.room.queue import RoomItem, RoomQueue, append_audit, room_user
 from app.store.db import open_reader
+from app.workflow import queries
 from app.workflow.queries import StoryItem
 from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, WorkflowError
@@ -49,6 +52,9 @@ class RoomStories:
         self.work = work
         self.cache = cache
         self.station = station
+        #: the stories (their ids in this cache) claimed from this console: until when, and
+        #: for whom, the new items that join them are claimed too
+        self.held: dict[int, tuple[str, float]] = {}
 
     # -- this console's cache --------------------------------------------------------
 
@@ -129,7 +135,7 @@ class RoomStories:
                 room[i.mention_id].state in {"new", "escalated"} or (
                     room[i.mention_id].state in HELD
                     and (room[i.mention_id].claim_expires or 0) < now))]  # fmt: skip
-            out = self._each(conn, free, lambda m: self.queue.claim(conn, name, m),
+            out = self._each(conn, free, lambda m: self.queue.claim(conn, name, m, story=story),
                              {m: _held(r) for m, r in room.items()
                               if m not in free and m not in mine})  # fmt: skip
             out = Outcome([*mine, *out.done], out.skipped)
@@ -137,7 +143,8 @@ class RoomStories:
                 raise WorkflowError(f"no item of this story is free: {next(iter(out.skipped.values()))}")
             self._audit(conn, name, "story.claim", story, {"assignee": name, "open": len(items),
                                                            "claimed": len(out.done)})  # fmt: skip
-            return out
+        self._hold(story, name)
+        return out
 
     def answer_story(self, conn: Conn, actor: str, mention_id: str, template: str,
                      render: Render) -> Outcome:  # fmt: skip
@@ -160,7 +167,8 @@ class RoomStories:
                 raise WorkflowError(out.skipped[mine[0]])
             self._audit(conn, name, "story.answer", story, {
                 "template": template, "answered": len(out.done), "left": len(out.skipped)})  # fmt: skip
-            return out
+        self._hold(story, name)
+        return out
 
     def dismiss_duplicates(self, conn: Conn, actor: str, mention_id: str, reason: str, *,
                            keep: str | None = None) -> Outcome:  # fmt: skip
@@ -184,6 +192,52 @@ class RoomStories:
             self._audit(conn, name, "story.dismiss_duplicates", story,
                         {"reason": reason.strip(), "kept": keep, "dismissed": len(out.done)})  # fmt: skip
             return out
+
+    # -- new items of a story claimed here ------------------------------------------
+
+    def _hold(self, story: int, actor: str) -> None:
+        self.held[story] = (actor, time.time() + self.queue.claim_idle_s)
+
+    def route_joiners(self, conn: Conn, now: float | None = None) -> list[str]:
+        """The new items that joined a story claimed from this console (as this cache sees
+        them) claimed in the room for its holder; a story merged into a larger one is followed.
+        A hold ends when it goes idle or its holder may no longer claim; returns the ids taken."""
+        now = time.time() if now is None else now
+        for story, (_, until) in list(self.held.items()):
+            if until < now:
+                del self.held[story]
+        if not self.held:
+            return []
+        held = dict(self.held)
+
+        def read(c: sqlite3.Connection) -> dict[int, tuple[int, list[str]]]:
+            out = {}
+            for story in held:
+                root = queries.story_root(c, story)
+                out[story] = (root, [i.mention_id for i in self.work.open_items(c, root)
+                                     if i.state == "new"])  # fmt: skip
+            return out
+
+        taken: list[str] = []
+        for story, (root, new) in self._local(read).items():
+            holder, until = held[story]
+            if root != story:  # merged: the hold follows the story that stays
+                del self.held[story]
+                self.held.setdefault(root, (holder, until))
+            if not new:
+                continue
+            try:
+                self._handler(conn, holder)
+            except WorkflowError:  # disabled meanwhile (or no longer a handler): free again
+                self.held.pop(root, None)
+                continue
+            for mid in new:
+                try:
+                    self.queue.claim(conn, holder, mid, story=root)
+                except WorkflowError:
+                    continue  # someone took it meanwhile: theirs
+                taken.append(mid)
+        return taken
 
     def take_out(self, conn: Conn, actor: str, mention_id: str) -> int:
         """The item is not like the others: out of its story on every station, for good; the

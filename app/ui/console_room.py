@@ -5,8 +5,9 @@ this): the window keeps its parts and its guard, the desk becomes a
 :class:`~app.room.desk.RoomDesk`, a job goes to the :class:`~app.room.desk.RoomLink`'s
 thread instead of the store writer, and the queue's rows take each item's state from the
 room (read on the console's worker thread, never the GUI's). A probe every few hundred
-milliseconds beats this console's presence, reads who is where, and re-reads the queue
-when the room's change log moved, so another console's claim shows here within a second.
+milliseconds beats this console's presence, reads who is where, re-reads the queue when
+the room's change log moved (so another console's claim shows here within a second) and
+claims for their holder the new items that joined a story claimed here.
 While the room is unreachable a banner says since when and every action is refused at
 once; it goes on by itself when the room returns.
 """
@@ -194,8 +195,16 @@ class ConsoleRoom(QObject):
         if beat:
             self._beat_key, self._beat_at = key, now
         cursor = self._cursor
-        fut = self.link.submit(lambda conn: probe(conn, self.station, user, was, item, activity,
-                                                  cursor, beat=beat))  # fmt: skip
+        stories = self.desk.room_stories
+
+        def look(conn: Any) -> Beat:
+            seen = probe(conn, self.station, user, was, item, activity, cursor, beat=beat)
+            if user is None:
+                stories.held.clear()  # signed out: the stories claimed here are free again
+            stories.route_joiners(conn)  # new items of a story claimed here: its holder's
+            return seen
+
+        fut = self.link.submit(look)
         fut.add_done_callback(lambda f: self._relay.beaten.emit(f.exception() or f.result()))
 
     def _woken(self) -> None:

@@ -5,20 +5,23 @@ whole when the cache and the room disagree; an item taken out stays out on every
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.config import load_config
 from app.model import Mention
 from app.room.desk import RoomDesk
 from app.room.mentions import body_from_mention
-from app.room.publish import insert_mentions
+from app.room.publish import insert_mentions, log_change
 from app.room.queue import RoomOutbox, RoomQueue, verify_audit
 from app.room.station import Station
 from app.store.db import open_reader
 from app.store.writer import StoreWriter
+from app.ui.console import ConsoleWindow
 from app.workflow import queries
 from app.workflow.service import QueueWorkflow, Rules
 from app.workflow.states import WorkflowError
@@ -26,23 +29,30 @@ from app.workflow.story_work import Outcome
 from app.workflow.templates import Template
 from tests.room import procs
 from tests.room.conftest import RoomDb, wait_until
+from tests.room.test_console_room import WAIT, consoles, done, ready  # noqa: F401 (a fixture)
 from tests.room.test_queue import app_conn, fill
 from tests.stories.test_detector import BURNED, CRASHING
 
 SORRY = Template(name="sorry", text="Hi {author_name}, we are sorry: {brand} is on it. ^{operator}")
 
 
-def publish(room: RoomDb, users: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """The two complaints as the hub publishes them (each post an item), and the users."""
+def post(room: RoomDb, texts: list[str], first: int = 0) -> list[str]:
+    """Posts as the hub publishes them, each an item; their ids."""
     start = datetime.now(UTC).timestamp() - 600
     mentions = [Mention(network="demo", native_id=f"s-{n}", source="demo", text=text,
                         created_at=datetime.fromtimestamp(start + 7 * n, tz=UTC),
                         author=f"@user{n}", author_name=f"User {n}", needs_response=True,
-                        priority=2) for n, text in enumerate([*BURNED, *CRASHING])]  # fmt: skip
+                        priority=2) for n, text in enumerate(texts, start=first)]  # fmt: skip
     with app_conn(room) as conn, conn.transaction():
-        insert_mentions(conn, {m.id: body_from_mention(m) for m in mentions})
+        new = insert_mentions(conn, {m.id: body_from_mention(m) for m in mentions})
+        log_change(conn, ["mentions", "queue"], new)  # the stations' wake-up, as the hub's
+    return [m.id for m in mentions]
+
+
+def publish(room: RoomDb, users: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The two complaints (each post an item), and the users."""
+    ids = post(room, [*BURNED, *CRASHING])
     fill(room, 0, users)
-    ids = [m.id for m in mentions]
     return ids[: len(BURNED)], ids[len(BURNED):]
 
 
@@ -195,3 +205,36 @@ def test_an_item_taken_out_of_its_story_stays_out_on_every_station(
     finally:
         assert a.stop() == 0, a.output()
         assert b.stop() == 0, b.output()
+
+
+def test_new_items_that_join_a_story_claimed_on_a_console_go_to_its_holder(
+    qtbot: QtBot, room_ready: RoomDb,
+    consoles: Callable[..., ConsoleWindow],  # noqa: F811 (the fixture imported above)
+) -> None:  # fmt: skip
+    burned = post(room_ready, BURNED[:5])
+    crashing = post(room_ready, CRASHING[:2], first=20)
+    fill(room_ready, 0, [("ana", "operator")])
+    a = consoles(room_ready, "desk-a", "ana", "operator")
+    ready(qtbot, a, 7)
+    qtbot.waitUntil(lambda: len(local(a.db_path, "SELECT 1 FROM story_members")) == 7, timeout=WAIT)
+    assert a.select(burned[0])
+    out = done(qtbot, a, a.claim_story())
+    assert isinstance(out, Outcome) and sorted(out.done) == sorted(burned), a.error_bar.text()
+    # two more people say it, and one more crash report comes
+    joined = post(room_ready, BURNED[5:], first=5)
+    other = post(room_ready, CRASHING[2:], first=22)
+    qtbot.waitUntil(lambda: room_states(room_ready, joined) == dict.fromkeys(joined, ("claimed", "ana")),
+                    timeout=WAIT)  # the console's probe claimed them  # fmt: skip
+    with app_conn(room_ready) as conn:
+        routed = conn.execute("SELECT target, after ->> 'story' FROM audit WHERE action = 'item.claim'"
+                              " AND target = ANY (%s)", (joined,)).fetchall()  # fmt: skip
+        assert sorted(t for t, _ in routed) == sorted(joined)
+        assert len({s for _, s in routed}) == 1 and None not in {s for _, s in routed}
+        assert verify_audit(conn)[1] is None
+    # the crash reports are another story: nobody's (a routing on the link's thread says so)
+    qtbot.waitUntil(lambda: len(local(a.db_path, "SELECT 1 FROM story_members")) == 10, timeout=WAIT)
+    assert a.room_part is not None
+    stories = a.desk.room_stories  # type: ignore[attr-defined]
+    assert a.room_part.link.submit(stories.route_joiners).result(timeout=30) == []
+    assert room_states(room_ready, [*crashing, *other]) == dict.fromkeys([*crashing, *other],
+                                                                         ("new", None))  # fmt: skip
