@@ -122,22 +122,18 @@ class RoomStories:
                      {**after, "station": self.station}, now=time.time())  # fmt: skip
 
     def claim_story(self, conn: Conn, actor: str, mention_id: str) -> Outcome:
-        """Claim every open item of the item's story that nobody else holds."""
+        """Claim every open item of the item's story that the claim rules let the actor take
+        (nobody else holds it); the ones they hold already count as taken."""
         story, items = self.story(mention_id)
         if not items:
             raise WorkflowError("this story has no open items")
         with conn.transaction():
             name = self._handler(conn, actor)
             room = self._agreed(conn, items)
-            now = time.time()
             mine = [m for m, r in room.items() if r.state in HELD and r.assignee == name]
-            free = [i.mention_id for i in items if i.mention_id not in mine and (
-                room[i.mention_id].state in {"new", "escalated"} or (
-                    room[i.mention_id].state in HELD
-                    and (room[i.mention_id].claim_expires or 0) < now))]  # fmt: skip
-            out = self._each(conn, free, lambda m: self.queue.claim(conn, name, m, story=story),
-                             {m: _held(r) for m, r in room.items()
-                              if m not in free and m not in mine})  # fmt: skip
+            # the others as the queue's claim rules have them: what they refuse is left
+            out = self._each(conn, [i.mention_id for i in items if i.mention_id not in mine],
+                             lambda m: self.queue.claim(conn, name, m, story=story), {})  # fmt: skip
             out = Outcome([*mine, *out.done], out.skipped)
             if not out.done:
                 raise WorkflowError(f"no item of this story is free: {next(iter(out.skipped.values()))}")

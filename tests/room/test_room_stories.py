@@ -112,7 +112,7 @@ def test_a_story_is_claimed_answered_and_its_duplicates_dismissed_item_by_item_i
             out = job.call(conn)
         assert isinstance(out, Outcome)
         assert sorted(out.done) == sorted(m for m in burned if m != burned[3])
-        assert out.skipped == {burned[3]: "claimed by ben"}
+        assert out.skipped == {burned[3]: "ben has claimed this item"}
         assert room_states(room_ready, burned) == {
             m: ("claimed", "ben" if m == burned[3] else "ana") for m in burned}  # fmt: skip
         wait_until(lambda: states(cache, burned) == room_states(room_ready, burned), 30,
