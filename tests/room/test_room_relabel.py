@@ -5,18 +5,22 @@ that was away or starts afterwards."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.analysis.corrections import Relabel
 from app.room.desk import RoomDesk
 from app.room.queue import RoomQueue, verify_audit
 from app.store.schema import ALL, ROLLUP_RES
+from app.ui.console import ConsoleWindow
 from app.workflow.service import QueueWorkflow
 from app.workflow.states import WorkflowError
 from tests.room import procs
 from tests.room.conftest import RoomDb, wait_until
+from tests.room.test_console_room import WAIT, consoles, done, ready  # noqa: F401 (a fixture)
 from tests.room.test_queue import app_conn, fill
 
 
@@ -86,3 +90,21 @@ def test_a_correction_on_one_console_moves_the_post_in_every_stations_rollups(
     finally:
         assert b.stop() == 0, b.output()
         assert c.stop() == 0, c.output()
+
+
+def test_a_relabel_key_on_one_console_shows_in_the_other_consoles_item(
+    qtbot: QtBot, room_ready: RoomDb,
+    consoles: Callable[..., ConsoleWindow],  # noqa: F811 (the fixture imported above)
+) -> None:  # fmt: skip
+    fill(room_ready, 2, [("ana", "operator"), ("ben", "operator")])
+    a = consoles(room_ready, "desk-a", "ana", "operator")
+    b = consoles(room_ready, "desk-b", "ben", "operator")
+    ready(qtbot, a, 2)
+    ready(qtbot, b, 2)
+    assert a.select("demo:q-1") and b.select("demo:q-1")
+    qtbot.waitUntil(lambda: b.detail is not None and b.detail.mention["id"] == "demo:q-1", timeout=WAIT)
+    assert b.detail is not None and b.detail.mention["sentiment_label"] == "neutral"
+    out = done(qtbot, a, a.relabel("negative"))
+    assert isinstance(out, Relabel) and a.error_bar.isHidden(), a.error_bar.text()
+    qtbot.waitUntil(lambda: b.detail is not None and b.detail.mention["sentiment_label"] == "negative",
+                    timeout=WAIT)  # fmt: skip
