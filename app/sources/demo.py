@@ -267,13 +267,13 @@ _CRISIS_STORIES: list[tuple[str, float, float, list[str]]] = [
     ]),
     ("recall", 1, 4, [
         "Recall the {model} now{p} #LumioRecall",
-        "@lumio recall these phones before someone gets hurt #LumioRecall",
+        "recall these phones before someone gets hurt #LumioRecall",
         "#LumioRecall the {model} is not safe, recall it now{p}",
         "Time for Lumio to recall the {model}{p} #LumioRecall",
     ]),
     ("overnight", 1, 2, [
-        "@lumio is it safe to charge my {model} overnight?",
-        "should I stop charging my {model} overnight? @lumio",
+        "is it safe to charge my {model} overnight?",
+        "should I stop charging my {model} overnight?",
         "is it safe to charge the {model} overnight after these reports?",
     ]),
     ("press", 0.5, 2, [
@@ -289,6 +289,11 @@ _CRISIS_STORIES: list[tuple[str, float, float, list[str]]] = [
 ]  # fmt: skip
 _CRISIS_MODEL = ["Lumio X", "Lumio X", "lumio x", "Lumio X Pro", "new Lumio X", "LUMIO X"]
 _CRISIS_TAGS = ["", "", "", "", " #LumioRecall", " #LumioRecall", " @techdaily"]
+#: how often a crisis post is addressed to the brand's account, by story: people tell each
+#: other, and the few who write to the brand mostly ask it something (a real brand's care
+#: team sees a few in a hundred of a crisis's posts addressed to it)
+_CRISIS_TO_US = {"burned": 0.02, "overheating": 0.02, "recall": 0.05, "overnight": 0.15,
+                 "press": 0.0, "replacement": 0.02}  # fmt: skip
 # after a crisis, people come back to the brand's answer
 _RECOVERY = [
     "{o}got my {model} battery replaced already, thanks Lumio. {dga} {dgb}{eg}",
@@ -467,6 +472,7 @@ class DemoSource(Source):
 
     def _post(self, rng: random.Random, seed: int, n: int, ts: float, kind: str,
               phase: float, quote: Mention | None = None) -> Mention:  # fmt: skip
+        story = ""
         if kind == "crisis":
             story, template = self._crisis_template(rng, phase)
             category = "crisis"
@@ -487,6 +493,8 @@ class DemoSource(Source):
             tag = rng.choice(_CRISIS_TAGS)
             if tag.strip().casefold() not in text.casefold():
                 text += tag
+            if rng.random() < _CRISIS_TO_US.get(story, 0.0):
+                text = f"@lumio {text}" if rng.random() < 0.6 else f"{text} @lumio"
             if rng.random() < 0.15:
                 text = _typo(rng, text)
             if rng.random() < 0.1:
