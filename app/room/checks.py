@@ -20,6 +20,8 @@ from app.room.queue import verify_audit
 from app.room.schema import current_version, grant_problems, latest
 from app.room.station import META_SEQ, read_link
 
+#: the sslmodes that demand TLS (libpq refuses to go on without it)
+_CHECKED = {"require", "verify-ca", "verify-full"}
 #: more clock difference than this between a machine and the room is a problem
 MAX_SKEW_S = 2.0
 
@@ -51,12 +53,17 @@ def _check(report: Report, conn: psycopg.Connection[tuple[object, ...]], room: R
     version = conn.info.server_version
     report.ok(f"room {where} reachable as {user} (PostgreSQL {version // 10000}.{version % 10000})")
     tls = bool(conn.pgconn.ssl_in_use)
-    if room.sslmode in {"require", "verify-ca", "verify-full"}:
-        (report.ok if tls else report.bad)(f"room TLS {'in use' if tls else 'NOT in use'} "
-                                           f"(sslmode = {room.sslmode})")  # fmt: skip
-    elif not tls:
-        report.note(f"room link without TLS (sslmode = {room.sslmode}): anyone on the network "
-                    "path can read it; set sslmode = \"verify-full\" (docs/IT.md)")  # fmt: skip
+    if not tls:
+        text = (f"room link without TLS (sslmode = {room.sslmode}): anyone on the network path "
+                "can read it; set sslmode = \"verify-full\" (docs/IT.md)")  # fmt: skip
+        (report.bad if room.sslmode in _CHECKED else report.note)(text)
+    elif room.sslmode == "verify-full":
+        report.ok(f"room TLS in use, the server's certificate and name verified against "
+                  f"{room.sslrootcert or '~/.postgresql/root.crt'} (sslmode = verify-full)")  # fmt: skip
+    else:
+        unchecked = "its name" if room.sslmode == "verify-ca" else "whom it talks to"
+        report.note(f"room TLS in use but not checking {unchecked} (sslmode = {room.sslmode}): "
+                    "set sslmode = \"verify-full\" and sslrootcert (docs/IT.md)")  # fmt: skip
     schema = current_version(conn)
     if schema is None:
         report.bad(f"room {where}: no schema yet: run `watchfloor room init --owner ROLE` "

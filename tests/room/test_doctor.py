@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
+
+from app.config import Room
+from app.room.checks import check_room
+from app.room.hub import lock_holder
 from app.room.schema import latest
 from tests.room import cluster as pg
-from tests.room.conftest import RoomDb
+from tests.room.conftest import RoomDb, wait_until
 
 
 def doctor(config: Path, db: Path, env: dict[str, str]) -> list[str]:
@@ -96,3 +104,78 @@ def test_doctor_finds_a_rewritten_room_audit_row(
         owner.execute("UPDATE audit SET actor = 'mallory' WHERE id = 2")
     lines = doctor(room_ready.write_config(tmp_path / "c.toml"), tmp_path / "c.db", room_env)
     assert "  FAIL room audit trail broken at row 2 (the 1 row(s) before it hold)" in lines
+
+
+class Lines:
+    """doctor's report, in-process (check_room writes its lines here)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def ok(self, text: str) -> None:
+        self.lines.append(f"ok   {text}")
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"note {text}")
+
+    def bad(self, text: str) -> None:
+        self.lines.append(f"FAIL {text}")
+
+
+def room_of(room: RoomDb, tmp_path: Path) -> Room:
+    from app.config import load_config
+
+    loaded = load_config(room.write_config(tmp_path / "c.toml"))
+    assert loaded.room is not None
+    return loaded.room
+
+
+def test_doctor_fails_a_clock_that_is_off_from_the_rooms(
+    room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.room import checks
+
+    room = room_of(room_ready, tmp_path)
+    real = time.time
+    for behind, verdict in ((1.5, "ok  "), (3.0, "FAIL")):
+        # this machine's clock `behind` seconds behind the server's (the server's is real)
+        monkeypatch.setattr(checks, "time", SimpleNamespace(time=lambda b=behind: real() - b))
+        report = Lines()
+        checks.check_room(report, room)
+        (line,) = [line for line in report.lines if "clock skew" in line]
+        said = re.match(rf"{verdict} clock skew with the room \+(\d+\.\d\d) s ", line)
+        assert said and abs(float(said[1]) - behind) < 0.3, line
+        if verdict == "FAIL":
+            assert line.endswith(
+                "SLA timers would be off; set up NTP (systemd-timesyncd or chrony)"
+            )
+
+
+def test_doctor_names_the_hub_holding_the_lock_and_those_standing_by(
+    room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str]
+) -> None:
+    from app.room.connect import connect
+    from app.room.schema import HUB_LOCK
+    from tests.room import procs
+
+    room = room_of(room_ready, tmp_path)
+    # two hubs' sessions as `watchfloor poll` opens them: one took the lock, one stands by
+    hub_a = room.model_copy(update={"station": "hub-a"})
+    hub_b = room.model_copy(update={"station": "hub-b"})
+    with connect(hub_a, purpose="hub") as a, connect(hub_b, purpose="hub") as b:
+        assert a.execute("SELECT pg_try_advisory_lock(%s)", (HUB_LOCK,)).fetchone() == (True,)
+        assert b.execute("SELECT pg_try_advisory_lock(%s)", (HUB_LOCK,)).fetchone() == (False,)
+        report = Lines()
+        check_room(report, room)
+        assert (
+            "ok   room hub: hub-a holds the hub lock and polls; standing by: hub-b" in report.lines
+        )
+        a.close()  # the active hub gone: the standby is still named, nothing polls
+        with procs.owner(room_ready) as conn:
+            wait_until(lambda: lock_holder(conn) is None, 30, "the lock freed")
+        report = Lines()
+        check_room(report, room)
+        assert (
+            "note room hub: no hub holds the lock, nothing polls the networks for the room "
+            "(start `watchfloor poll` on the hub machine); standing by: hub-b" in report.lines
+        )

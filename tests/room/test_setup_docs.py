@@ -140,7 +140,7 @@ class Site:
         return {**env, "PATH": f"{self.cluster.bindir}:{env['PATH']}", "HOME": str(self.work),
                 "PGPORT": str(self.cluster.port), "QT_QPA_PLATFORM": "offscreen", **extra}  # fmt: skip
 
-    def sh(self, script: str, *, cwd: Path | None = None, **env: str) -> str:
+    def sh(self, script: str, *, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
         """Run a shell block of the page as IT would on its machine; its stdout."""
         prelude = (
             # `sudo -u postgres psql`: the server's superuser over its local socket
@@ -149,7 +149,7 @@ class Site:
             f'watchfloor() {{ "{sys.executable}" -m app "$@"; }}\n'
         )
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", prelude + self.local(script)],
-                              cwd=cwd or self.work, env=self.env(**env), capture_output=True,
+                              cwd=cwd or self.work, env=self.env(**(env or {})), capture_output=True,
                               text=True, timeout=180)  # fmt: skip
         assert done.returncode == 0, f"{script}\n---\n{done.stdout}{done.stderr}"
         return done.stdout
@@ -216,7 +216,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         make_certificates(s)
         configure_server(s)
         s.sh(the_block(DATABASE, "sh", "CREATE ROLE"))
-        s.init_said = s.sh(the_block(DATABASE, "sh", "room init"), **s.admin())
+        s.init_said = s.sh(the_block(DATABASE, "sh", "room init"), env=s.admin())
         yield s
 
 
@@ -241,7 +241,7 @@ def test_room_init_as_documented_makes_the_schema_and_the_least_grants(site: Sit
     with site.owner() as conn:
         assert grant_problems(conn, "watchfloor_app") == []
     # a second run changes nothing and says so
-    again = site.sh(block, **site.admin())
+    again = site.sh(block, env=site.admin())
     assert f"room schema already at version {latest()}" in again
 
 
@@ -260,7 +260,22 @@ def test_the_page_lists_the_application_roles_grants_as_room_init_gives_them() -
 def test_tls_as_documented_is_verified_and_nothing_gets_in_without_it(site: Site) -> None:
     wall = machine_configs(MACHINES)["wall PC"]
     code, lines = site.doctor(site.config("tls-ok", wall))
-    assert "  ok   room TLS in use (sslmode = verify-full)" in lines, lines
+    ca = site.tls / "room-ca.pem"
+    assert code == 0, lines
+    assert (
+        f"  ok   room TLS in use, the server's certificate and name verified against {ca} "
+        "(sslmode = verify-full)" in lines
+    ), lines
+    # weaker modes work but are said to be weaker
+    for mode, unchecked in (("verify-ca", "its name"), ("require", "whom it talks to")):
+        code, lines = site.doctor(
+            site.config(f"tls-{mode}", wall, **{'"verify-full"': f'"{mode}"'})
+        )
+        assert code == 0
+        assert (
+            f"  note room TLS in use but not checking {unchecked} (sslmode = {mode}): "
+            'set sslmode = "verify-full" and sslrootcert (docs/IT.md)' in lines
+        ), lines
     # the certificate is for the server's name: another name for the same server fails
     code, lines = site.doctor(site.config("tls-name", wall, **{"@localhost:": "@127.0.0.1:"}))
     assert code == 1
@@ -386,7 +401,7 @@ def backup_and_restore(site: Site, hubs: dict[str, procs.Proc], active: str, wal
         assert hub.stop() == 0, hub.output()
     before = stamps(site)
     restore = the_block(BACKUP, "sh", "pg_restore").replace("watchfloor-2026-12-01.dump", dump.name)
-    site.sh(restore, WATCHFLOOR_ROOM_OWNER_PASSWORD=OWNER_PASSWORD, **site.admin())
+    site.sh(restore, env={"WATCHFLOOR_ROOM_OWNER_PASSWORD": OWNER_PASSWORD, **site.admin()})
     with site.owner() as conn:
         (new_room,) = conn.execute(
             "SELECT value FROM room_meta WHERE key = 'room_id'"
@@ -409,7 +424,7 @@ def backup_and_restore(site: Site, hubs: dict[str, procs.Proc], active: str, wal
     assert "the room has a new identity (restored?)" in again.err.read_text()
     whole = room_ids(site)
     with site.owner() as conn:
-        seqs = [int(s) for (s,) in conn.execute("SELECT seq FROM mentions ORDER BY seq")]
+        seqs = [int(str(s)) for (s,) in conn.execute("SELECT seq FROM mentions ORDER BY seq")]
     assert seqs == list(range(1, len(seqs) + 1))
     # the wall PC reconnected by itself and reads the restored room from the start
     wait_until(
@@ -445,7 +460,7 @@ def test_an_upgrade_as_documented(site: Site) -> None:
                    60, "the new hub to say what to do")  # fmt: skip
         assert hub.popen.poll() is None and not room_ids(site)  # it waits, polling nothing
         block = the_block(UPGRADE, "sh", "room init")
-        out = site.sh(block, **site.admin())
+        out = site.sh(block, env=site.admin())
         found = init_line(site.local(block)).fullmatch(out.strip())
         assert found and (found[1], found[2]) == (str(schema.latest() - 1), str(schema.latest())), (
             out
@@ -457,3 +472,65 @@ def test_an_upgrade_as_documented(site: Site) -> None:
         hub.stop(signal.SIGKILL)
     with contextlib.suppress(FileNotFoundError):
         (site.work / "admin.db").unlink()
+
+
+def test_a_wall_pc_as_documented_stands_by_as_hub_and_takes_over(site: Site) -> None:
+    """The wall PC's config gains the hub's sources; its poll unit gets its own database."""
+    configs = machine_configs(MACHINES)
+    sources = configs["hub"][configs["hub"].index("[[sources]]") :]
+    hub = site.config("wallhub-hub-1", configs["hub"], **{sources: demo_source()})
+    wall = site.config("wallhub-wall", configs["wall PC"] + "\n" + demo_source())
+    block = the_block(WALL_HUB, "sh", "systemctl --user edit watchfloor-poll")
+    unit = dict(re.findall(r"^#   Environment=(\w+)=(.*)$", block, re.M))
+    home = site.work / "wall-pc-home"  # the wall PC's user: its own data folder
+    own_db = unit["WATCHFLOOR_DB"].replace("%h", str(home))
+    expected = re.search(r'watchfloor doctor +# "(room hub: .*)"', block)
+    assert expected and own_db.endswith("/hub.db")
+    base = site.env(WATCHFLOOR_ROOM_PASSWORD=APP_PASSWORD, HOME=str(home))
+    env = {**base, "WATCHFLOOR_CONFIG": str(wall)}
+    one = procs.Proc("wallhub-hub-1", ["poll", "--config", str(hub), "--db",
+                                       str(hub.with_suffix(".db"))], base, site.work)  # fmt: skip
+    started = len(room_ids(site))
+    with site.owner() as conn:  # the hub machine first, then the wall PC boots
+        from app.room.hub import lock_holder, standing_by
+
+        wait_until(
+            lambda: lock_holder(conn) == "watchfloor hub hub-1", 60, "hub-1 to take the lock"
+        )
+    # the wall PC: its wall (the cache in the user's data folder) and its poll unit
+    shows = procs.Proc("wallhub-wall", ["wall", "--kiosk"], env, site.work)
+    standby = procs.Proc("wallhub-poll", ["poll"], {**env, "WATCHFLOOR_DB": own_db}, site.work)
+    cache = home / ".local" / "share" / "watchfloor" / "watchfloor.db"
+    try:
+        wait_until(lambda: len(room_ids(site)) >= started + 30, 60, "hub-1 to publish")
+        with site.owner() as conn:
+            wait_until(lambda: standing_by(conn) == ["wall-left"], 60, "the wall PC to stand by")
+            assert lock_holder(conn) == "watchfloor hub hub-1"
+        done = subprocess.run([sys.executable, "-m", "app", "doctor", "--headless", "--offline"],
+                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert f"  ok   {expected[1]}" in done.stdout.splitlines(), done.stdout
+        wait_until(lambda: procs.cache_ids(cache) >= room_ids(site) - late(site), 60,
+                   "the wall's cache")  # fmt: skip
+        one.stop(signal.SIGKILL)
+        before = len(room_ids(site))
+        with site.owner() as conn:
+            wait_until(lambda: lock_holder(conn) == "watchfloor hub wall-left", 30,
+                       "the wall PC's hub to take over")  # fmt: skip
+        wait_until(lambda: len(room_ids(site)) >= before + 30, 60, "the wall PC's hub to publish")
+        assert standby.stop() == 0, standby.output()
+        whole = room_ids(site)
+        wait_until(lambda: procs.cache_ids(cache) >= whole, 60, "the wall's cache to follow")
+        assert shows.popen.poll() is None, shows.output()  # the wall showed on throughout
+        assert shows.stop() == 0, shows.output()
+    finally:
+        for proc in (one, standby, shows):
+            proc.stop(signal.SIGKILL)
+    assert "1 active period" in standby.last_line()
+    assert Path(own_db).exists() and cache.exists()  # two files: the hub's and the wall's
+    with site.owner() as conn:
+        seqs = [int(str(s)) for (s,) in conn.execute("SELECT seq FROM mentions ORDER BY seq")]
+        counters = sorted(
+            int(str(i).rsplit("-", 1)[1]) for (i,) in conn.execute("SELECT id FROM mentions")
+        )
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert counters == list(range(len(counters)))  # no gap, no duplicate across the takeover
