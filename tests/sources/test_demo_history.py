@@ -39,3 +39,32 @@ def test_a_spike_before_the_start_is_history(
     conn = open_reader(db_path)
     states = {s for (s,) in conn.execute("SELECT state FROM alerts WHERE topic = 'lumio'")}
     assert states == {state}
+
+
+def test_the_demo_started_now_raises_no_live_alert_dated_before_it(
+    db_path: Path, demo_config: Config
+) -> None:
+    # the demo's own three hours of history, then its first eight minutes (the crisis
+    # breaks out six in): whatever fired in the history is on record as resolved
+    from app.config import DemoSourceConfig
+    from app.sources.base import SourceContext
+    from app.sources.demo import DemoSource
+
+    now = time.time()
+    started = now - 8 * 60
+    (source,) = [s for s in demo_config.sources if isinstance(s, DemoSourceConfig)]
+    src = DemoSource(source, SourceContext(), started=started)
+    history = src.generate(started - 3 * 3600, started, seed=3, counter=0)
+    live = src.generate(started, now, seed=3, counter=len(history))
+    with StoreWriter(db_path, demo_config) as writer:
+        assert writer.maintenance is not None
+        writer.maintenance.started = started
+        posts = history + live
+        for i in range(0, len(posts), 2000):
+            writer.submit(IngestBatch("demo", "demo", posts[i : i + 2000], {"n": i})).result(60)
+        writer.run_maintenance()
+    conn = open_reader(db_path)
+    alerts = conn.execute("SELECT topic, ts, state FROM alerts").fetchall()
+    assert not [a for a in alerts if a[1] < started and a[2] == "active"], alerts
+    # the crisis itself is live: the brand's topic alerts after the start
+    assert [a for a in alerts if a[0] == "lumio" and a[1] >= started and a[2] == "active"]
