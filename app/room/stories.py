@@ -41,9 +41,21 @@ Conn = psycopg.Connection[Any]
 Render = Callable[[Conn, str, str], str]
 
 
+def _standing(state: str, assignee: str | None, expires: float | None,
+              now: float) -> tuple[str, str | None]:  # fmt: skip
+    """An item's state and holder as the claim rules see them: a claim gone idle is free
+    (whether or not a cache or the room has written it back to new yet)."""
+    if state in HELD and expires is not None and expires < now:
+        return "new", None
+    return state, assignee
+
+
+def _said(state: str, assignee: str | None) -> str:
+    return state.replace("_", " ") + (f" by {assignee}" if assignee else "")
+
+
 def _held(item: RoomItem) -> str:
-    who = f" by {item.assignee}" if item.assignee else ""
-    return f"{item.state.replace('_', ' ')}{who}"
+    return _said(item.state, item.assignee)
 
 
 class RoomStories:
@@ -92,15 +104,19 @@ class RoomStories:
         rows = {str(r[0]): RoomItem(*r) for r in conn.execute(
             "SELECT mention_id, state, priority, assignee, claim_expires, version FROM queue"
             " WHERE mention_id = ANY (%s) ORDER BY mention_id FOR UPDATE", (ids,))}  # fmt: skip
+        now = time.time()
         differ = [(i, rows.get(i.mention_id)) for i in items if (r := rows.get(i.mention_id)) is None
-                  or (r.state, r.assignee) != (i.state, i.assignee)]  # fmt: skip
+                  or _standing(r.state, r.assignee, r.claim_expires, now)
+                  != _standing(i.state, i.assignee, i.claim_expires, now)]  # fmt: skip
         if differ:
             local, room = differ[0]
-            there = "not in the room" if room is None else f"{_held(room)} in the room"
+            there = "not in the room" if room is None else _said(*_standing(
+                room.state, room.assignee, room.claim_expires, now)) + " in the room"  # fmt: skip
+            here = _said(*_standing(local.state, local.assignee, local.claim_expires, now))
             raise WorkflowError(
                 f"this console's copy of the story is behind the room for {len(differ)} of its "
-                f"{len(items)} open items ({local.mention_id} is {there}, "
-                f"{local.state.replace('_', ' ')} here): nothing was done; look again in a moment"
+                f"{len(items)} open items ({local.mention_id} is {there}, {here} here): nothing"
+                " was done; look again in a moment"
             )
         return rows
 

@@ -5,6 +5,7 @@ whole when the cache and the room disagree; an item taken out stays out on every
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,3 +239,46 @@ def test_new_items_that_join_a_story_claimed_on_a_console_go_to_its_holder(
     assert a.room_part.link.submit(stories.route_joiners).result(timeout=30) == []
     assert room_states(room_ready, [*crashing, *other]) == dict.fromkeys([*crashing, *other],
                                                                          ("new", None))  # fmt: skip
+
+
+def test_a_claim_gone_idle_is_free_to_a_story_claim_whether_or_not_the_cache_freed_it(
+    room_ready: RoomDb, tmp_path: Path
+) -> None:
+    _, crashing = publish(room_ready, [("ana", "operator"), ("ben", "operator")])
+    config = load_config(room_ready.write_config(tmp_path / "desk-a.toml", station="desk-a"))
+    assert config.room is not None
+    cache = tmp_path / "desk-a.db"
+    writer = StoreWriter(cache, config, maintenance=False).start()
+    sync = Station(config.room, writer).start()
+    queue = RoomQueue()
+    try:
+        with app_conn(room_ready) as conn:
+            queue.claim(conn, "ben", crashing[1])
+            queue.claim(conn, "ben", crashing[2])
+        wait_until(lambda: states(cache, crashing[1:]) == dict.fromkeys(crashing[1:], ("claimed", "ben"))
+                   and len(local(cache, "SELECT 1 FROM story_members")) == 10, 30, "A's cache")  # fmt: skip
+        sync.stop()
+        idle = time.time() - 60  # ben went home: both claims idle since a minute
+        with procs.owner(room_ready) as conn:
+            conn.execute("UPDATE queue SET claim_expires = %s WHERE mention_id = ANY (%s)",
+                         (idle, crashing[1:]))  # fmt: skip
+
+        def local_idle(c: sqlite3.Connection) -> int:  # the cache's own outbox round frees one
+            c.execute("UPDATE queue SET claim_expires = ? WHERE mention_id = ?", (idle, crashing[1]))
+            freed = QueueWorkflow().expire_claims(c)
+            # the other one's idleness comes to the cache after its round (not freed here yet)
+            c.execute("UPDATE queue SET claim_expires = ? WHERE mention_id = ?", (idle, crashing[2]))
+            return freed
+
+        assert writer.call(local_idle, tables=("queue", "audit")).result(timeout=30) == 1
+        assert states(cache, crashing) == {crashing[0]: ("new", None), crashing[1]: ("new", None),
+                                           crashing[2]: ("claimed", "ben")}  # fmt: skip
+        desk = RoomDesk(QueueWorkflow(), queue, cache=cache, station="desk-a")
+        desk.user, desk.item = "ana", crashing[0]
+        with app_conn(room_ready) as conn:
+            out = desk.claim_story().call(conn)
+        assert sorted(out.done) == sorted(crashing) and out.skipped == {}
+        assert room_states(room_ready, crashing) == dict.fromkeys(crashing, ("claimed", "ana"))
+    finally:
+        sync.stop()
+        writer.close()
