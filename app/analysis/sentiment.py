@@ -9,7 +9,8 @@ Two scorers share the :class:`Scorer` interface:
   more than :data:`MAX_SCORED_CHARS` characters' worth. On top of VADER it applies the care
   rules shipped in ``config/sentiment/care.toml`` (complaint words and phrases — delays, lost
   bags, being on hold, charged twice, devices that fail, burns and recalls —, angry emoji,
-  irony such as "great, another delay", politeness that is no praise inside a complaint) and
+  irony such as "great, another delay", politeness that is no praise inside a complaint,
+  complaints in plain words — something not done, time waited, a "why" question —) and
   the brand's own ``[sentiment]`` terms. Without rules it is VADER read the linear way.
 
 Both need no model download: VADER's lexicon ships inside its package, the care rules inside ours.
@@ -17,6 +18,7 @@ Both need no model download: VADER's lexicon ships inside its package, the care 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import string
@@ -42,6 +44,36 @@ _EMOJI_MODIFIERS = [0xFE0E, 0xFE0F, 0x200D, *range(0x1F3FB, 0x1F400)]
 #: lexicon keys for rule-made tokens (they cannot collide with a word: they hold spaces)
 _IRONY = "ironic praise"
 _HASHTAG = "hashtag against us"
+#: … and for the complaint cues: what did not happen, how long they waited, why it is so
+_UNMET = "unmet expectation"
+_WAITED = "time waited"
+_WHY = "why question"
+_CUE_NOTES = {_UNMET: "not done", _WAITED: "waited", _WHY: "asks why"}
+_CUE_SET = frozenset(_CUE_NOTES)
+_COUNTS = frozenset(
+    [
+        "a",
+        "an",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "few",
+        "several",
+    ]
+)
+
+
+def _is_count(key: str) -> bool:
+    return key.isdigit() or key in _COUNTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +181,16 @@ class CareRules:
     irony_valence: float = -1.6
     politeness: frozenset[str] = frozenset()
     complaint_at: float = -1.5
+    #: complaints in plain words: a negation with no feeling word after it ("never knocked"),
+    #: time waited ("for 2 days", "45 minutes waiting"), a "why" question
+    negators: frozenset[str] = frozenset()
+    negation_exceptions: frozenset[str] = frozenset()
+    time_units: frozenset[str] = frozenset()
+    waited_before: frozenset[str] = frozenset()
+    waited_after: frozenset[str] = frozenset()
+    why_followers: frozenset[str] = frozenset()
+    #: a plain-word complaint is a mild one: it says something went wrong, not how badly
+    cue_valences: Mapping[str, float] = field(default_factory=dict)
     #: half-width of the neutral class around 0
     neutral_band: float = 0.05
 
@@ -164,6 +206,7 @@ class CareRules:
         tags = data.get("hashtags", {})
         irony = data.get("sarcasm", {})
         openers = [o for o in irony.get("openers", []) if " " not in o]
+        cues = data.get("cues", {})
         return cls(
             terms=terms,
             phrases=phrases,
@@ -175,6 +218,17 @@ class CareRules:
             irony_valence=float(irony.get("valence", -1.6)),
             politeness=frozenset(irony.get("politeness", [])),
             complaint_at=float(irony.get("complaint_at", -1.5)),
+            negators=frozenset(cues.get("negators", [])),
+            negation_exceptions=frozenset(cues.get("negation_exceptions", [])),
+            time_units=frozenset(cues.get("time_units", [])),
+            waited_before=frozenset(cues.get("waited_before", [])),
+            waited_after=frozenset(cues.get("waited_after", [])),
+            why_followers=frozenset(cues.get("why_followers", [])),
+            cue_valences={
+                _UNMET: float(cues.get("unmet", -0.8)),
+                _WAITED: float(cues.get("waited", -1.0)),
+                _WHY: float(cues.get("why", -1.0)),
+            },
             neutral_band=float(data.get("tuning", {}).get("neutral_band", 0.05)),
         )
 
@@ -183,13 +237,7 @@ class CareRules:
         terms, phrases = dict(self.terms), dict(self.phrases)
         for text, valence in weights.items():
             _add(terms, phrases, text, valence)
-        return CareRules(
-            terms=terms, phrases=phrases, emoji=self.emoji, hashtag_parts=self.hashtag_parts,
-            hashtag_valence=self.hashtag_valence, irony_openers=self.irony_openers,
-            irony_followers=self.irony_followers, irony_valence=self.irony_valence,
-            politeness=self.politeness, complaint_at=self.complaint_at,
-            neutral_band=self.neutral_band,
-        )  # fmt: skip
+        return dataclasses.replace(self, terms=terms, phrases=phrases)
 
 
 def _add(
@@ -245,6 +293,7 @@ class CareScorer:
         self.neutral_band = rules.neutral_band if rules is not None else 0.05
         lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
         table: dict[int, str] = {cp: " " for cp in _EMOJI_MODIFIERS}
+        table[0x2019] = "'"  # "didn’t" as phones type it is VADER's "didn't"
         for char, description in self._vader.emojis.items():
             if len(char) == 1:
                 table[ord(char)] = f" {description} "
@@ -252,6 +301,9 @@ class CareScorer:
         self._triggers: frozenset[str] = frozenset()
         if rules is not None:
             lexicon.update(rules.terms)
+            # a word with a care valence is scored, even where VADER only lets it boost
+            # another ("incredible" photos)
+            self._boosters = self._boosters - frozenset(rules.terms)
             for char, valence in rules.emoji.items():
                 if len(char) == 1:
                     table[ord(char)] = f" {char} "
@@ -262,9 +314,16 @@ class CareScorer:
                 self._phrase_index.setdefault(words[0], []).append((words, joined))
             for options in self._phrase_index.values():
                 options.sort(key=lambda o: -len(o[0]))
-            self._triggers = frozenset(self._phrase_index) | rules.irony_openers
+            self._triggers = (
+                frozenset(self._phrase_index)
+                | rules.irony_openers
+                | rules.negators
+                | rules.time_units
+                | {"why"}
+            )
             lexicon[_IRONY] = rules.irony_valence
             lexicon[_HASHTAG] = rules.hashtag_valence
+            lexicon.update(rules.cue_valences)
         self._emoji_table = table
 
     @property
@@ -332,11 +391,13 @@ class CareScorer:
         sentiments: list[float] = []
         notes: list[str] = []
         modifiers = self._modifiers
+        cued = False
         for piece in self._pieces(head):
             words = shown = _vader_words(piece)
             caps = _some_caps(words)
             if rules is not None:
                 words, shown = self._apply_rules(piece, words, rules, notes)
+                cued = cued or not _CUE_SET.isdisjoint(words)
             lows = [w.lower() for w in words]
             # where a modifier stands (VADER's rules read three words back and two ahead)
             idioms = self._idioms_in(lows)
@@ -370,7 +431,7 @@ class CareScorer:
             tokens += shown
             sentiments += valences
         if rules is not None and rules.politeness and sentiments:
-            self._mute_politeness(tokens, sentiments, rules, notes)
+            self._mute_politeness(tokens, sentiments, rules, notes, cued)
         score = self._compound(sentiments, head)
         if math.isnan(score):
             score = 0.0
@@ -407,6 +468,7 @@ class CareScorer:
         if self._triggers.isdisjoint(keys) and "#" not in piece:
             return words, words  # the common case: nothing here for a rule
         raw = piece.split()  # VADER's words are these with their end punctuation cut: "#" too
+        cues = self._cues(keys, rules)
         out: list[str] = []
         shown: list[str] = []
         index = self._phrase_index
@@ -428,12 +490,19 @@ class CareScorer:
                 if options:
                     continue
             word = words[i]
-            if (
+            cue = cues.get(i)
+            if cue is not None:
+                out.append(cue)
+                shown.append(f"{word} ({_CUE_NOTES[cue]})")
+            elif (
                 key in rules.irony_openers
                 and i + 1 < n
                 and keys[i + 1] in rules.irony_followers
-                and any(
-                    self._vader.lexicon.get(k, 0.0) <= rules.complaint_at for k in keys[i + 2 :]
+                and (
+                    any(j > i + 1 for j in cues)
+                    or any(
+                        self._vader.lexicon.get(k, 0.0) <= rules.complaint_at for k in keys[i + 2 :]
+                    )
                 )
             ):
                 out.append(_IRONY)
@@ -448,16 +517,75 @@ class CareScorer:
             i += 1
         return out, shown
 
+    def _cues(self, keys: list[str], rules: CareRules) -> dict[int, str]:
+        """Where a complaint is said in plain words, by the position of the word that says it.
+
+        * a negation with no word of feeling in the three after it (VADER's negation has
+          nothing to turn): "the driver never knocked", "didn't work", "nobody told me";
+        * time waited: a count and a unit after "for", "been", "over"… or before "waiting",
+          "later"…: "for 2 days", "45 minutes waiting", "for hours";
+        * a "why" question: "why is my flight…", "why does the screen…".
+        """
+        lexicon = self._vader.lexicon
+        index = self._phrase_index
+        found: dict[int, str] = {}
+        n = len(keys)
+        for i, key in enumerate(keys):
+            if key in rules.negators:
+                after = keys[i + 1 : i + 4]
+                if (
+                    after
+                    and after[0] not in rules.negation_exceptions
+                    and not any(lexicon.get(k) for k in after)
+                    and not any(
+                        tuple(keys[j : j + len(phrase)]) == phrase
+                        for j in range(i + 1, min(i + 4, n))
+                        for phrase, _ in index.get(keys[j], ())
+                    )
+                ):
+                    found[i] = _UNMET
+            elif key in rules.time_units and i > 0:
+                before = keys[i - 1]
+                ahead = keys[i + 1] if i + 1 < n else ""
+                if _is_count(before):
+                    if (
+                        i > 1 and keys[i - 2] in rules.waited_before
+                    ) or ahead in rules.waited_after:
+                        found[i] = _WAITED
+                elif before in rules.waited_before and key.endswith("s"):
+                    found[i] = _WAITED  # "for hours", "over weeks"
+            elif key == "why" and i + 1 < n and keys[i + 1] in rules.why_followers:
+                found[i] = _WHY
+        return found
+
     def _mute_politeness(
-        self, tokens: list[str], sentiments: list[float], rules: CareRules, notes: list[str]
+        self,
+        tokens: list[str],
+        sentiments: list[float],
+        rules: CareRules,
+        notes: list[str],
+        cued: bool = False,
     ) -> None:
         """In a complaint, "thanks", "please" and "help" are manners, not praise."""
-        if min(sentiments) > rules.complaint_at:
+        if min(sentiments) > rules.complaint_at and not cued:
             return
         polite = rules.politeness
+        lexicon = self._vader.lexicon
+        keys = [_key(t) for t in tokens]
         muted = []
         for i, (token, valence) in enumerate(zip(tokens, sentiments, strict=True)):
-            if valence > 0 and _key(token) in polite:
+            # "thanks for sorting it", "thank you for rebooking me": thanks for a thing done,
+            # even where the post names the trouble it put right ("thanks for losing it" is not)
+            done = keys[i + 2 : i + 3] if keys[i + 1 : i + 2] == ["for"] else keys[i + 3 : i + 4]
+            if (
+                keys[i] in ("thanks", "thank")
+                and "for" in keys[i + 1 : i + 3]
+                and done
+                and done[0].endswith("ing")
+                and lexicon.get(done[0], 0.0) >= 0
+            ):
+                continue
+            if valence > 0 and keys[i] in polite:
                 sentiments[i] = 0.0
                 muted.append(token)
         if muted:

@@ -1,0 +1,65 @@
+"""Complaints said in plain words: something not done, time waited, a "why" question.
+
+Most posts to a care account name a failure without one word of feeling ("the driver never
+knocked", "been waiting 3 days"): plain VADER hears nothing in them. These cues must not
+turn a plain question, an eager "can't wait" or a quick delivery into a complaint.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.analysis.pipeline import build_scorer
+from app.analysis.sentiment import CareScorer, VaderScorer
+from app.config import Sentiment
+
+
+@pytest.fixture(scope="module")
+def care() -> CareScorer:
+    return build_scorer(Sentiment())
+
+
+PLAIN_COMPLAINTS = [
+    ("@parcelgo the driver never knocked, just left a card", "never (not done)"),
+    ("@telcom my bill went up and nobody told me", "nobody (not done)"),
+    ("@lumio the app didn’t load all day", "didn't (not done)"),  # as phones type it
+    ("@bankly been waiting 3 days for a reply", "days (waited)"),
+    ("@skyjet sitting at the gate for 90 mins", "mins (waited)"),
+    ("@telcom the landline has been out for weeks", "weeks (waited)"),
+    ("@lumio why does the screen keep turning on by itself", "why (asks why)"),
+]
+
+
+@pytest.mark.parametrize(("text", "driver"), PLAIN_COMPLAINTS)
+def test_a_complaint_in_plain_words_is_negative_and_says_why(
+    care: CareScorer, text: str, driver: str
+) -> None:
+    assert VaderScorer().label(VaderScorer().score(text)) != "negative"  # what VADER misses
+    explained = care.explain(text)
+    assert explained.label == "negative"
+    assert driver in [d.text for d in explained.drivers]
+
+
+NOT_COMPLAINTS = [
+    "@skyjet can't wait for my trip to Lisbon next week!",
+    "@parcelgo arrived in 2 days, great service",
+    "@bankly do I need to tell you before I travel?",
+    "@lumio thanks for sorting my cancelled order so fast",
+    "@telcom the new router works, no more worries",
+]
+
+
+@pytest.mark.parametrize("text", NOT_COMPLAINTS)
+def test_the_cues_leave_questions_eagerness_and_thanks_alone(care: CareScorer, text: str) -> None:
+    assert care.label(care.score(text)) != "negative"
+
+
+def test_a_care_term_counts_where_vader_only_lets_it_boost(care: CareScorer) -> None:
+    # "incredible" is one of VADER's boosters: alone it used to score nothing
+    assert care.label(care.score("@lumio the night mode photos are incredible")) == "positive"
+
+
+def test_ironic_love_of_a_plain_complaint(care: CareScorer) -> None:
+    text = '@parcelgo love how my order is still "processing" after 3 weeks'
+    assert VaderScorer().label(VaderScorer().score(text)) == "positive"
+    assert care.label(care.score(text)) == "negative"
