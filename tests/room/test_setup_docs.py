@@ -318,6 +318,18 @@ def test_each_machine_as_documented_passes_doctor_and_does_its_part(site: Site) 
             "  ok   room grants of watchfloor_app: least privilege (audit: insert and select only)"
             in lines
         )
+    # a hub's secrets file as the page writes it, read by the shell before doctor as it says
+    home = site.work / "hub-home"
+    secrets = the_block(MACHINES, "sh", "install -D -m 600").replace("…", "a token")
+    site.sh(secrets, env={"HOME": str(home)})
+    assert (home / ".config/watchfloor/secrets.env").stat().st_mode & 0o777 == 0o600
+    unit = the_block(MACHINES, "sh", "systemctl --user enable --now watchfloor-poll")
+    check = [line for line in unit.splitlines() if line.startswith(("set -a", "watchfloor doctor"))]
+    assert check == ["set -a; . ~/.config/watchfloor/secrets.env; set +a",
+                     "watchfloor doctor --headless"]  # fmt: skip
+    said = site.sh("\n".join(check) + " --offline\n", env={"HOME": str(home),
+                   "WATCHFLOOR_CONFIG": str(paths["hub"]), "WATCHFLOOR_DB": str(home / "hub.db")})  # fmt: skip
+    assert said.splitlines()[-1] == "no problems found", said
     # the hubs poll (a demo source standing in for the network), one at a time
     mastodon = configs["hub"][configs["hub"].index("[[sources]]") :]
     env = site.env(WATCHFLOOR_ROOM_PASSWORD=APP_PASSWORD)
