@@ -65,6 +65,10 @@ def test_the_standby_hub_takes_over_when_the_active_one_is_killed(
         a.stop(signal.SIGKILL)
         if b is not None:
             b.stop(signal.SIGKILL)
+        for hub in (a, b):  # shown only when the test failed: what each hub said
+            print(
+                f"--- {hub.name if hub else 'hub-b (not started)'}\n{hub.output()[-4000:] if hub else ''}"
+            )
     rows = assert_whole(room_ready)
     assert "1 active period" in b.last_line()
     # B published on from where the room stood: its cursor is the room's, its counter goes on
