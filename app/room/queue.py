@@ -24,16 +24,20 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from app.workflow.audit import GENESIS, row_hash
+from app.workflow.pacing import REPLY_RATES, Rate
 from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, Action, WorkflowError, check
 
 SYSTEM = "system"
+#: pg_advisory_xact_lock class: one station at a time counts a source's sending budget
+OUTBOX_LOCK = 0x7764
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,11 +415,14 @@ class RoomOutbox:
     """
 
     def __init__(self, station: str, *, lease_s: float = 120.0, max_attempts: int = 5,
-                 retry_base_s: float = 30.0) -> None:  # fmt: skip
+                 retry_base_s: float = 30.0,
+                 reply_rates: Mapping[str, tuple[Rate, ...]] | None = None) -> None:  # fmt: skip
         self.station = station
         self.lease_s = lease_s
         self.max_attempts = max_attempts
         self.retry_base_s = retry_base_s
+        #: how fast each network may be posted to (the networks' own account limits)
+        self.reply_rates = dict(REPLY_RATES if reply_rates is None else reply_rates)
 
     def _step(self, conn: psycopg.Connection[Any], mention_id: str, action: Action,
               detail: dict[str, Any], now: float) -> None:  # fmt: skip
@@ -437,22 +444,61 @@ class RoomOutbox:
         append_audit(conn, SYSTEM, f"item.{action}", mention_id,
                      {"state": item.state}, {"state": target, **detail}, now=now)  # fmt: skip
 
+    def _budget(self, conn: psycopg.Connection[Any], source: str, network: str,
+                now: float) -> int | None:  # fmt: skip
+        """How many more replies ``source`` may send now under its network's limits (None: no
+        limit known), counted from the room's replies, so every station's sends count. The
+        count is taken under a per-source lock held to the commit: two stations taking at
+        once share one budget."""
+        rates = self.reply_rates.get(network, ())
+        if not rates:
+            return None
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (OUTBOX_LOCK, source))
+        windows = ", ".join(["count(*) FILTER (WHERE r.sent_ts > %s)"] * len(rates))
+        row = conn.execute(
+            f"SELECT count(*) FILTER (WHERE r.state = 'sending'), {windows} FROM replies r"
+            " JOIN mentions m ON m.id = r.mention_id WHERE m.source = %s",
+            (*(now - rate.per_s for rate in rates), source),
+        ).fetchone() or (0, *([0] * len(rates)))  # fmt: skip
+        sending, sent = int(row[0]), [int(n) for n in row[1:]]
+        return max(0, min(rate.count - n for rate, n in zip(rates, sent, strict=True)) - sending)
+
     def take_due(self, conn: psycopg.Connection[Any], *, limit: int = 20) -> list[RoomSend]:
-        """Approved replies due now, and sends whose lease ran out, leased to this station."""
+        """Approved replies due now (as many of each source's as its network's limits have
+        room for: the rest stay approved, due as the window moves on), and sends whose lease
+        ran out, leased to this station."""
         now = time.time()
         with conn.transaction():
+            due = conn.execute(
+                "SELECT r.id, r.state, m.source, m.network FROM replies r JOIN mentions m"
+                " ON m.id = r.mention_id WHERE (r.state = 'approved'"
+                " AND coalesce(r.next_attempt_ts, 0) <= %s) OR (r.state = 'sending'"
+                " AND r.sending_until < %s) ORDER BY r.id LIMIT %s FOR UPDATE OF r SKIP LOCKED",
+                (now, now, limit * 10),
+            ).fetchall()  # fmt: skip
+            budgets: dict[str, int | None] = {}
+            was: dict[int, str] = {}
+            for rid, state, source, network in due:
+                if len(was) >= limit:
+                    break
+                if state == "approved":  # a lease run out was counted when it was taken
+                    if source not in budgets:
+                        budgets[source] = self._budget(conn, source, network, now)
+                    left = budgets[source]
+                    if left is not None:
+                        if left <= 0:
+                            continue
+                        budgets[source] = left - 1
+                was[int(rid)] = str(state)
             rows = conn.execute(
-                "UPDATE replies r SET state = 'sending', sending_by = %s, sending_until = %s,"
-                " attempts = r.attempts + 1, updated_ts = %s FROM (SELECT id, state AS was"
-                " FROM replies WHERE (state = 'approved' AND coalesce(next_attempt_ts, 0) <= %s)"
-                " OR (state = 'sending' AND sending_until < %s) ORDER BY id LIMIT %s"
-                " FOR UPDATE SKIP LOCKED) due WHERE r.id = due.id"
-                " RETURNING r.id, r.mention_id, r.text, r.idempotency_key, r.attempts, due.was",
-                (self.station, now + self.lease_s, now, now, now, limit),
+                "UPDATE replies SET state = 'sending', sending_by = %s, sending_until = %s,"
+                " attempts = attempts + 1, updated_ts = %s WHERE id = ANY (%s)"
+                " RETURNING id, mention_id, text, idempotency_key, attempts",
+                (self.station, now + self.lease_s, now, list(was)),
             ).fetchall()  # fmt: skip
             out = []
-            for rid, mid, text, key, attempt, was in rows:
-                if was == "approved":
+            for rid, mid, text, key, attempt in sorted(rows):
+                if was[int(rid)] == "approved":
                     self._step(conn, mid, "send", {"reply": rid, "attempt": attempt,
                                                    "station": self.station}, now)  # fmt: skip
                 found = conn.execute("SELECT source, body -> 'reply_ref' FROM mentions"
