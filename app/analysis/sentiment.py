@@ -394,6 +394,11 @@ class CareScorer:
         cued = False
         for piece in self._pieces(head):
             words = shown = _vader_words(piece)
+            if rules is not None and "@" in piece:
+                # a handle names an account, it says nothing: "@united" is no praise
+                words = shown = [
+                    t if t[:1] == "@" else w for t, w in zip(piece.split(), words, strict=True)
+                ]
             caps = _some_caps(words)
             if rules is not None:
                 words, shown = self._apply_rules(piece, words, rules, notes)
@@ -508,7 +513,9 @@ class CareScorer:
                 out.append(_IRONY)
                 shown.append(f"{word} (ironic)")
                 notes.append(f"irony: “{word} {words[i + 1]}”")
-            elif raw[i].startswith("#") and any(p in key for p in rules.hashtag_parts):
+            elif raw[i].startswith("#") and (
+                any(p in key for p in rules.hashtag_parts) or self._tag_against(key, rules)
+            ):
                 out.append(_HASHTAG)
                 shown.append(raw[i])
             else:
@@ -516,6 +523,15 @@ class CareScorer:
                 shown.append(word)
             i += 1
         return out, shown
+
+    def _tag_against(self, tag: str, rules: CareRules) -> bool:
+        """A hashtag made of a complaint word and more: #unitedsucks, #worstservice."""
+        lexicon = self._vader.lexicon
+        for size in range(5, len(tag) - 1):
+            for part in (tag[:size], tag[-size:]):
+                if lexicon.get(part, 0.0) <= rules.complaint_at:
+                    return True
+        return False
 
     def _cues(self, keys: list[str], rules: CareRules) -> dict[int, str]:
         """Where a complaint is said in plain words, by the position of the word that says it.

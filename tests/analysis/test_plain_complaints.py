@@ -63,3 +63,22 @@ def test_ironic_love_of_a_plain_complaint(care: CareScorer) -> None:
     text = '@parcelgo love how my order is still "processing" after 3 weeks'
     assert VaderScorer().label(VaderScorer().score(text)) == "positive"
     assert care.label(care.score(text)) == "negative"
+
+
+def test_a_handle_names_an_account_and_says_nothing(care: CareScorer) -> None:
+    # VADER reads "@united" as the word "united" (+1.8): every post to that account praised it
+    text = "@united my flight is delayed again"
+    assert VaderScorer().label(VaderScorer().score(text)) == "positive"
+    assert care.label(care.score(text)) == "negative"
+    assert "@united" not in [d.text for d in care.explain(text).drivers]
+
+
+def test_a_hashtag_built_on_a_complaint_word_is_against_us(care: CareScorer) -> None:
+    assert care.label(care.score("@lumio thanks! #lumiosucks")) == "negative"
+    assert care.label(care.score("@lumio #worstservice")) == "negative"
+    # a short word inside a name is no complaint
+    assert care.label(care.score("@lumio a #hellokitty case for the X please")) != "negative"
+
+
+def test_the_desk_a_customer_writes_to_is_no_praise(care: CareScorer) -> None:
+    assert care.label(care.score("@telcom your customer care team called me back")) == "neutral"
