@@ -411,8 +411,10 @@ class Beat:
 
 
 #: change-log tables that change nothing a console reads from the room (presence is read
-#: on every probe; new mentions reach the queue through the local cache and its own signal)
-QUIET = frozenset({"presence", "mentions", "source_state"})
+#: on every probe; new mentions, notes, wall commands, corrections and items taken out of
+#: their stories reach it through the local cache, copied by the station, and its signal)
+QUIET = frozenset({"presence", "mentions", "source_state", "notes", "wall_commands",
+                   "sentiment_corrections", "story_exclusions"})  # fmt: skip
 
 
 def read_room(conn: Conn, name: str, ids: list[str]) -> RoomView:
