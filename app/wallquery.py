@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.config import Config
-from app.store.schema import ALL, ROLLUP_RES
+from app.store.schema import ALL
 
 #: queue states that still wait for someone (everything but sent and dismissed)
 OPEN_STATES = (
@@ -109,19 +109,15 @@ def totals(conn: sqlite3.Connection, topic: str, start: float, end: float) -> To
     return Totals(*(v or 0 for v in row[1:]))
 
 
-def records_begin(conn: sqlite3.Connection) -> float | None:
-    """Where the stored record of mentions begins (its oldest bucket still kept), or None.
+def records_begin(conn: sqlite3.Connection, res: int = 60) -> float | None:
+    """Where the stored record of mentions begins at resolution ``res`` (its oldest bucket
+    still kept: a chart at that resolution starts there), or None.
 
     Before it a chart knows nothing, which is not the same as zero: a wall started three
-    hours ago has no night before, quiet or not. One index probe per resolution.
+    hours ago has no night before, quiet or not. One index probe.
     """
-    found = [
-        row[0]
-        for res in ROLLUP_RES
-        for row in conn.execute("SELECT min(bucket) FROM rollups WHERE res = ? AND topic = ?", (res, ALL))
-        if row[0] is not None
-    ]
-    return float(min(found)) if found else None
+    row = conn.execute("SELECT min(bucket) FROM rollups WHERE res = ? AND topic = ?", (res, ALL)).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
 
 
 def rate_per_min(conn: sqlite3.Connection, topic: str, now: float, window_min: int) -> float:

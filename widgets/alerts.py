@@ -56,6 +56,7 @@ class AlertsTile(TileFrame):
         self.style().unpolish(self)
         self.style().polish(self)
         self.subtitle = _subtitle(self.active, self.subsided)
+        self.subtitle_short = _subtitle_short(self.active, self.subsided)
         self.shown = len(self.rows)
         self.empty_text = "" if self.rows else "All quiet — no alerts"
 
@@ -124,6 +125,14 @@ def _subtitle(active: int, subsided: int) -> str:
     if subsided == active:
         return f"all {active} subsided"
     return f"{active - subsided} live, {subsided} subsided"
+
+
+def _subtitle_short(active: int, subsided: int) -> list[str]:
+    if not subsided:
+        return [] if active else ["none"]
+    if subsided == active:
+        return [f"{active} subsided", f"{active} over"]
+    return [f"{active - subsided} live · {subsided} over"]
 
 
 def subsided_text(a: wallquery.AlertRow) -> str:

@@ -77,6 +77,7 @@ class KpiTile(TileFrame):
         metric = self.opts.metric
         conn = self.ctx.conn
         self.subtitle = f"last {self._period()}"
+        self.subtitle_short = [self._period()]
         if metric in {"queue_waiting", "sla_breaches"}:
             sla = self.ctx.config.sla
             q = wallquery.queue_summary(conn, now, {1: sla.p1_min, 2: sla.p2_min, 3: sla.p3_min, 4: sla.p4_min})
@@ -87,6 +88,7 @@ class KpiTile(TileFrame):
             self.delta = f"{compact(p1)} urgent (P1)" if metric == "queue_waiting" else "answer the oldest first"
             self.delta_colour = theme.CRISIS if (metric == "queue_waiting" and p1) or (metric == "sla_breaches" and n) else theme.MUTED
             self.subtitle = "now"
+            self.subtitle_short = []
         else:
             cur = wallquery.totals(conn, self.opts.topic, now - period, now)
             prev = wallquery.totals(conn, self.opts.topic, now - 2 * period, now - period)

@@ -230,7 +230,9 @@ class SentimentTile(TileFrame):
         self.plot.setXRange(*time_window(now, now - start, 600.0), padding=0)
         label = self.ctx.topic_label(self.opts.topic)
         m = self.opts.window_min
-        self.subtitle = f"{label} · chart: last {m // 60} h" if m >= 120 else f"{label} · chart: last {m} min"
+        span = f"{m // 60} h" if m >= 120 else f"{m} min"
+        self.subtitle = f"{label} · chart: last {span}"
+        self.subtitle_short = [f"{label} · chart {span}", f"{label} · {span}"]
         self.empty_text = "" if self.now.n or n.any() else f"No mentions of {label} yet"
         self.plot.setVisible(not self.empty_text)
         self.number.setVisible(not self.empty_text)

@@ -57,13 +57,19 @@ class SpotlightTile(TileFrame):
                    Qt.AlignmentFlag.AlignVCenter, elide(name, s.medium, r.width() - s.px(60)))  # fmt: skip
         p.setFont(s.small)
         p.setPen(theme.colour(theme.MUTED))
-        meta = f"{post.author} · {post.network} · {ago(self.ctx.clock() - post.ts)}"
+        parts = [post.author, post.network, ago(self.ctx.clock() - post.ts)]
         if post.author_followers:
-            meta += f" · {compact(post.author_followers)} followers"
+            parts.append(f"{compact(post.author_followers)} followers")
         if post.engagement:
-            meta += f" · {compact(post.engagement)} interactions"
+            parts.append(f"{compact(post.engagement)} interactions")
+        # wrapped on two lines, never cut: in a narrow cell the last parts give way whole
+        while True:
+            lines = wrap_lines(" · ".join(parts), s.small, r.width(), 2)
+            if len(parts) <= 3 or not lines or "…" not in lines[-1]:
+                break
+            parts.pop()
         y = r.top() + s.px(66)
-        for line in wrap_lines(meta, s.small, r.width(), 2):  # wrapped, never cut
+        for line in lines:
             self.draw_text(p, QRectF(r.left(), y, r.width(), s.px(36)), Qt.AlignmentFlag.AlignVCenter, line)
             y += s.px(36)
         y += s.px(18)

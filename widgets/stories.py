@@ -45,6 +45,7 @@ class StoriesTile(TileFrame):
         window = f"{o.window_min} min" if o.window_min < 120 else f"{o.window_min // 60} h"
         scope = "" if o.topic == "*" else f"{o.topic} · "
         self.subtitle = f"{scope}posts in the last {window}"
+        self.subtitle_short = [f"{scope}last {window}", f"{scope}{window}"]
         self.empty_text = "" if self.rows else "No story repeated in this window"
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:

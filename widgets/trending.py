@@ -31,6 +31,7 @@ class TrendingTile(TileFrame):
     def load(self) -> None:
         self.rows = wallquery.trending(self.ctx.conn, self.opts.topic, self.opts.limit)
         self.subtitle = "last 20 min" if self.opts.topic == "*" else f"{self.opts.topic} · 20 min"
+        self.subtitle_short = ["20 min"] if self.opts.topic == "*" else [f"{self.opts.topic} · 20m", "20 min"]
         self.empty_text = "" if self.rows else "Nothing rising right now"
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:

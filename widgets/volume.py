@@ -116,7 +116,7 @@ class VolumeTile(TileFrame):
         peak = 0.0
         any_data = False
         # before the record begins the chart knows nothing: no line there, not a zero line
-        self.begins = wallquery.records_begin(self.ctx.conn)
+        self.begins = wallquery.records_begin(self.ctx.conn, wallquery.resolution_for(now - start))
         for topic in self.topics:
             s = wallquery.series(self.ctx.conn, topic, start, now)
             per_min = np.asarray(s.n, dtype=float) * (60.0 / s.res)
@@ -152,6 +152,7 @@ class VolumeTile(TileFrame):
         self.subtitle = f"last {self.opts.window_min // 60} h" if self.opts.window_min >= 120 else f"last {self.opts.window_min} min"
         if self.begins is not None and self.begins > start + 60:  # the window reaches before the record
             self.subtitle += f" · records from {stale_clock(self.begins, now)}"
+        self.subtitle_short = [self.subtitle.replace("records from", "from")] if self.begins else []
         self.legend.update()
 
 

@@ -136,6 +136,8 @@ class TileFrame(QFrame):
         self.s = ctx.scale
         self.title = title
         self.subtitle = ""
+        #: shorter forms of the subtitle, longest first, for a cell too narrow for it whole
+        self.subtitle_short: list[str] = []
         self.empty_text = ""
         self.stale = False
         self.stale_since: float | None = None
@@ -219,8 +221,12 @@ class TileFrame(QFrame):
         header = QRectF(m, self.s.px(10), full_w, self.header_height() - self.s.px(10))
         title, title_font = self.title.upper(), self.s.title
         subtitle = self.subtitle
+        candidates = [subtitle, *self.subtitle_short]
         if self.stale:  # since when first; the window the figures cover after it
             subtitle = f"{self.stale_text()} · {subtitle}" if subtitle else self.stale_text()
+            # in a narrow cell since when matters more than the window: its short forms;
+            # where none fits, the header keeps the window and the veil over the body says it
+            candidates = [subtitle, *self.stale_short_texts(), *candidates]
         sub_font = self.s.small
         gap = self.s.px(16)
 
@@ -230,18 +236,36 @@ class TileFrame(QFrame):
         # neither is cut: the title names what the tile shows, the subtitle its window or
         # count; both take smaller fonts (the title first) until they fit side by side
         floor = self.s.px(18)
-        while width(title, title_font) + gap + width(subtitle, sub_font) > full_w:
-            if title_font.pixelSize() > floor and title_font.pixelSize() >= sub_font.pixelSize():
-                title_font.setPixelSize(title_font.pixelSize() - 1)
-            elif sub_font.pixelSize() > floor:
-                sub_font.setPixelSize(sub_font.pixelSize() - 1)
-            else:
+
+        def fit(sub: str) -> tuple[QFont, QFont, bool]:
+            tf, sf = QFont(self.s.title), QFont(self.s.small)
+            while width(title, tf) + gap + width(sub, sf) > full_w:
+                if tf.pixelSize() > floor and tf.pixelSize() >= sf.pixelSize():
+                    tf.setPixelSize(tf.pixelSize() - 1)
+                elif sf.pixelSize() > floor:
+                    sf.setPixelSize(sf.pixelSize() - 1)
+                else:
+                    return tf, sf, False
+            return tf, sf, True
+
+        # where even the smallest fonts do not hold it, its shorter forms (still naming the
+        # window) before anything is cut
+        for candidate in candidates:
+            title_font, sub_font, fits = fit(candidate)
+            if fits:
+                subtitle = candidate
                 break
+        else:
+            subtitle = candidates[-1]  # the shortest, cut only where nothing fits
+        in_header = not self.stale or subtitle.startswith(tuple(self.stale_short_texts()))
+        if self._veil is not None:
+            note = "" if in_header else self.stale_text()
+            if note != self._veil.note:
+                self._veil.note = note
+                self._veil.update()
+            if note:
+                self.drawn.append(note)
         title_w = width(title, title_font) + gap
-        if self.stale and width(subtitle, sub_font) > full_w - title_w:
-            # since when matters more than the window then; in a narrow cell, its short forms
-            short = self.stale_short_texts()
-            subtitle = next((t for t in short if width(t, sub_font) <= full_w - title_w), short[-1])
         if subtitle and full_w - title_w > self.s.px(40):
             p.setFont(sub_font)
             if self.stale:
@@ -268,13 +292,23 @@ class TileFrame(QFrame):
 class _Veil(QWidget):
     """Dims a stale tile's body, plots included (children paint over their parent)."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: TileFrame) -> None:
         super().__init__(parent)
+        self.tile = parent
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        #: since when, where the header had no room for it
+        self.note = ""
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), theme.colour(theme.SURFACE, 165))
+        if self.note:
+            s = self.tile.s
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.WARN))
+            p.drawText(QRectF(self.rect()).adjusted(s.margin, s.px(4), -s.margin, 0),
+                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                       self.note)  # fmt: skip
         p.end()
 
 

@@ -52,11 +52,13 @@ def _cells(layout: str) -> list[tuple[str, int, str]]:
             for scene in screen.scenes]  # fmt: skip
 
 
+@pytest.mark.parametrize("size", [None, (1280, 720)], ids=["1080p", "720p"])
 @pytest.mark.parametrize(("layout", "screen", "scene"), [c for name in shipped_layouts() for c in _cells(name)])
 def test_no_title_count_or_window_on_any_shipped_screen_is_cut(
-    qtbot: QtBot, hubs: list[WallHub], demo_db: Path, wall_config: Config, layout: str, screen: int, scene: str
+    qtbot: QtBot, hubs: list[WallHub], demo_db: Path, wall_config: Config, layout: str, screen: int, scene: str,
+    size: tuple[int, int] | None,
 ) -> None:
-    w = _window(qtbot, hubs, demo_db, wall_config, layout=layout, screen=screen)
+    w = _window(qtbot, hubs, demo_db, wall_config, layout=layout, screen=screen, size=size)
     ref = w.scene_by_name(scene)
     assert ref is not None
     w.show_scene(ref)
@@ -73,6 +75,8 @@ def test_no_title_count_or_window_on_any_shipped_screen_is_cut(
     w.grab()
     for tile in tiles:
         assert tile.title.upper() in tile.drawn, f"{type(tile).__name__}: title cut: {tile.drawn}"
+        shown = [tile.subtitle, *tile.subtitle_short]  # its window or count, in one form or another
+        assert not tile.subtitle or set(shown) & set(tile.drawn), f"{layout}/{scene}: {tile.subtitle!r} left out"
         cut = [text for text in tile.drawn if "…" in text]
         assert not cut, f"{layout}/{scene} {type(tile).__name__}: {cut}"
         assert not [t for t in tile.drawn if "−0 " in t or "+0 pts" in t], tile.drawn  # no change is "±0"
