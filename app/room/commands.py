@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -119,6 +120,12 @@ def hub(config: Config, db_path: Path, *, once: bool, seconds: float | None,
         print(f"room hub: not a hub, {station_name(room)} has no [[sources]] to poll for the "
               "room (wall PCs and workstations fill their caches themselves)")  # fmt: skip
         return 0
+    shared = _station_cache(db_path)
+    if shared:
+        print(f"watchfloor: {db_path} is this machine's station cache ({shared} fills it from "
+              "the room): give the hub a database of its own (--db, or WATCHFLOOR_DB in its "
+              "unit: docs/IT.md, a wall PC as the standby hub)", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         workflow = build_workflow(config, config_dir)
     except TemplateError as exc:
@@ -136,6 +143,23 @@ def hub(config: Config, db_path: Path, *, once: bool, seconds: float | None,
     asyncio.run(go())
     print(hub.summary())
     return 0 if hub.ok() else 1
+
+
+def _station_cache(db_path: Path) -> str:
+    """Who fills ``db_path`` from the room as a station (a wall, a console), or ``""``."""
+    from app.room.station import META_SEQ
+
+    if not db_path.exists():
+        return ""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT 1 FROM meta WHERE key = ?", (META_SEQ,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return ""  # not readable as a cache: the writer says what is wrong with it
+    return "`watchfloor wall`, `console` or `room sync`" if row else ""
 
 
 def users(config: Config, args: argparse.Namespace, password: str) -> int:

@@ -523,6 +523,12 @@ def test_a_wall_pc_as_documented_stands_by_as_hub_and_takes_over(site: Site) -> 
         assert f"  ok   {expected[1]}" in done.stdout.splitlines(), done.stdout
         wait_until(lambda: procs.cache_ids(cache) >= room_ids(site) - late(site), 60,
                    "the wall's cache")  # fmt: skip
+        # without the drop-in's own database the hub would share the wall's cache: refused
+        wait_until(lambda: procs.cache_meta(cache, "room.seq"), 30, "the wall's room cursor")
+        shared = subprocess.run([sys.executable, "-m", "app", "poll"], env=env, timeout=120,
+                                capture_output=True, text=True)  # fmt: skip
+        assert shared.returncode == 2
+        assert shared.stderr.startswith(f"watchfloor: {cache} is this machine's station cache")
         one.stop(signal.SIGKILL)
         before = len(room_ids(site))
         with site.owner() as conn:
