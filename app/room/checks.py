@@ -71,7 +71,8 @@ def _check(report: Report, conn: psycopg.Connection[tuple[object, ...]], room: R
         return
     if schema != latest():
         report.bad(f"room schema version {schema}, this program needs {latest()}: "
-                   + ("upgrade watchfloor" if schema > latest() else "run `watchfloor room init`"))  # fmt: skip
+                   + ("upgrade watchfloor" if schema > latest()
+                      else "run `watchfloor room init --owner ROLE` as the schema's owner"))  # fmt: skip
     else:
         report.ok(f"room schema version {schema}")
     owner = conn.execute("SELECT tableowner = current_user FROM pg_tables"

@@ -179,3 +179,27 @@ def test_doctor_names_the_hub_holding_the_lock_and_those_standing_by(
             "note room hub: no hub holds the lock, nothing polls the networks for the room "
             "(start `watchfloor poll` on the hub machine); standing by: hub-b" in report.lines
         )
+
+
+def test_doctor_says_what_to_do_about_a_schema_of_another_release(
+    room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str]
+) -> None:
+    from tests.room import procs
+
+    room = room_of(room_ready, tmp_path)
+    with procs.owner(room_ready) as conn:  # a newer release migrated the room
+        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (latest() + 1,))
+    report = Lines()
+    check_room(report, room)
+    assert (
+        f"FAIL room schema version {latest() + 1}, this program needs {latest()}: upgrade watchfloor"
+        in report.lines
+    )
+    with procs.owner(room_ready) as conn:  # the room of an older release
+        conn.execute("DELETE FROM schema_version WHERE version >= %s", (latest(),))
+    report = Lines()
+    check_room(report, room)
+    assert (
+        f"FAIL room schema version {latest() - 1}, this program needs {latest()}: "
+        "run `watchfloor room init --owner ROLE` as the schema's owner" in report.lines
+    )
