@@ -43,7 +43,7 @@ from app.room.changes import ChangeCursor
 from app.room.connect import CHANNEL, RoomError, connect, describe
 from app.room.mentions import mention_from_body
 from app.room.presence import Seen
-from app.room.queue import RoomItem, RoomQueue
+from app.room.queue import RoomItem, RoomQueue, in_crisis
 from app.room.stories import RoomStories
 from app.store.db import open_reader
 from app.workflow import queries
@@ -238,8 +238,10 @@ class RoomDesk(Desk):
             if found is None:
                 raise WorkflowError(f"no queue item {mid}")
             m = mention_from_body(dict(found[0]))
-            if not template.fits(m.network, list(m.topics), crisis=False):
-                raise WorkflowError(f"the template {name!r} does not apply here")
+            crisis = in_crisis(conn, mid)
+            if not template.fits(m.network, list(m.topics), crisis=crisis):
+                raise WorkflowError(f"the template {name!r} does not apply here"
+                                    + (" (during a crisis only crisis templates apply)" if crisis else ""))  # fmt: skip
             return template.render(placeholder_values(
                 author=m.author, author_name=m.author_name, brand=brand, network=m.network,
                 topics=list(m.topics), operator=user))  # fmt: skip

@@ -104,6 +104,18 @@ def room_user(conn: psycopg.Connection[Any], name: str) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
+def in_crisis(conn: psycopg.Connection[Any], mention_id: str) -> bool:
+    """Do crisis rules apply to the item: a crisis is open on all topics, on one of the
+    item's, or the item was escalated into it (as the single-machine workflow decides)."""
+    row = conn.execute(
+        "SELECT c.topic IS NULL OR c.topic = ANY (m.topics) OR q.crisis_id = c.id FROM"
+        " (SELECT id, topic FROM crises WHERE ended_ts IS NULL ORDER BY started_ts DESC LIMIT 1) c"
+        " CROSS JOIN mentions m LEFT JOIN queue q ON q.mention_id = m.id WHERE m.id = %s",
+        (mention_id,),
+    ).fetchone()  # fmt: skip
+    return bool(row and row[0])
+
+
 class RoomQueue:
     def __init__(self, *, claim_idle_s: float = 15 * 60) -> None:
         self.claim_idle_s = claim_idle_s
@@ -290,6 +302,9 @@ class RoomQueue:
                                                  seen_version=None)  # fmt: skip
             if name == found[1]:
                 raise WorkflowError("a reply needs the sign-off of someone other than its writer")
+            if in_crisis(conn, item.mention_id) and not (conn.execute(
+                    "SELECT spokesperson FROM users WHERE name = %s", (name,)).fetchone() or (False,))[0]:  # fmt: skip
+                raise WorkflowError("during a crisis only a designated spokesperson may approve replies")
             now = time.time()
             conn.execute("UPDATE replies SET state = 'approved', approved_by = %s, approved_ts = %s,"
                          " updated_ts = %s WHERE id = %s", (name, now, now, reply_id))  # fmt: skip
