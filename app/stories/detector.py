@@ -111,8 +111,9 @@ class Story:
     sentiment: dict[str, int] = field(default_factory=dict)
     networks: dict[str, int] = field(default_factory=dict)
     topics: dict[str, int] = field(default_factory=dict)
-    #: author → (followers, network); only the ones with most reach are kept
-    authors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: author → (followers, network, the author as stored); only the ones with most reach
+    #: are kept
+    authors: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     label_hits: int = -1
     #: the least reach among the kept authors once the list is full: anyone below it
     #: would leave at once, so they are turned away without a search
@@ -143,12 +144,15 @@ class Story:
         authors = self.authors
         known = authors.get(author)
         if known is None or known[0] < followers:
-            authors[author] = (followers, network)
+            # encoded once, as json.dumps(..., ensure_ascii=False) writes it: the list is
+            # written each time it changes, most authors in it unchanged
+            entry = f"[{_string(author)}, {_string(network)}, {int(followers)}]"
+            authors[author] = (followers, network, entry)
             self.authors_json = None
             if len(authors) > TOP_AUTHORS:
                 del authors[min(authors, key=lambda a: authors[a][0])]
             if len(authors) >= TOP_AUTHORS:
-                self.floor = min(f for f, _ in authors.values())
+                self.floor = min(v[0] for v in authors.values())
 
     def absorb(self, other: Story) -> None:
         self.size += other.size
@@ -158,7 +162,7 @@ class Story:
                              (self.topics, other.topics)):  # fmt: skip
             for k, v in theirs.items():
                 mine[k] = mine.get(k, 0) + v
-        for author, (followers, network) in other.authors.items():
+        for author, (followers, network, _) in other.authors.items():
             self._author(author, followers, network)
         if other.label_hits > self.label_hits:
             self.label, self.label_mention, self.label_hits = (
@@ -167,11 +171,8 @@ class Story:
     def row(self) -> tuple[object, ...]:
         s = self.sentiment
         if self.authors_json is None:
-            authors = sorted(self.authors.items(), key=_reach, reverse=True)
-            # as json.dumps(..., ensure_ascii=False) writes it, a few times faster
-            self.authors_json = "[" + ", ".join(
-                [f"[{_string(a)}, {_string(net)}, {int(f)}]" for a, (f, net) in authors]
-            ) + "]"  # fmt: skip
+            authors = sorted(self.authors.values(), key=_reach, reverse=True)
+            self.authors_json = "[" + ", ".join([a[2] for a in authors]) + "]"
         return (
             self.id, self.label, self.label_mention, self.size, self.first_ts, self.last_ts,
             s.get("positive", 0), s.get("neutral", 0), s.get("negative", 0),
@@ -187,9 +188,12 @@ class Story:
                            "unscored": r["unscored"]}  # fmt: skip
         story.networks = json.loads(r["networks"])
         story.topics = json.loads(r["topics"])
-        story.authors = {a: (int(f or 0), net) for a, net, f in json.loads(r["authors"])}
+        story.authors_json = r["authors"]
+        for author, network, followers in json.loads(r["authors"]):
+            f = int(followers or 0)
+            story.authors[author] = (f, network, f"[{_string(author)}, {_string(network)}, {f}]")
         if len(story.authors) >= TOP_AUTHORS:
-            story.floor = min(f for f, _ in story.authors.values())
+            story.floor = min(v[0] for v in story.authors.values())
         return story
 
 
@@ -200,8 +204,8 @@ _encode_text = json.JSONEncoder(ensure_ascii=False).encode
 _string: Callable[[str], str] = json.encoder.encode_basestring
 
 
-def _reach(author: tuple[str, tuple[int, str]]) -> int:
-    return author[1][0]
+def _reach(author: tuple[int, str, str]) -> int:
+    return author[0]
 
 
 #: names (networks, topics) as JSON strings: a story's counts are written every batch it
