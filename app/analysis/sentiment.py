@@ -143,16 +143,19 @@ class _Window:
         self.words_and_emoticons: list[str] = []
 
 
-def _vader_words(piece: str) -> list[str]:
+def _vader_words(piece: str, handles: bool = False) -> list[str]:
     """The words VADER reads in a piece, as its ``SentiText`` cuts them.
 
     Split on white space, ASCII punctuation cut from both ends of a word; a token that
-    would keep two characters or fewer is left whole (an emoticon such as ``:)``).
+    would keep two characters or fewer is left whole (an emoticon such as ``:)``). With
+    ``handles``, an account's handle is left whole too: "@united" names an account, it is
+    not the word "united" (+1.8 in VADER's lexicon).
     """
     words = []
     for token in piece.split():
         stripped = token.strip(_PUNCT)
-        words.append(token if len(stripped) <= 2 else stripped)
+        keep = len(stripped) <= 2 or (handles and token[0] == "@")
+        words.append(token if keep else stripped)
     return words
 
 
@@ -299,6 +302,7 @@ class CareScorer:
                 table[ord(char)] = f" {description} "
         self._phrase_index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         self._triggers: frozenset[str] = frozenset()
+        self._cue_triggers: frozenset[str] = frozenset()
         if rules is not None:
             lexicon.update(rules.terms)
             # a word with a care valence is scored, even where VADER only lets it boost
@@ -314,13 +318,12 @@ class CareScorer:
                 self._phrase_index.setdefault(words[0], []).append((words, joined))
             for options in self._phrase_index.values():
                 options.sort(key=lambda o: -len(o[0]))
+            # a phrase can stand in a piece only where its longest word does (the rarest, as a
+            # rule): common first words ("and", "for", "is") send few pieces down the slow road
             self._triggers = (
-                frozenset(self._phrase_index)
-                | rules.irony_openers
-                | rules.negators
-                | rules.time_units
-                | {"why"}
+                frozenset(max(words, key=len) for words in rules.phrases) | rules.irony_openers
             )
+            self._cue_triggers = rules.negators | rules.time_units | {"why"}
             lexicon[_IRONY] = rules.irony_valence
             lexicon[_HASHTAG] = rules.hashtag_valence
             lexicon.update(rules.cue_valences)
@@ -393,12 +396,7 @@ class CareScorer:
         modifiers = self._modifiers
         cued = False
         for piece in self._pieces(head):
-            words = shown = _vader_words(piece)
-            if rules is not None and "@" in piece:
-                # a handle names an account, it says nothing: "@united" is no praise
-                words = shown = [
-                    t if t[:1] == "@" else w for t, w in zip(piece.split(), words, strict=True)
-                ]
+            words = shown = _vader_words(piece, handles=rules is not None)
             caps = _some_caps(words)
             if rules is not None:
                 words, shown = self._apply_rules(piece, words, rules, notes)
@@ -470,12 +468,22 @@ class CareScorer:
         Returns the tokens VADER reads and, beside each, what an explanation shows.
         """
         keys = [w.lower().strip(_PUNCT) for w in words]
-        if self._triggers.isdisjoint(keys) and "#" not in piece:
-            return words, words  # the common case: nothing here for a rule
+        marked = "#" in piece or not self._triggers.isdisjoint(keys)
+        cues: dict[int, str] = (
+            {} if self._cue_triggers.isdisjoint(keys) else self._cues(keys, rules)
+        )
+        out: list[str]
+        shown: list[str]
+        if not marked:
+            if not cues:
+                return words, words  # the common case: nothing here for a rule
+            out, shown = list(words), list(words)
+            for at, token in cues.items():
+                out[at] = token
+                shown[at] = f"{words[at]} ({_CUE_NOTES[token]})"
+            return out, shown
         raw = piece.split()  # VADER's words are these with their end punctuation cut: "#" too
-        cues = self._cues(keys, rules)
-        out: list[str] = []
-        shown: list[str] = []
+        out, shown = [], []
         index = self._phrase_index
         i, n = 0, len(words)
         while i < n:
@@ -495,10 +503,10 @@ class CareScorer:
                 if options:
                     continue
             word = words[i]
-            cue = cues.get(i)
-            if cue is not None:
-                out.append(cue)
-                shown.append(f"{word} ({_CUE_NOTES[cue]})")
+            said = cues.get(i)
+            if said is not None:
+                out.append(said)
+                shown.append(f"{word} ({_CUE_NOTES[said]})")
             elif (
                 key in rules.irony_openers
                 and i + 1 < n
