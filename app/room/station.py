@@ -215,7 +215,9 @@ class Station:
             if "source_state" in tables:
                 self._mirror_health(conn)
             if "queue" in tables:
-                self._mirror_queue(conn, _ids(got, "queue"))
+                # a transition names its item; a publish of many new ones (no ids) brings
+                # items that are new in the cache already
+                self._mirror_queue(conn, _ids(got, "queue") or set())
             if "alerts" in tables:
                 alerts_at = time.monotonic()
                 self._mirror_alerts(conn)
@@ -418,6 +420,13 @@ class Station:
                              tables=("meta",))  # fmt: skip
 
 
-def _ids(changes: list[RoomChange], table: str) -> set[str]:
-    """The row ids the changes name for ``table``."""
-    return {i for c in changes if table in c.tables for i in c.ids}
+def _ids(changes: list[RoomChange], table: str) -> set[str] | None:
+    """The row ids the changes name for ``table``; None if one names none (too many to
+    list: read the table)."""
+    ids: set[str] = set()
+    for c in changes:
+        if table in c.tables:
+            if not c.ids:
+                return None
+            ids.update(c.ids)
+    return ids
