@@ -346,6 +346,12 @@ def wrap_lines(text: str, font: QFont, width: float, max_lines: int) -> list[str
             break
         line.setLineWidth(width)
         start, length = line.textStart(), line.textLength()
+        # a hashtag or a handle stays whole ("# / LumioRecall" reads as two words): a
+        # line that would end on its sign ends before it
+        sign = flat[start : start + length].rstrip()[-1:]
+        if sign in {"#", "@"} and start + length < len(flat) and not flat[start + length].isspace():
+            line.setLineWidth(max(1.0, line.naturalTextWidth() - QFontMetrics(font).horizontalAdvance(sign) - 1))
+            start, length = line.textStart(), line.textLength()
         if len(lines) == max_lines - 1 and start + length < len(flat):
             lines.append(elide(flat[start:], font, width))
         else:

@@ -327,3 +327,19 @@ def test_the_crisis_bar_keeps_the_largest_spike_when_only_a_small_surge_is_live(
     crisis = w.title.crisis
     assert crisis is not None and crisis.topic == "lumio"
     assert crisis.reason == "3 unacknowledged alerts (lumio, subsided) · live: industry"
+
+
+def test_a_hashtag_or_handle_is_never_broken_after_its_sign(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    from app.ui.theme import scale_for
+    from app.ui.tilebase import wrap_lines
+
+    font = scale_for(1080).body
+    for text in ("it burned my hand 😤 #LumioRecall now", "so hot it burned, ask @techdaily why"):
+        sign = text.index("#") if "#" in text else text.index("@")
+        width = QFontMetrics(font).horizontalAdvance(text[: sign + 1]) + 2  # room for the sign, not its word
+        lines = wrap_lines(text, font, width, 3)
+        assert not [line for line in lines if line.endswith(("#", "@"))], lines
+        assert " ".join(lines).replace("…", "").split()[-1] in text.split()  # words whole, no joiner left
+        assert "\u2060" not in "".join(lines)
