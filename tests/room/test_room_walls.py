@@ -27,8 +27,17 @@ from tests.room.test_console_room import consoles, done, ready  # noqa: F401 (a 
 from tests.room.test_queue import app_conn, fill
 
 
-def said(proc: procs.Proc) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in proc.out.read_text().splitlines() if line.startswith("{")]
+def said(proc: procs.Proc, heard: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """What the wall process said (``heard``: when each command was read, by its words)."""
+    out = []
+    for line in proc.out.read_text().splitlines():
+        if line.startswith("{"):
+            what = json.loads(line)
+            at = what.pop("at", None)
+            if heard is not None and at is not None:
+                heard[json.dumps(what, sort_keys=True)] = float(at)
+            out.append(what)
+    return out
 
 
 def cache_commands(cache: Path) -> list[tuple[str, str, str]]:
@@ -64,11 +73,16 @@ def test_a_spotlight_and_a_scene_given_on_a_console_show_on_another_wall_pc(
         assert a.error_bar.isHidden(), a.error_bar.text()
         wait_until(lambda: {"command": "scene", "args": {"screen": "overview", "scene": "response"},
                             "by": "ana"} in said(wall), 30, "B's walls to read the scene command")  # fmt: skip
-        lines = said(wall)
+        heard: dict[str, float] = {}
+        lines = said(wall, heard)
         assert {"command": "spotlight", "args": {"mention_id": "demo:q-1"}, "by": "ana"} in lines
         # the wall switched to the scene it was told, after it heard the command
-        told = lines.index({"command": "scene", "args": {"screen": "overview", "scene": "response"},
-                            "by": "ana"})  # fmt: skip
+        scene = {"command": "scene", "args": {"screen": "overview", "scene": "response"}, "by": "ana"}
+        told = lines.index(scene)
+        with app_conn(room_ready) as conn:
+            issued = dict(conn.execute("SELECT command, ts FROM wall_commands").fetchall())
+        late_ms = 1000 * (heard[json.dumps(scene, sort_keys=True)] - issued["scene"])
+        print(f"\nscene given on A read by B's walls {late_ms:.0f} ms after the time the room holds for it")
         spot = lines.index({"command": "spotlight", "args": {"mention_id": "demo:q-1"}, "by": "ana"})
         # each shown at once: the spotlight's scene, then the scene asked for
         assert lines[spot + 1] == {"scene": "conversation/conversation"}

@@ -3,7 +3,7 @@
 Offscreen, a station (its cache, writer and room sync) and the wall windows of the config's
 layout reading that cache, as `watchfloor wall` runs them. It prints one JSON line when its
 cache has caught up with the room ({"ready": true}), one for each wall command its walls
-read ({"command": ..., "args": ..., "by": ...}) and one for each scene a window shows
+read ({"command": ..., "args": ..., "by": ..., "at": epoch seconds}) and one for each scene a window shows
 ({"scene": "screen/scene"}). SIGTERM ends it.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -44,7 +45,7 @@ def main() -> int:
 
     def heard(cmd: object) -> None:
         if isinstance(cmd, WallCommand):
-            say(command=cmd.command, args=cmd.args, by=cmd.issued_by)
+            say(command=cmd.command, args=cmd.args, by=cmd.issued_by, at=time.time())
 
     hub.command.connect(heard)  # before the windows': a command is said before what it shows
     walls = WallSet(app, hub, loaded, registry, kiosk=False, admin_chord=config.wall.admin_chord,
