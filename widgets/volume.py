@@ -122,8 +122,8 @@ class VolumeTile(TileFrame):
             per_min = np.asarray(s.n, dtype=float) * (60.0 / s.res)
             # the current bucket is still filling: leave it out so the line does not dive
             xs, ys = np.asarray(s.starts[:-1], dtype=float), per_min[:-1]
-            if self.begins is not None:
-                ys = np.where(xs < self.begins, np.nan, ys)
+            if self.begins is not None:  # its first bucket too: partly before the record, a false rise
+                ys = np.where(xs < self.begins + s.res, np.nan, ys)
             last = self._drawn.get(topic)
             if last is None or not (np.array_equal(last[0], xs) and np.array_equal(last[1], ys, equal_nan=True)):
                 self.curves[topic].setData(xs, ys, connect="finite")
