@@ -184,6 +184,9 @@ class CareRules:
     irony_valence: float = -1.6
     politeness: frozenset[str] = frozenset()
     complaint_at: float = -1.5
+    #: in a post that asks something (a "?", "please", "dm"…) these manners are no praise
+    request_manners: frozenset[str] = frozenset()
+    request_markers: frozenset[str] = frozenset()
     #: complaints in plain words: a negation with no feeling word after it ("never knocked"),
     #: time waited ("for 2 days", "45 minutes waiting"), a "why" question
     negators: frozenset[str] = frozenset()
@@ -220,6 +223,8 @@ class CareRules:
             irony_followers=frozenset(irony.get("followers", [])),
             irony_valence=float(irony.get("valence", -1.6)),
             politeness=frozenset(irony.get("politeness", [])),
+            request_manners=frozenset(data.get("requests", {}).get("manners", [])),
+            request_markers=frozenset(data.get("requests", {}).get("markers", [])),
             complaint_at=float(irony.get("complaint_at", -1.5)),
             negators=frozenset(cues.get("negators", [])),
             negation_exceptions=frozenset(cues.get("negation_exceptions", [])),
@@ -433,8 +438,8 @@ class CareScorer:
                 valences = vader._but_check(words, valences)
             tokens += shown
             sentiments += valences
-        if rules is not None and rules.politeness and sentiments:
-            self._mute_politeness(tokens, sentiments, rules, notes, cued)
+        if rules is not None and sentiments:
+            self._mute_politeness(tokens, sentiments, rules, notes, cued, head)
         score = self._compound(sentiments, head)
         if math.isnan(score):
             score = 0.0
@@ -589,11 +594,20 @@ class CareScorer:
         rules: CareRules,
         notes: list[str],
         cued: bool = False,
+        text: str = "",
     ) -> None:
-        """In a complaint, "thanks", "please" and "help" are manners, not praise."""
-        if min(sentiments) > rules.complaint_at and not cued:
+        """In a complaint, "thanks", "please" and "help" are manners, not praise; in a post
+        that asks for something, "thanks", "please", "hope" and "yes" are manners too."""
+        complaint = cued or min(sentiments) <= rules.complaint_at
+        if complaint:
+            polite, said = rules.politeness, "politeness in a complaint counts as none: "
+        elif rules.request_manners and max(sentiments) > 0:
+            keys = [_key(t) for t in tokens]
+            if "?" not in text and rules.request_markers.isdisjoint(keys):
+                return
+            polite, said = rules.request_manners, "manners in a request count as none: "
+        else:
             return
-        polite = rules.politeness
         lexicon = self._vader.lexicon
         keys = [_key(t) for t in tokens]
         muted = []
@@ -613,7 +627,7 @@ class CareScorer:
                 sentiments[i] = 0.0
                 muted.append(token)
         if muted:
-            notes.append("politeness in a complaint counts as none: " + ", ".join(muted))
+            notes.append(said + ", ".join(muted))
 
 
 def brand_weights(negative: Iterable[str], positive: Iterable[str],

@@ -82,3 +82,24 @@ def test_a_hashtag_built_on_a_complaint_word_is_against_us(care: CareScorer) -> 
 
 def test_the_desk_a_customer_writes_to_is_no_praise(care: CareScorer) -> None:
     assert care.label(care.score("@telcom your customer care team called me back")) == "neutral"
+
+
+REQUESTS = [
+    "@skyjet hi, could you please tell me if flight 318 has wifi? thanks",
+    "@parcelgo hi! can you let me know the delivery slot for tomorrow please",
+    "@telcom hi there, please DM me the steps to set up the new router",
+]
+
+
+@pytest.mark.parametrize("text", REQUESTS)
+def test_manners_in_a_request_are_no_praise(care: CareScorer, text: str) -> None:
+    assert VaderScorer().label(VaderScorer().score(text)) == "positive"
+    explained = care.explain(text)
+    assert explained.label == "neutral"
+    assert any(n.startswith("manners in a request count as none") for n in explained.notes)
+
+
+def test_praise_that_asks_something_stays_praise(care: CareScorer) -> None:
+    assert care.label(
+        care.score("@lumio love the new camera, thanks! when does the case ship?")
+    ) == ("positive")
