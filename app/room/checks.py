@@ -87,6 +87,7 @@ def _check(report: Report, conn: psycopg.Connection[tuple[object, ...]], room: R
                    + " — run `watchfloor room init --owner ROLE` (docs/IT.md)")  # fmt: skip
     else:
         report.ok(f"room grants of {user}: least privilege (audit: insert and select only)")
+    _check_users(report, conn)
     rows, broken = verify_audit(conn)
     if broken is not None:
         report.bad(f"room audit trail broken at row {broken} (the {rows} row(s) before it hold)")
@@ -114,6 +115,22 @@ def _check(report: Report, conn: psycopg.Connection[tuple[object, ...]], room: R
                     f"(start `watchfloor poll` on the hub machine){standby}")  # fmt: skip
     if db_path is not None and db_path.exists():
         _check_cache(report, conn, db_path)
+
+
+def _check_users(report: Report, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The room's console users: every console signs in against these (not its cache's)."""
+    roles = {str(r): int(str(n)) for r, n in conn.execute(
+        "SELECT role, count(*) FROM users WHERE NOT disabled GROUP BY role ORDER BY role")}  # fmt: skip
+    if not roles:
+        report.bad("room users: none yet, so nobody can sign in at a console: "
+                   "`watchfloor users add NAME --role admin` on any machine of the room")  # fmt: skip
+        return
+    report.ok("room users: " + ", ".join(f"{n} {r}" for r, n in roles.items()))
+    (speakers,) = conn.execute("SELECT count(*) FROM users WHERE spokesperson AND NOT disabled"
+                               ).fetchone() or (0,)  # fmt: skip
+    if not speakers:
+        report.note("room users: no spokesperson, so during a crisis nobody can approve free "
+                    "text (watchfloor users add NAME --role approver --spokesperson)")  # fmt: skip
 
 
 def _check_cache(report: Report, conn: psycopg.Connection[tuple[object, ...]],

@@ -30,13 +30,31 @@ def doctor(config: Path, db: Path, env: dict[str, str]) -> list[str]:
 def test_doctor_reports_a_healthy_room(
     room_ready: RoomDb, tmp_path: Path, room_env: dict[str, str]
 ) -> None:
-    lines = doctor(room_ready.write_config(tmp_path / "c.toml"), tmp_path / "c.db", room_env)
+    config = room_ready.write_config(tmp_path / "c.toml")
+    lines = doctor(config, tmp_path / "c.db", room_env)
+    # nobody can sign in at a console before the room has a user
+    assert (
+        "  FAIL room users: none yet, so nobody can sign in at a console: "
+        "`watchfloor users add NAME --role admin` on any machine of the room" in lines
+    )
+    from app.room import users as accounts
+    from tests.room.test_queue import app_conn
+
+    with app_conn(room_ready) as conn:
+        accounts.add_user(conn, "ana", "admin", "a long password")
+        accounts.add_user(conn, "bo", "operator", "a long password")
+    lines = doctor(config, tmp_path / "c.db", room_env)
+    assert "  ok   room users: 1 admin, 1 operator" in lines
+    assert (
+        "  note room users: no spokesperson, so during a crisis nobody can approve free text "
+        "(watchfloor users add NAME --role approver --spokesperson)" in lines
+    )
     text = "\n".join(lines)
     assert f"ok   room {room_ready.url} reachable as {pg.APP} (PostgreSQL 15." in text
     assert "note room link without TLS (sslmode = disable)" in text
     assert f"ok   room schema version {latest()}" in text
     assert f"ok   room grants of {pg.APP}: least privilege" in text
-    assert "ok   room audit trail intact (0 rows, chained)" in text
+    assert "ok   room audit trail intact (2 rows, chained)" in text
     assert (
         "ok   clock skew with the room +0.0" in text or "ok   clock skew with the room -0.0" in text
     )
