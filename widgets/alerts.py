@@ -79,7 +79,7 @@ class AlertsTile(TileFrame):
             if a.subsided:
                 when_text += f" · {subsided_text(a)}"
             heads = wrap_lines(head, s.body_bold, r.width(), 2)
-            whens = wrap_lines(when_text, s.small, r.width(), 3)
+            whens = wrap_lines(when_text, s.small, r.width(), 5)  # whole: when, and since when it is over
             body = wrap_lines(a.explanation, s.small, r.width(), 8)
             need = len(heads) * head_h + len(whens) * line_h + len(body) * line_h + s.px(14)
             left = len(self.rows) - i - 1

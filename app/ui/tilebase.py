@@ -250,13 +250,17 @@ class TileFrame(QFrame):
 
         # where even the smallest fonts do not hold it, its shorter forms (still naming the
         # window) before anything is cut
+        two_lines = False
         for candidate in candidates:
             title_font, sub_font, fits = fit(candidate)
             if fits:
                 subtitle = candidate
                 break
         else:
-            subtitle = candidates[-1]  # the shortest, cut only where nothing fits
+            # a cell too narrow for both side by side even in their smallest forms: the
+            # title over its window, each with the whole width
+            two_lines = True
+            subtitle = next((c for c in candidates if width(c, sub_font) <= full_w), candidates[-1])
         in_header = not self.stale or subtitle.startswith(tuple(self.stale_short_texts()))
         if self._veil is not None:
             note = "" if in_header else self.stale_text()
@@ -266,15 +270,24 @@ class TileFrame(QFrame):
             if note:
                 self.drawn.append(note)
         title_w = width(title, title_font) + gap
+        title_rect = sub_rect = header
+        sub_flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if two_lines:
+            top = self.s.px(3)
+            half = (self.header_height() - top) / 2
+            title_rect = QRectF(m, top, full_w, half)
+            sub_rect = QRectF(m, top + half, full_w, half)
+            sub_flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            title_w = 0
         if subtitle and full_w - title_w > self.s.px(40):
             p.setFont(sub_font)
             if self.stale:
                 p.setPen(theme.colour(theme.WARN))
             sub = elide(subtitle, sub_font, full_w - title_w + 2)
-            self.draw_text(p, header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, sub)
+            self.draw_text(p, sub_rect, sub_flags, sub)
             p.setPen(theme.colour(theme.MUTED))
         p.setFont(title_font)
-        self.draw_text(p, header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        self.draw_text(p, title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        elide(title, title_font, full_w + 2))  # fmt: skip
         body = self.body_rect()
         if self.empty_text:

@@ -52,7 +52,7 @@ def _cells(layout: str) -> list[tuple[str, int, str]]:
             for scene in screen.scenes]  # fmt: skip
 
 
-@pytest.mark.parametrize("size", [None, (1280, 720)], ids=["1080p", "720p"])
+@pytest.mark.parametrize("size", [None, (1280, 720), (1280, 1024)], ids=["1080p", "720p", "5:4"])
 @pytest.mark.parametrize(("layout", "screen", "scene"), [c for name in shipped_layouts() for c in _cells(name)])
 def test_no_title_count_or_window_on_any_shipped_screen_is_cut(
     qtbot: QtBot, hubs: list[WallHub], demo_db: Path, wall_config: Config, layout: str, screen: int, scene: str,
@@ -343,3 +343,18 @@ def test_a_hashtag_or_handle_is_never_broken_after_its_sign(qtbot: QtBot) -> Non
         assert not [line for line in lines if line.endswith(("#", "@"))], lines
         assert " ".join(lines).replace("…", "").split()[-1] in text.split()  # words whole, no joiner left
         assert "\u2060" not in "".join(lines)
+
+
+def test_a_subsided_alert_in_a_narrow_cell_says_it_whole(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
+                                                         wall_config: Config) -> None:  # fmt: skip
+    now = time.time()
+    conn = open_writer(db_path)
+    with transaction(conn):
+        _alert(conn, "lumio", now - 700)
+        conn.execute("UPDATE alerts SET subsided_ts = ?, now_level = 32", (now - 300,))
+    conn.close()
+    cell = {"name": "s", "scenes": [{"name": "a", "grid": [4, 3], "tiles": [{"tile": "alerts", "at": [0, 0, 1, 2]}]}]}
+    w = _window(qtbot, hubs, db_path, wall_config, cell, size=(1280, 1024))
+    (tile,) = _painted(w)
+    assert not [t for t in tile.drawn if "…" in t], tile.drawn
+    assert "not yet acknowledged" in " ".join(tile.drawn)
