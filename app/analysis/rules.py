@@ -83,26 +83,35 @@ class ResponseRules:
             facts.append(f"influential author ({followers:,} followers)")
         if complaint and (very or influential):
             priority = Priority.URGENT
-            headline = "P1: a complaint " + (
-                "from an influential author" if not very else "that is very negative"
+            headline = (
+                "P1 · "
+                + (
+                    "a very negative complaint"
+                    if very
+                    else "a complaint from an influential author"
+                )
+                + ": answer first"
             )
         elif complaint:
             priority = Priority.HIGH
-            headline = "P2: a complaint, answered before questions and praise"
+            headline = "P2 · a complaint: before questions and praise"
         elif asks:
-            priority, headline = Priority.NORMAL, "P3: a question to answer"
+            priority, headline = Priority.NORMAL, "P3 · a question for us"
         elif label == UNSCORED and addressed:
-            priority, headline = Priority.NORMAL, "P3: to our account in a language not scored"
+            priority, headline = (
+                Priority.NORMAL,
+                "P3 · to our account in a language not scored: read it",
+            )
         elif (addressed or influential) and label != "positive":
             priority = Priority.NORMAL
             headline = (
-                "P3: to our account, neither complaint nor praise: read it"
+                "P3 · to our account, neither complaint nor praise: read it"
                 if addressed
-                else "P3: an influential author on us, neither complaint nor praise: read it"
+                else "P3 · an influential author on us, neither complaint nor praise: read it"
             )
         elif addressed or influential:
             priority = Priority.LOW
-            headline = "P4: praise: thank them when time allows"
+            headline = "P4 · praise: thank them when time allows"
         else:
             # about us, not to us, asking nothing and no complaint: not ours to answer
             mention.needs_response, mention.priority, mention.reasons = False, Priority.LOW, []

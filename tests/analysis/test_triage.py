@@ -114,5 +114,5 @@ def test_the_first_reason_names_the_priority_and_why(db_path: Path, demo_config:
     queue = _queue(db_path, demo_config, posts)
     for post in posts:
         priority, reasons = queue[post.id]
-        assert json.loads(reasons)[0].startswith(f"P{priority}: ")
+        assert json.loads(reasons)[0].startswith(f"P{priority} · ")
     assert [queue[p.id][0] for p in posts] == [1, 2, 3, 4]
