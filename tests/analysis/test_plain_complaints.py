@@ -103,3 +103,10 @@ def test_praise_that_asks_something_stays_praise(care: CareScorer) -> None:
     assert care.label(
         care.score("@lumio love the new camera, thanks! when does the case ship?")
     ) == ("positive")
+
+
+@pytest.mark.parametrize("face", ["😒", "🤦‍♀️", "💩"])
+def test_faces_made_at_a_brand_are_negative(care: CareScorer, face: str) -> None:
+    text = f"@parcelgo my parcel is at the depot again {face}"
+    assert VaderScorer().label(VaderScorer().score(text)) == "neutral"
+    assert care.label(care.score(text)) == "negative"
