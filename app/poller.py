@@ -17,9 +17,9 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -43,6 +43,18 @@ from app.workflow.outbox import Outbox
 from app.workflow.service import QueueWorkflow
 
 log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    """What posts approved replies: this cache's :class:`Outbox`, or the room's sender."""
+
+    async def send_due(self) -> int: ...
+
+    async def run(self, stop: asyncio.Event, every_s: float = ...) -> None: ...
+
+
+#: makes the sender from the sources by name and the shared HTTP client
+MakeSender = Callable[[Mapping[str, Source], httpx.AsyncClient], Sender]
 
 MAX_BACKOFF_S = 15 * 60
 #: pages fetched back to back when a source says more are ready, before yielding a turn
@@ -108,9 +120,11 @@ class Poller:
         client: httpx.AsyncClient | None = None,
         workflow: QueueWorkflow | None = None,
         fetch: bool = True,
+        sender: MakeSender | None = None,
     ) -> None:
         """``workflow`` also runs the outbox (approved replies go out through these sources);
-        ``fetch=False`` runs only the outbox (a console-only process)."""
+        ``fetch=False`` runs only the outbox (a console-only process); ``sender`` makes the
+        outbox instead (the room's hub: the replies are the room's, not this cache's)."""
         self.config = config
         self.writer = writer
         if sources is None:
@@ -124,6 +138,7 @@ class Poller:
         self.runners: dict[str, _Runner] = {}
         self.workflow = workflow
         self.fetch = fetch
+        self.sender = sender
         #: why polling stopped by itself (a damaged database: no retry can store anything)
         self.fatal: str | None = None
 
@@ -141,9 +156,13 @@ class Poller:
             runner = _Runner(source=source, cursor=cursors.get(source.name, {}))
             self.runners[source.name] = runner
             self._tasks.append(asyncio.create_task(self._loop(runner, once), name=source.name))
-        if self.workflow is not None:
-            outbox = Outbox(self.writer, self.workflow, {s.name: s for s in self.sources},
-                            self._client)  # fmt: skip
+        by_name = {s.name: s for s in self.sources}
+        outbox: Sender | None = None
+        if self.sender is not None:
+            outbox = self.sender(by_name, self._client)
+        elif self.workflow is not None:
+            outbox = Outbox(self.writer, self.workflow, by_name, self._client)
+        if outbox is not None:
             if once:
                 await outbox.send_due()
             else:

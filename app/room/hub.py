@@ -38,6 +38,7 @@ from app.room.connect import RoomError, connect, describe, station_name
 from app.room.mentions import body_from_row
 from app.room.publish import HEALTH_COLUMNS, insert_mentions, log_change, prune_changes
 from app.room.schema import HUB_LOCK, ensure, room_id
+from app.room.sender import RoomSender
 from app.sources.base import Source
 from app.store.db import open_reader
 from app.store.writer import StoreWriter
@@ -239,8 +240,11 @@ class Hub:
         log.warning("active: this hub holds the room's lock and polls")
         await self._in_db(self._seed, conn, writer)
         sources = list(self.make_sources()) if self.make_sources else None
-        poller = self._poller = Poller(self.config, writer, sources=sources,
-                                       workflow=self.workflow)  # fmt: skip
+        room, station = self.room, station_name(self.room)
+        poller = self._poller = Poller(
+            self.config, writer, sources=sources, workflow=self.workflow,
+            # the replies the room's consoles approved go out from here, the active hub
+            sender=lambda by_name, client: RoomSender(room, station, by_name, client))  # fmt: skip
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         task = asyncio.create_task(poller.run(once=once, duration=remaining), name="room-poller")
         stopping = asyncio.create_task(self._stop.wait())

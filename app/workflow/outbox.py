@@ -15,6 +15,8 @@ import logging
 import sqlite3
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -47,6 +49,48 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, TransientError | RateLimited | BadResponse | httpx.HTTPError | TimeoutError)
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at posting a reply: the post (or the one found already there), or why not."""
+
+    result: ReplyResult | None
+    #: the reply was found posted by an earlier attempt, not posted now
+    adopted: bool = False
+    #: why it failed (masked: a server's echo may quote a token), and whether to try again
+    reason: str = ""
+    retryable: bool = False
+    retry_after: float | None = None
+
+
+async def post(source: Source, client: httpx.AsyncClient, reply_ref: dict[str, Any], text: str,
+               key: str, attempt: int) -> Attempt:  # fmt: skip
+    """Post ``text`` under ``reply_ref`` once; from the second attempt on, look for our own
+    reply first (an earlier attempt may have posted without our hearing back, and some
+    servers ignore the idempotency key) and adopt the one found. Never raises for the
+    network's sake: every failure is an :class:`Attempt` saying why."""
+    timeout = max(source.config.timeout_s * 2, 30.0)
+    try:
+        adopted = None
+        if attempt > 1:
+            adopted = await asyncio.wait_for(source.find_own_reply(client, reply_ref, text),
+                                             timeout=timeout)  # fmt: skip
+        if adopted is not None:
+            return Attempt(adopted, adopted=True)
+        return Attempt(await asyncio.wait_for(source.reply(client, reply_ref, text, key),
+                                              timeout=timeout))  # fmt: skip
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        reason = exc.reason if isinstance(exc, SourceError) else (
+            "timed out" if isinstance(exc, TimeoutError | httpx.TimeoutException)
+            else f"{type(exc).__name__}: {exc}"
+        )  # fmt: skip
+        if not isinstance(exc, SourceError | httpx.HTTPError | TimeoutError):
+            log.exception("a reply under %s: unexpected failure", reply_ref)
+        return Attempt(None, reason=mask(reason), retryable=_retryable(exc),
+                       retry_after=exc.retry_after if isinstance(exc, SourceError) else None)  # fmt: skip
+
+
 class Outbox:
     def __init__(self, writer: StoreWriter, workflow: QueueWorkflow, sources: Mapping[str, Source],
                  client: httpx.AsyncClient) -> None:  # fmt: skip
@@ -74,31 +118,12 @@ class Outbox:
         if source is None:
             await self._failed(item, f"the source {item.source!r} is not configured here", False)
             return 0
-        timeout = max(source.config.timeout_s * 2, 30.0)
-        adopted: ReplyResult | None = None
-        try:
-            if item.attempts > 1:
-                # an earlier attempt may have posted without our hearing back, and some
-                # servers ignore the idempotency key: look for our reply before sending again
-                adopted = await asyncio.wait_for(
-                    source.find_own_reply(self.client, item.reply_ref, item.text), timeout=timeout)
-            result: ReplyResult = adopted if adopted is not None else await asyncio.wait_for(
-                source.reply(self.client, item.reply_ref, item.text, item.idempotency_key),
-                timeout=timeout,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            reason = exc.reason if isinstance(exc, SourceError) else (
-                "timed out" if isinstance(exc, TimeoutError | httpx.TimeoutException)
-                else f"{type(exc).__name__}: {exc}"
-            )  # fmt: skip
-            if not isinstance(exc, SourceError | httpx.HTTPError | TimeoutError):
-                log.exception("reply %d: unexpected failure", item.reply_id)
-            await self._failed(item, reason, _retryable(exc),
-                               exc.retry_after if isinstance(exc, SourceError) else None)  # fmt: skip
+        done = await post(source, self.client, item.reply_ref, item.text, item.idempotency_key,
+                          item.attempts)  # fmt: skip
+        if done.result is None:
+            await self._failed(item, done.reason, done.retryable, done.retry_after)
             return 0
-        found, native_id, url = adopted is not None, result.native_id, result.url
+        found, native_id, url = done.adopted, done.result.native_id, done.result.url
         await asyncio.wrap_future(self.writer.call(
             lambda conn: self.workflow.mark_sent(conn, item.reply_id, native_id, url, adopted=found),
             tables=TABLES,
