@@ -300,9 +300,11 @@ def run_gui(
     if not walls:
         app.lastWindowClosed.connect(request_quit)
 
-    # the outbox sends approved replies wherever a console or a poller runs
+    # the outbox sends approved replies wherever a console or a poller runs; in a room the
+    # replies are the room's, and its active hub sends them (a cache's outbox would free
+    # claims and write audit rows the room never sees)
     workflow = None
-    if console or poll:
+    if (console or poll) and config.room is None:
         from app.workflow.setup import build_workflow
         from app.workflow.templates import TemplateError
 
