@@ -99,6 +99,9 @@ class TitleBar(QWidget):
         self.aside = ""
         #: the middle text as last painted
         self.shown_text = ""
+        #: whether the date was drawn (it gives way to what is happening on a narrow screen)
+        self.dated = True
+        self.branded = True
         self.clock = datetime.now
         self.setFixedHeight(scale.px(84))
 
@@ -120,42 +123,59 @@ class TitleBar(QWidget):
         mark = s.px(50)
         draw_mark(p, QRectF(m, (h - mark) / 2, mark, mark))
         x = m + mark + s.px(18)
-        p.setPen(theme.colour(theme.TEXT))
-        p.setFont(s.font(40, bold=True))
-        brand_w = p.fontMetrics().horizontalAdvance(self.brand) + s.px(4)
-        p.drawText(QRectF(x, 0, brand_w, h), Qt.AlignmentFlag.AlignVCenter, self.brand)
-        x += brand_w + s.px(24)
+        brand_font = s.font(40, bold=True)
+        brand_w = QFontMetrics(brand_font).horizontalAdvance(self.brand) + s.px(4)
         now = self.clock()
         clock_w = s.px(420)
-        p.setFont(s.font(44, bold=True))
-        p.drawText(QRectF(w - m - clock_w, 0, clock_w, h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                   now.strftime("%H:%M"))  # fmt: skip
-        p.setFont(s.small)
-        p.setPen(theme.colour(theme.TEXT if crisis or notice else theme.MUTED))
         time_w = s.px(150)
-        p.drawText(QRectF(w - m - clock_w, 0, clock_w - time_w, h),
-                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, now.strftime("%a %d %b"))  # fmt: skip
-        middle = w - m - clock_w - x - s.px(16)
         if crisis and self.crisis is not None:
             since = datetime.fromtimestamp(self.crisis.since).strftime("%H:%M")
             text = f"CRISIS · {self.crisis.reason} · since {since}"
             if notice:  # both matter: the notice in its short form, the crisis whole
                 short = self.notice.replace(" · nothing new since ", " since ")
                 text = f"{short} · {text}"
-            p.setFont(s.font(34, bold=True))
-            p.setPen(theme.colour(theme.TEXT))
+            font = s.font(34, bold=True)
         elif notice:
             text = self.notice
-            p.setFont(s.font(34, bold=True))
-            p.setPen(theme.colour(theme.TEXT))
+            font = s.font(34, bold=True)
         else:
             text = f"{self.scene_title}{self.position}{self.aside}"
-            p.setFont(s.font(32))
-            p.setPen(theme.colour(theme.MUTED))
-        font = p.font()
-        while font.pixelSize() > s.px(24) and QFontMetrics(font).horizontalAdvance(text) > middle:
-            font.setPixelSize(font.pixelSize() - 1)  # a smaller font before anything is cut
+            font = s.font(32)
+
+        def fit(middle: float) -> bool:
+            while font.pixelSize() > s.px(24) and QFontMetrics(font).horizontalAdvance(text) > middle:
+                font.setPixelSize(font.pixelSize() - 1)  # a smaller font before anything is cut
+            return QFontMetrics(font).horizontalAdvance(text) <= middle
+
+        middle = w - m - clock_w - x - brand_w - s.px(24) - s.px(16)
+        # on a narrow screen the date, then the brand's name (its mark stays) give way
+        # before what is happening is cut
+        size = font.pixelSize()
+        dated = branded = fit(middle)
+        if not dated:
+            font.setPixelSize(size)
+            middle += clock_w - time_w
+            branded = fit(middle)
+        if not branded:
+            font.setPixelSize(size)
+            middle += brand_w + s.px(24)
+            fit(middle)
+        if branded:
+            p.setPen(theme.colour(theme.TEXT))
+            p.setFont(brand_font)
+            p.drawText(QRectF(x, 0, brand_w, h), Qt.AlignmentFlag.AlignVCenter, self.brand)
+            x += brand_w + s.px(24)
+        p.setFont(s.font(44, bold=True))
+        p.drawText(QRectF(w - m - clock_w, 0, clock_w, h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                   now.strftime("%H:%M"))  # fmt: skip
+        if dated:
+            p.setFont(s.small)
+            p.setPen(theme.colour(theme.TEXT if crisis or notice else theme.MUTED))
+            p.drawText(QRectF(w - m - clock_w, 0, clock_w - time_w, h),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, now.strftime("%a %d %b"))  # fmt: skip
+        p.setPen(theme.colour(theme.TEXT if crisis or notice else theme.MUTED))
         p.setFont(font)
+        self.dated, self.branded = dated, branded
         self.shown_text = elide(text, font, middle)
         p.drawText(QRectF(x, 0, middle, h), Qt.AlignmentFlag.AlignVCenter, self.shown_text)
         p.end()

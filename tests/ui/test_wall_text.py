@@ -358,3 +358,24 @@ def test_a_subsided_alert_in_a_narrow_cell_says_it_whole(qtbot: QtBot, hubs: lis
     (tile,) = _painted(w)
     assert not [t for t in tile.drawn if "…" in t], tile.drawn
     assert "not yet acknowledged" in " ".join(tile.drawn)
+
+
+def test_the_crisis_bar_is_whole_on_a_narrow_screen(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
+                                                    wall_config: Config) -> None:  # fmt: skip
+    now = time.time()
+    conn = open_writer(db_path)
+    with transaction(conn):
+        for topic, subsided in (("lumio", now - 100), ("lumio", now - 100), ("lumio", now - 100),
+                                ("lumio", now - 100), ("industry", None)):  # fmt: skip
+            _alert(conn, topic, now - 600)
+            conn.execute("UPDATE alerts SET subsided_ts = ?, kind = ? WHERE id = (SELECT max(id) FROM alerts)",
+                         (subsided, "negative_surge" if subsided is None else "spike"))  # minute 20 of the demo
+        conn.execute("INSERT OR REPLACE INTO source_state (name, type, status, last_success) VALUES (?, 'demo', 'ok', ?)",
+                     (wall_config.sources[0].name, now))  # a live poller: the bar is about the crisis alone
+    conn.close()
+    one = {"name": "s", "scenes": [{"name": "q", "tiles": [{"tile": "alerts", "at": [0, 0]}]}]}
+    w = _window(qtbot, hubs, db_path, wall_config, one, size=(1280, 1024))
+    w.grab()
+    assert w.title.crisis is not None and "live: industry" in w.title.crisis.reason
+    assert "…" not in w.title.shown_text and w.title.shown_text.endswith(time.strftime("%H:%M", time.localtime(now - 600)))
+    assert not w.title.dated  # the date gave way, not what is happening
