@@ -280,6 +280,8 @@ class CareScorer:
         self._vader = vs.SentimentIntensityAnalyzer()
         self._normalize = vs.normalize
         self._boosters = frozenset(vs.BOOSTER_DICT)
+        #: what VADER counts as a negation, "no" among them
+        self._negations = frozenset(["no", *vs.NEGATE])
         # every word that makes VADER's rules change a lexicon word's valence: a word with
         # none of them around takes its lexicon valence as it is ("or", "nor" and "doubt"
         # count only beside "no" or "without", which are modifiers themselves)
@@ -432,7 +434,10 @@ class CareScorer:
                     continue
                 # VADER copies the whole list for each look around a word: hand it just the
                 # words it looks at, and the cost per word stays constant
-                window.words_and_emoticons = words[lo : i + 3]
+                around = words[lo : i + 3]
+                if rules is not None:
+                    around = self._one_word_per_negation(around, lows, lo, i)
+                window.words_and_emoticons = around
                 valences.append(vader.sentiment_valence(0, window, item, i - lo, [])[0])
             if "but" in lows:
                 valences = vader._but_check(words, valences)
@@ -444,6 +449,28 @@ class CareScorer:
         if math.isnan(score):
             score = 0.0
         return self._calibrated(score), tokens, sentiments, len(head), notes
+
+    def _one_word_per_negation(
+        self, around: list[str], lows: list[str], lo: int, i: int
+    ) -> list[str]:
+        """The words around word ``i`` with each negation that an earlier word took hidden.
+
+        VADER turns every feeling word up to three after a negation: "still not fixed,
+        useless" read "useless" as praise, "doesn't solve my problem" read "problem" as
+        one. A negation turns the first feeling word after it, as a reader hears it.
+        """
+        lexicon = self._vader.lexicon
+        negations = self._negations
+        hidden: list[str] | None = None
+        for j in range(lo, i):
+            low = lows[j]
+            if low not in negations and "n't" not in low:
+                continue
+            if any(lexicon.get(lows[k]) and lows[k] not in negations for k in range(j + 1, i)):
+                if hidden is None:
+                    hidden = list(around)
+                hidden[j - lo] = "_"
+        return around if hidden is None else hidden
 
     def _idioms_in(self, lows: list[str]) -> frozenset[str]:
         """The words of VADER's idioms that stand whole in a piece (its words, lower case)."""

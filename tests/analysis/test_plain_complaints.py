@@ -110,3 +110,20 @@ def test_faces_made_at_a_brand_are_negative(care: CareScorer, face: str) -> None
     text = f"@parcelgo my parcel is at the depot again {face}"
     assert VaderScorer().label(VaderScorer().score(text)) == "neutral"
     assert care.label(care.score(text)) == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("@lumio still not fixed, useless", "useless"),
+        ("@bankly it doesn't solve my problem", "problem"),
+    ],
+)
+def test_a_negation_turns_the_first_feeling_word_after_it_only(
+    care: CareScorer, text: str, word: str
+) -> None:
+    # VADER turns every feeling word up to three after "not": "useless" read as praise
+    assert VaderScorer().label(VaderScorer().score(text)) != "negative"
+    explained = care.explain(text)
+    assert explained.label == "negative"
+    assert {d.text: d.weight for d in explained.drivers}[word] < 0
