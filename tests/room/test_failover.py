@@ -106,6 +106,9 @@ def test_a_station_keeps_its_cache_through_a_hard_stop_and_catches_up(
     try:
         wait_until(lambda: len(procs.room_mentions(room)) >= 30, 60, "the hub to publish")
         wait_until(lambda: link().get("state") == "up", 30, "the station's link")
+        # the link is up before the catch-up has read anything: what the cache must keep
+        # through the stop is what it held when the server went
+        wait_until(lambda: len(procs.cache_ids(cache)) >= 30, 30, "the station's cache")
         own_cluster.stop("immediate")
         wait_until(lambda: link().get("state") == "lost", 30, "the station to see the link lost")
         kept = procs.cache_ids(cache)
