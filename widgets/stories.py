@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QFontMetrics, QPainter
 
 from app.formatting import compact
 from app.store import tables as T
@@ -76,11 +76,13 @@ class StoriesTile(TileFrame):
                            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, line)  # fmt: skip
                 ty += line_h
             nets = ", ".join(sorted(row.networks, key=lambda n: -row.networks[n]))
-            meta = f"{compact(row.size)} posts in all · {round(100 * negative)} % negative · {nets}"
+            meta = f"{compact(row.size)} posts in all · {round(100 * negative)} % negative"
+            if QFontMetrics(s.small).horizontalAdvance(f"{meta} · {nets}") <= text_w:
+                meta = f"{meta} · {nets}"  # where the networks, last, fit whole
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
-            p.drawText(QRectF(r.left() + mark_w, ty, text_w, s.px(30)),
-                       Qt.AlignmentFlag.AlignVCenter, elide(meta, s.small, text_w))  # fmt: skip
+            self.draw_text(p, QRectF(r.left() + mark_w, ty, text_w, s.px(30)),
+                           Qt.AlignmentFlag.AlignVCenter, elide(meta, s.small, text_w))  # fmt: skip
             p.setFont(s.font(40, bold=True))
             p.setPen(theme.colour(theme.TEXT))
             right = QRectF(r.right() - count_w, y, count_w, line_h * 1.2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QFontMetrics, QPainter
 
 from app import wallquery
 from app.formatting import compact
@@ -41,7 +41,10 @@ class TrendingTile(TileFrame):
         wide = r.width() >= s.px(560)
         rank_w = s.px(44)
         count_w = s.px(130) if wide else 0.0
-        rise_w = r.width() * (0.28 if wide else 0.30)
+        labels = ["new" if t.new else f"×{t.rise:.1f}" for t in self.rows]
+        label_w = max((QFontMetrics(s.body_bold).horizontalAdvance(x) for x in labels), default=0) + s.px(16)
+        # the term before its bar: in a narrow cell the bar is only as wide as its figure
+        rise_w = r.width() * 0.28 if wide else min(r.width() * 0.30, float(label_w))
         term_w = r.width() - rank_w - count_w - rise_w - s.gap
         for i, t in enumerate(self.rows):
             y = r.top() + i * row_h
@@ -54,16 +57,19 @@ class TrendingTile(TileFrame):
             p.setFont(s.small)
             p.setPen(theme.colour(theme.MUTED))
             p.drawText(QRectF(r.left(), y, rank_w, row_h), Qt.AlignmentFlag.AlignVCenter, f"{i + 1}")
-            p.setFont(s.body_bold)
+            term_font = s.body_bold
+            if QFontMetrics(term_font).horizontalAdvance(t.term) > term_w:  # smaller before cut
+                term_font = s.font(26, bold=True)
+            p.setFont(term_font)
             p.setPen(theme.colour(theme.TEXT))
-            p.drawText(QRectF(r.left() + rank_w, y, term_w, row_h), Qt.AlignmentFlag.AlignVCenter,
-                       elide(t.term, s.body_bold, term_w))  # fmt: skip
+            self.draw_text(p, QRectF(r.left() + rank_w, y, term_w, row_h), Qt.AlignmentFlag.AlignVCenter,
+                           elide(t.term, term_font, term_w))  # fmt: skip
             if wide:
                 p.setFont(s.small)
                 p.setPen(theme.colour(theme.MUTED))
                 p.drawText(QRectF(r.left() + rank_w + term_w, y, count_w, row_h),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, compact(t.recent))  # fmt: skip
-            label = "new" if t.new else f"×{rise:.1f}"
+            label = labels[i]
             p.setPen(theme.colour(theme.TEXT))
             p.setFont(s.body_bold)
             p.drawText(QRectF(r.right() - rise_w, y, rise_w - s.px(8), row_h),

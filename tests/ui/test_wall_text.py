@@ -117,11 +117,24 @@ def test_the_alerts_count_matches_what_the_tile_lists(qtbot: QtBot, hubs: list[W
     assert f"+ {4 - shown} more active (see the console)" in tile.drawn
 
 
+def _queued(conn: object, n: int) -> None:
+    """At least ``n`` of the stored posts wait in the queue (whatever the demo queued)."""
+    now = time.time()
+    conn.execute(  # type: ignore[attr-defined]
+        "INSERT INTO queue (mention_id, priority, state, queued_ts, updated_ts) SELECT id, 1, 'new', ?, ?"
+        " FROM mentions WHERE id NOT IN (SELECT mention_id FROM queue) LIMIT"
+        " max(0, ? - (SELECT count(*) FROM queue))",
+        (now - 120, now - 120, n),
+    )
+
+
 def test_queue_rows_name_states_in_words(qtbot: QtBot, hubs: list[WallHub], demo_db: Path, tmp_path: Path,
                                         wall_config: Config) -> None:  # fmt: skip
     db = tmp_path / "q.db"
     db.write_bytes(demo_db.read_bytes())
     conn = open_writer(db)
+    with transaction(conn):
+        _queued(conn, 4)
     first, second = (row[0] for row in conn.execute(
         "SELECT mention_id FROM queue ORDER BY priority, queued_ts LIMIT 2"))  # fmt: skip
     with transaction(conn):
@@ -253,6 +266,7 @@ def test_queue_items_in_a_narrow_cell_are_readable(qtbot: QtBot, hubs: list[Wall
     text = "My Lumio X is overheating while charging, it burned my hand and the shop will not help"
     conn = open_writer(db)
     with transaction(conn):
+        _queued(conn, 5)
         conn.execute("UPDATE mentions SET text = ? WHERE id IN (SELECT mention_id FROM queue)", (text,))
     conn.close()
     # the cell the crisis scenes give the queue: one column of four, two rows of three
