@@ -4,8 +4,9 @@ Only mentions about us (a topic of a queued kind, a mention of our account, or a
 notification addressed to us) are queued; the reasons travel with the item so an
 operator sees why it is there.
 
-The priority is a ladder a care lead can read, one rung per kind of post, and reach moves a
-post up only within its rung, never past a complaint:
+The priority is a ladder a care lead can read, one rung per kind of post. Reach (an
+influential author) queues a post about us that is not addressed to us, and moves a
+complaint up to P1, but never lifts praise or a question past a complaint:
 
 * **P1** — a complaint that is very negative, or a complaint from an influential author;
 * **P2** — any other complaint (the scorer calls it negative);
