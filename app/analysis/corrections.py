@@ -55,29 +55,48 @@ def relabel(
     does not exist.
     """
     user = get_user(conn, actor)
-    if user is None or not grants(user.role, Permission.HANDLE):
-        raise WorkflowError("your role may not correct a sentiment")
-    if label not in LABELS:
-        raise WorkflowError(f"unknown sentiment class {label!r} (one of: {', '.join(LABELS)})")
-    row = conn.execute(
-        "SELECT sentiment_label, sentiment, ts, topics, private FROM mentions WHERE id = ?",
-        (mention_id,),
-    ).fetchone()
-    if row is None:
+    relabel_allowed(user.role if user is not None else None, label)
+    assert user is not None  # refused above
+    before = apply_label(conn, mention_id, label)
+    if before is None:
         raise WorkflowError(f"no mention {mention_id}")
-    before = row[0] or sentiment_label(float(row[1]))  # rows stored before classes were kept
     if before == label:
         return Relabel(mention_id, before, label, 0)
-    conn.execute("UPDATE mentions SET sentiment_label = ? WHERE id = ?", (label, mention_id))
-    if not row[4]:  # private posts are in no rollup
-        _move_in_rollups(
-            conn, float(row[2]), [ALL, *json.loads(row[3])], before, label, float(row[1])
-        )
     audit_id = audit.record(
         conn, user.name, "mention.relabel", mention_id,
         {"sentiment_label": before}, {"sentiment_label": label, "reason": reason.strip()},
     )  # fmt: skip
     return Relabel(mention_id, before, label, audit_id)
+
+
+def relabel_allowed(role: str | None, label: str) -> None:
+    """Refuse, in a sentence for the console, a correction ``role`` may not make (an operator
+    or above may) or to a class that is not one of :data:`LABELS`. ``None``: no such user."""
+    if role is None or not grants(role, Permission.HANDLE):
+        raise WorkflowError("your role may not correct a sentiment")
+    if label not in LABELS:
+        raise WorkflowError(f"unknown sentiment class {label!r} (one of: {', '.join(LABELS)})")
+
+
+def apply_label(conn: sqlite3.Connection, mention_id: str, label: str) -> str | None:
+    """Give a stored post the class ``label`` (one of :data:`LABELS`), moving it between
+    classes in every rollup that counts it; the class it had (``label`` itself when it had it
+    already, nothing written), or None when there is no such post. No audit: the caller's."""
+    row = conn.execute(
+        "SELECT sentiment_label, sentiment, ts, topics, private FROM mentions WHERE id = ?",
+        (mention_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    before = str(row[0] or sentiment_label(float(row[1])))  # rows stored before classes were kept
+    if before == label:
+        return before
+    conn.execute("UPDATE mentions SET sentiment_label = ? WHERE id = ?", (label, mention_id))
+    if not row[4]:  # private posts are in no rollup
+        _move_in_rollups(
+            conn, float(row[2]), [ALL, *json.loads(row[3])], before, label, float(row[1])
+        )
+    return before
 
 
 def _move_in_rollups(

@@ -2,15 +2,14 @@
 
 The correction is held in the room's ``sentiment_corrections`` (one row a post, the newest
 class) and audited on the room's chain, in one transaction with its change-log row. Each
-station's sync lays it over its cache with :func:`apply_label`, which moves the post
-between classes in the cache's rollups as :func:`app.analysis.corrections.relabel` does
-(the same labels and the same rollup move), so each station's rollups, walls and exports
-follow. The cache keeps no audit row of it: the room's trail is the record.
+station's sync lays it over its cache with :func:`apply_label`, through the very function
+a local correction uses (:func:`app.analysis.corrections.apply_label`: the post's class and
+its move between classes in the rollups), so each station's rollups, walls and exports
+follow; who may correct, and to which classes, is :func:`~app.analysis.corrections.relabel_allowed`. The cache keeps no audit row of it: the room's trail is the record.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -19,12 +18,10 @@ from typing import Any
 import psycopg
 
 from app.analysis import corrections
-from app.analysis.corrections import LABELS, Relabel
+from app.analysis.corrections import LABELS, Relabel, relabel_allowed
 from app.model import sentiment_label
 from app.room.publish import log_change
 from app.room.queue import append_audit, room_user
-from app.store.schema import ALL
-from app.workflow.roles import Permission, grants
 from app.workflow.states import WorkflowError
 
 #: pg_advisory_xact_lock class: one correction of a post at a time (its audit says what it was)
@@ -36,10 +33,7 @@ def relabel(conn: psycopg.Connection[Any], actor: str, mention_id: str, label: s
     """Set a post's class for the whole room as ``actor`` (an operator or above)."""
     with conn.transaction():
         name, role = room_user(conn, actor)
-        if not grants(role, Permission.HANDLE):
-            raise WorkflowError("your role may not correct a sentiment")
-        if label not in LABELS:
-            raise WorkflowError(f"unknown sentiment class {label!r} (one of: {', '.join(LABELS)})")
+        relabel_allowed(role, label)
         conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (RELABEL_LOCK, mention_id))
         row = conn.execute(
             "SELECT c.label, m.body ->> 'sentiment_label', m.body ->> 'sentiment' FROM mentions m"
@@ -91,20 +85,10 @@ def apply_labels(conn: sqlite3.Connection, labels: Iterable[tuple[str, str]]) ->
 
 
 def apply_label(conn: sqlite3.Connection, mention_id: str, label: str) -> bool:
-    """Lay the room's class over a cache's post and its rollups; False when the cache holds
-    the post with that class already, or not yet (the sync lays it on once the post came)."""
-    row = conn.execute(
-        "SELECT sentiment_label, sentiment, ts, topics, private FROM mentions WHERE id = ?",
-        (mention_id,),
-    ).fetchone()
-    if row is None or label not in LABELS:
+    """Lay the room's class over a cache's post and its rollups (as a local correction does:
+    :func:`app.analysis.corrections.apply_label`); False when the cache holds the post with
+    that class already, or not yet (the sync lays it on once the post came)."""
+    if label not in LABELS:
         return False
-    before = row[0] or sentiment_label(float(row[1]))
-    if before == label:
-        return False
-    conn.execute("UPDATE mentions SET sentiment_label = ? WHERE id = ?", (label, mention_id))
-    if not row[4]:  # private posts are in no rollup
-        corrections._move_in_rollups(  # the one place the rollup move is written
-            conn, float(row[2]), [ALL, *json.loads(row[3])], before, label, float(row[1])
-        )
-    return True
+    before = corrections.apply_label(conn, mention_id, label)
+    return before is not None and before != label

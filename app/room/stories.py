@@ -32,9 +32,8 @@ from app.room.queue import RoomItem, RoomQueue, append_audit, room_user
 from app.store.db import open_reader
 from app.workflow import queries
 from app.workflow.queries import StoryItem
-from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, WorkflowError
-from app.workflow.story_work import Outcome, StoryWork
+from app.workflow.story_work import Outcome, StoryWork, duplicate_dismissable, story_handler
 
 Conn = psycopg.Connection[Any]
 #: renders the template for one item, as ``actor``: the reply's words
@@ -93,8 +92,7 @@ class RoomStories:
 
     def _handler(self, conn: Conn, actor: str) -> str:
         name, role = room_user(conn, actor)
-        if not grants(role, Permission.HANDLE):
-            raise WorkflowError("your role may not handle stories")
+        story_handler(role)
         return name
 
     def _agreed(self, conn: Conn, items: list[StoryItem]) -> dict[str, RoomItem]:
@@ -196,9 +194,8 @@ class RoomStories:
                 keep = items[0].mention_id if items else None
             now = time.time()
             others = [i.mention_id for i in items if i.mention_id != keep]
-            ours = [m for m in others if room[m].state not in {"sending", "approved"} and not (
-                room[m].state in HELD and room[m].assignee not in (None, name)
-                and (room[m].claim_expires or 0) >= now)]  # fmt: skip
+            ours = [m for m in others if duplicate_dismissable(
+                room[m].state, room[m].assignee, room[m].claim_expires, name, now)]  # fmt: skip
             out = self._each(conn, ours, lambda m: self.queue.dismiss(conn, name, m, reason),
                              {m: _held(room[m]) for m in others if m not in ours})  # fmt: skip
             self._audit(conn, name, "story.dismiss_duplicates", story,

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from app import wallcontrol
 from app.room.publish import log_change
 from app.room.queue import append_audit, room_user
-from app.workflow.roles import Permission, grants
+from app.workflow.service import wall_permission
 from app.workflow.states import WorkflowError
 
 #: room ids remembered below the newest copied (commands committed out of id order)
@@ -39,9 +39,7 @@ def issue(conn: psycopg.Connection[Any], actor: str, command: wallcontrol.Comman
     given = dict(args or {})
     with conn.transaction():
         name, role = room_user(conn, actor)
-        needed = Permission.HANDLE if command in {"spotlight", "clear_spotlight"} else Permission.COMMAND
-        if not grants(role, needed):
-            raise WorkflowError(f"your role may not send {command} to the walls")
+        wall_permission(role, command)
         now = time.time()
         (cid,) = conn.execute(
             "INSERT INTO wall_commands (ts, target, command, args, issued_by)"

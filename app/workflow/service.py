@@ -611,10 +611,7 @@ class QueueWorkflow:
     def wall(self, conn: sqlite3.Connection, actor: str, command: wallcontrol.Command,
              args: dict[str, Any] | None = None, *, target: str = "*") -> int:  # fmt: skip
         """Steer the walls (spotlight a post, switch a scene, reload); audited."""
-        user = self.user(conn, actor)
-        needed = Permission.HANDLE if command in {"spotlight", "clear_spotlight"} else Permission.COMMAND
-        if not grants(user.role, needed):
-            raise WorkflowError(f"your role may not send {command} to the walls")
+        wall_permission(self.user(conn, actor).role, command)
         cid = wallcontrol.issue(conn, command, args, target=target, by=actor)
         audit.record(conn, actor, f"wall.{command}", target, {}, dict(args or {}))
         return cid
@@ -626,6 +623,14 @@ class QueueWorkflow:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (crisis_id, now, actor, kind, text, mention_id),
         )
+
+
+def wall_permission(role: str, command: str) -> None:
+    """Refuse a wall command ``role`` may not give: a spotlight (and clearing it) needs a
+    handler, switching scenes and reloading the layout an approver or admin."""
+    needed = Permission.HANDLE if command in {"spotlight", "clear_spotlight"} else Permission.COMMAND
+    if not grants(role, needed):
+        raise WorkflowError(f"your role may not send {command} to the walls")
 
 
 def _describe(action: str, detail: dict[str, Any] | None) -> str:

@@ -64,10 +64,9 @@ class StoryWork:
 
     def _handler(self, conn: sqlite3.Connection, actor: str) -> bool:
         """The actor may handle items (checked first); returns whether they are an admin."""
-        user = self.workflow.user(conn, actor)
-        if not grants(user.role, Permission.HANDLE):
-            raise WorkflowError("your role may not handle stories")
-        return grants(user.role, Permission.ADMIN)
+        role = self.workflow.user(conn, actor).role
+        story_handler(role)
+        return grants(role, Permission.ADMIN)
 
     def _hold(self, conn: sqlite3.Connection, actor: str, story_id: int, now: float) -> None:
         conn.execute(
@@ -133,8 +132,8 @@ class StoryWork:
         if keep is None or keep not in {i.mention_id for i in items}:
             keep = items[0].mention_id if items else None
         others = [i for i in items if i.mention_id != keep]
-        ours = [i.mention_id for i in others if i.state not in {"sending", "approved"} and not (
-            i.state in HELD and i.assignee not in (None, actor) and (i.claim_expires or 0) >= now)]  # fmt: skip
+        ours = [i.mention_id for i in others
+                if duplicate_dismissable(i.state, i.assignee, i.claim_expires, actor, now)]  # fmt: skip
         out = _each(conn, ours, lambda mid: self.workflow.dismiss(conn, actor, mid, reason),
                     skipped={i.mention_id: _held(i) for i in others if i.mention_id not in ours})  # fmt: skip
         audit.record(conn, actor, "story.dismiss_duplicates", f"story:{root}", {},
@@ -185,6 +184,21 @@ class StoryWork:
 
     def _hand_over(self, conn: sqlite3.Connection, assignee: str, story: int, mention_id: str) -> None:
         self.workflow.claim(conn, assignee, mention_id, story=story)
+
+
+def story_handler(role: str) -> None:
+    """Refuse a story action to a role that may not handle items."""
+    if not grants(role, Permission.HANDLE):
+        raise WorkflowError("your role may not handle stories")
+
+
+def duplicate_dismissable(state: str, assignee: str | None, claim_expires: float | None,
+                          actor: str, now: float) -> bool:  # fmt: skip
+    """Whether dismissing a story's duplicates takes this item: not one whose reply is
+    approved or going out, nor one someone else is working on (their live claim)."""
+    if state in {"sending", "approved"}:
+        return False
+    return not (state in HELD and assignee not in (None, actor) and (claim_expires or 0) >= now)
 
 
 def _held(item: queries.StoryItem) -> str:
