@@ -39,7 +39,7 @@ class TrendingTile(TileFrame):
         row_h = min(s.px(64), r.height() / max(len(self.rows), 1))
         top = max((t.rise for t in self.rows if not t.new), default=1.0)  # a new term: a full bar
         wide = r.width() >= s.px(560)
-        rank_w = s.px(44)
+        rank_w = s.px(44 if wide else 34)
         count_w = s.px(130) if wide else 0.0
         labels = ["new" if t.new else f"×{t.rise:.1f}" for t in self.rows]
         label_w = max((QFontMetrics(s.body_bold).horizontalAdvance(x) for x in labels), default=0) + s.px(16)
@@ -58,8 +58,10 @@ class TrendingTile(TileFrame):
             p.setPen(theme.colour(theme.MUTED))
             p.drawText(QRectF(r.left(), y, rank_w, row_h), Qt.AlignmentFlag.AlignVCenter, f"{i + 1}")
             term_font = s.body_bold
-            if QFontMetrics(term_font).horizontalAdvance(t.term) > term_w:  # smaller before cut
-                term_font = s.font(26, bold=True)
+            for size in (26, 22):  # smaller before it is cut
+                if QFontMetrics(term_font).horizontalAdvance(t.term) <= term_w:
+                    break
+                term_font = s.font(size, bold=True)
             p.setFont(term_font)
             p.setPen(theme.colour(theme.TEXT))
             self.draw_text(p, QRectF(r.left() + rank_w, y, term_w, row_h), Qt.AlignmentFlag.AlignVCenter,
