@@ -3,6 +3,7 @@ the stream of mentions still waits for the tick."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from app.config import Config
 from app.layouts import parse_layout
 from app.model import Mention
 from app.store import tables as T
+from app.store.db import open_writer, transaction
 from app.store.writer import IngestBatch, StoreWriter
 from app.ui.tilebase import TileFrame, load_registry
 from app.ui.wall import WallWindow
@@ -27,6 +29,12 @@ NEVER_MS = 600_000
 def scene_db(tmp_path: Path, demo_db: Path) -> Path:
     db = tmp_path / "w.db"
     db.write_bytes(demo_db.read_bytes())
+    conn = open_writer(db)
+    with transaction(conn):  # a few waiting items, whatever the demo's first seconds queued
+        now = time.time()
+        conn.execute("INSERT INTO queue (mention_id, priority, state, queued_ts, updated_ts) SELECT id, 2, 'new', ?, ?"
+                     " FROM mentions WHERE id NOT IN (SELECT mention_id FROM queue) LIMIT 3", (now - 60, now - 60))  # fmt: skip
+    conn.close()
     return db
 
 
