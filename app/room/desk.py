@@ -413,10 +413,11 @@ class Beat:
 
 
 #: change-log tables that change nothing a console reads from the room (presence is read
-#: on every probe; new mentions, notes, wall commands, corrections and items taken out of
-#: their stories reach it through the local cache, copied by the station, and its signal)
+#: on every probe; new mentions, notes, wall commands, corrections, items taken out of
+#: their stories and who holds a story reach it through the local cache, copied by the
+#: station, and its signal)
 QUIET = frozenset({"presence", "mentions", "source_state", "notes", "wall_commands",
-                   "sentiment_corrections", "story_exclusions"})  # fmt: skip
+                   "sentiment_corrections", "story_exclusions", "story_claims"})  # fmt: skip
 
 
 def read_room(conn: Conn, name: str, ids: list[str]) -> RoomView:

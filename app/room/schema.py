@@ -268,7 +268,24 @@ CREATE TABLE story_exclusions (
 CREATE INDEX notes_ts ON notes (ts);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2_AUDIT_HEAD, _V3_SIGNIN_FAILURES, _V4_CORRECTIONS_EXCLUSIONS]
+# who holds a story: stories are each station's own (their ids mean something only in one
+# cache), so a claim is keyed by a post every station has, the story's first post as the
+# claiming cache had it (``anchor``), with the items claimed with it (``members``): a
+# station finds the story in its own cache through either, followed through merges
+_V5_STORY_CLAIMS = """
+CREATE TABLE story_claims (
+    anchor text PRIMARY KEY,
+    assignee text NOT NULL,
+    claimed_ts double precision NOT NULL,
+    expires double precision NOT NULL,
+    members text[] NOT NULL DEFAULT '{}',
+    station text NOT NULL DEFAULT ''
+);
+CREATE INDEX story_claims_members ON story_claims USING gin (members);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2_AUDIT_HEAD, _V3_SIGNIN_FAILURES, _V4_CORRECTIONS_EXCLUSIONS,
+                         _V5_STORY_CLAIMS]  # fmt: skip
 
 #: what the application role may do, table by table (everything else: nothing)
 GRANTS: dict[str, tuple[str, ...]] = {
@@ -288,6 +305,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "wall_commands": ("SELECT", "INSERT"),
     "sentiment_corrections": ("SELECT", "INSERT", "UPDATE"),
     "story_exclusions": ("SELECT", "INSERT"),
+    "story_claims": ("SELECT", "INSERT", "UPDATE", "DELETE"),  # a claim ends when it goes idle
     "audit": ("SELECT", "INSERT"),
     "audit_head": ("SELECT", "UPDATE"),
     "presence": ("SELECT", "INSERT", "UPDATE", "DELETE"),

@@ -5,9 +5,12 @@ consoles only put replies into the room's outbox. Each round takes the replies d
 a lease (:class:`~app.room.queue.RoomOutbox`: of several senders, one posts a reply),
 posts each through the source that fetched its post, with the same attempt as on one
 machine (:func:`app.workflow.outbox.post`: the idempotency key, then a look for our own
-reply before a retry), and records the outcome; it also frees claims gone idle. When the
-room cannot be reached mid-round, a reply already posted stays leased: the lease runs out
-and the next attempt finds the reply posted and adopts it, so nothing goes out twice.
+reply before a retry), and records the outcome; it also frees claims gone idle and, given
+the hub's cache (where it finds the stories), claims the new items that join a story
+claimed in the room for its holder (:func:`app.room.stories.route_joiners`), so that goes
+on when the console that claimed the story closes. When the room cannot be reached
+mid-round, a reply already posted stays leased: the lease runs out and the next attempt
+finds the reply posted and adopts it, so nothing goes out twice.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +28,11 @@ import psycopg
 from app.config import Room
 from app.room.connect import RoomError, connect, describe
 from app.room.queue import RoomOutbox, RoomQueue, RoomSend
+from app.room.stories import RoomStories
 from app.sources.base import Source
 from app.workflow.outbox import post
+from app.workflow.service import QueueWorkflow
+from app.workflow.story_work import StoryWork
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +42,16 @@ EVERY_S = 2.0
 
 class RoomSender:
     def __init__(self, room: Room, station: str, sources: Mapping[str, Source],
-                 client: httpx.AsyncClient, *, outbox: RoomOutbox | None = None) -> None:  # fmt: skip
+                 client: httpx.AsyncClient, *, outbox: RoomOutbox | None = None,
+                 cache: Path | None = None) -> None:  # fmt: skip
         self.room = room
         self.sources = dict(sources)
         self.client = client
         self.outbox = outbox if outbox is not None else RoomOutbox(station)
         self.queue = RoomQueue()
+        #: the stories as the hub's cache has them (None: no story claims routed from here)
+        self.stories = None if cache is None else RoomStories(
+            self.queue, StoryWork(QueueWorkflow()), cache, station)  # fmt: skip
         self._conn: psycopg.Connection[Any] | None = None
         #: the last reason the room could not be used ("" while it can)
         self.error = ""
@@ -80,7 +91,8 @@ class RoomSender:
         return 1
 
     async def send_due(self) -> int:
-        """Post what is due and free idle claims; how many replies went out. A room that
+        """Post what is due, free idle claims and hand the new items of a story claimed in the
+        room to its holder; how many replies went out. A room that
         cannot be reached ends the round quietly (said once) and is tried again next round."""
         sent = 0
         try:
@@ -88,6 +100,8 @@ class RoomSender:
             for send in due:
                 sent += await self._send(send)
             await asyncio.to_thread(lambda: self.queue.expire_claims(self._db()))
+            if self.stories is not None:
+                await asyncio.to_thread(self.stories.route_joiners, self._db())
         except (psycopg.Error, RoomError) as exc:
             if self.error != describe(exc):
                 log.error("outbox: the room cannot be used (%s); replies wait", describe(exc))

@@ -12,7 +12,8 @@ room's. Texts, scores and priorities stay as the local analysis made them. Alert
 acknowledgements and crises follow the room's too, so a wall's crisis bar clears when a
 console anywhere acknowledges; so do notes, wall commands (copied under the cache's own
 ids, where the walls read them), sentiment corrections (laid over the cache's posts and
-rollups) and the items taken out of their stories.
+rollups), the items taken out of their stories and who holds which story (under the
+cache's own story ids, found again as new posts join or merge stories here).
 
 NOTIFY (payload: a ``change_log`` id) only wakes the thread; it then reads the change
 log on from the last id it saw. While the room is unreachable the cache keeps what it
@@ -147,6 +148,8 @@ class Station:
         self._thread: threading.Thread | None = None
         self._room_id = ""
         self._walls = CommandCopy(None)
+        #: whether the cache was last given story claims (at start: it may hold stale ones)
+        self._story_claims = True
         #: set each time the cache has caught up with the room (tests, benchmarks)
         self.caught_up = threading.Event()
 
@@ -196,6 +199,7 @@ class Station:
         self._mirror_walls(conn)
         self._mirror_corrections(conn, corrections.read_corrections(conn, None))
         self._mirror_exclusions(conn, None)
+        self._mirror_story_claims(conn)
         quiet_since = alerts_at = time.monotonic()
         while not self._halt.is_set():
             woke = any(True for _ in conn.notifies(timeout=min(1.0, self.alerts_recheck_s),
@@ -232,6 +236,9 @@ class Station:
                     conn, _ids(got, "sentiment_corrections")))  # fmt: skip
             if "story_exclusions" in tables:
                 self._mirror_exclusions(conn, _ids(got, "story_exclusions"))
+            if tables & {"story_claims", "story_exclusions", "mentions"}:
+                # new posts may join (or merge) a claimed story here: found again each time
+                self._mirror_story_claims(conn)
 
     def _load_cursor(self, rid: str) -> None:
         reader = open_reader(self.writer.db_path)
@@ -394,6 +401,16 @@ class Station:
         if rows:
             self.writer.call(lambda c: stories.copy_exclusions(c, rows),
                              tables=("story_exclusions",), ids=[r[0] for r in rows]).result(timeout=60)  # fmt: skip
+
+    def _mirror_story_claims(self, conn: psycopg.Connection[Any]) -> None:
+        """Who holds which story in the room, under this cache's story ids (the claims are
+        few; copied whole, so one gone idle or given up leaves too)."""
+        claims = stories.read_story_claims(conn)
+        had = self._story_claims
+        if claims or had:
+            self.writer.call(lambda c: stories.copy_story_claims(c, claims),
+                             tables=("story_claims",)).result(timeout=60)  # fmt: skip
+        self._story_claims = bool(claims)
 
     def _link_up(self) -> None:
         was_lost = self.status.lost_since is not None

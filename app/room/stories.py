@@ -8,9 +8,17 @@ reads them, as the single-machine console does), then acts on each through the r
 queue (:class:`~app.room.queue.RoomQueue`: the one state machine, a compare-and-set and an
 audit row per item) in one transaction, each item in a savepoint of its own, so one refused
 item stops none of the others. An answer is one reply per item, each with its own
-placeholders, each its own post through the room's outbox. While a story claimed here is
-held (:meth:`RoomStories.route_joiners`, on each of the console's probes), the new items
-that join it in this cache are claimed in the room for its holder.
+placeholders, each its own post through the room's outbox.
+
+Who holds a story is the room's (``story_claims``), keyed by a post every station has: the
+story's first post as the claiming cache had it, with the items claimed with it. Each
+station finds the story in its own cache through them (:func:`story_in_cache`), so every
+console shows who claimed it (the station copies the claims into its cache:
+:func:`copy_story_claims`) and the same rule as on one machine holds: another's story is
+refused unless one is an admin. While the claim lives (it ends when idle, as on one
+machine), the new items that join the story are claimed in the room for its holder
+(:func:`route_joiners`): by the console's probes and by the active hub's outbox rounds, so
+the routing goes on when the console that claimed it closes.
 
 If the cache and the room disagree on an item (the cache is a moment behind another
 console's claim), the action is refused whole, saying so: an operator acts on what their
@@ -22,16 +30,18 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from app.room.publish import log_change
-from app.room.queue import RoomItem, RoomQueue, append_audit, room_user
+from app.room.queue import SYSTEM, RoomItem, RoomQueue, append_audit, room_user
 from app.store.db import open_reader
 from app.workflow import queries
 from app.workflow.queries import StoryItem
+from app.workflow.roles import Permission, grants
 from app.workflow.states import HELD, WorkflowError
 from app.workflow.story_work import Outcome, StoryWork, duplicate_dismissable, story_handler
 
@@ -57,15 +67,130 @@ def _held(item: RoomItem) -> str:
     return _said(item.state, item.assignee)
 
 
+@dataclass(frozen=True, slots=True)
+class StoryClaim:
+    """A story claimed in the room: its key post, holder, since and until when, its items."""
+
+    anchor: str
+    assignee: str
+    claimed_ts: float
+    expires: float
+    members: tuple[str, ...]
+
+
+def read_story_claims(conn: Conn, now: float | None = None) -> list[StoryClaim]:
+    """The room's live story claims (not gone idle)."""
+    now = time.time() if now is None else now
+    rows = conn.execute("SELECT anchor, assignee, claimed_ts, expires, members FROM story_claims"
+                        " WHERE expires >= %s ORDER BY anchor", (now,)).fetchall()  # fmt: skip
+    return [StoryClaim(str(a), str(w), float(c), float(e), tuple(m or ())) for a, w, c, e, m in rows]
+
+
+def story_in_cache(conn: sqlite3.Connection, claim: StoryClaim) -> int | None:
+    """The claimed story as this cache has it (followed through merges): the story of its
+    key post, else of the first item claimed with it that the cache puts in a story."""
+    for mid in (claim.anchor, *claim.members):
+        story = queries.story_of(conn, mid)
+        if story is not None:
+            return story
+    return None
+
+
+def copy_story_claims(conn: sqlite3.Connection, claims: Iterable[StoryClaim]) -> int:
+    """The room's story claims as a cache's ``story_claims`` (under the cache's story ids,
+    where its console reads who holds a story); how many of them the cache holds a story for."""
+    conn.execute("DELETE FROM story_claims")
+    n = 0
+    for claim in claims:
+        story = story_in_cache(conn, claim)
+        if story is not None:
+            conn.execute("INSERT OR REPLACE INTO story_claims (story_id, assignee, claimed_ts,"
+                         " expires) VALUES (?, ?, ?, ?)",
+                         (story, claim.assignee, claim.claimed_ts, claim.expires))  # fmt: skip
+            n += 1
+    return n
+
+
+def _members(conn: sqlite3.Connection, story: int) -> list[str]:
+    """A story's posts in this cache, oldest first (those taken out left out)."""
+    return [str(m) for (m,) in conn.execute(
+        "SELECT sm.mention_id FROM story_members sm WHERE sm.story_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM story_exclusions x WHERE x.mention_id = sm.mention_id)"
+        " ORDER BY sm.ts, sm.mention_id", (story,))]  # fmt: skip
+
+
+def route_joiners(conn: Conn, queue: RoomQueue, work: StoryWork,
+                  local: Callable[[Callable[[sqlite3.Connection], Any]], Any],
+                  now: float | None = None) -> list[str]:  # fmt: skip
+    """The room's story claims gone idle ended; the new items that joined a live one (as the
+    cache ``local`` reads sees the story) claimed in the room for its holder; a holder who
+    may no longer handle items frees the story. Returns the ids taken."""
+    now = time.time() if now is None else now
+    with conn.transaction():
+        ended = conn.execute("DELETE FROM story_claims WHERE expires < %s RETURNING anchor, assignee",
+                             (now,)).fetchall()  # fmt: skip
+        if ended:
+            log_change(conn, ["story_claims"], [str(a) for a, _ in ended])
+            for anchor, assignee in ended:
+                append_audit(conn, SYSTEM, "story.expire", f"story:{anchor}",
+                             {"assignee": assignee}, {"assignee": None}, now=now)  # fmt: skip
+    claims = read_story_claims(conn, now)
+    if not claims:
+        return []
+
+    def read(c: sqlite3.Connection) -> list[tuple[StoryClaim, int, list[str]]]:
+        out = []
+        for claim in claims:
+            story = story_in_cache(c, claim)
+            if story is not None:
+                out.append((claim, story, [i.mention_id for i in work.open_items(c, story)]))
+        return out
+
+    taken: list[str] = []
+    for claim, story, ids in local(read):
+        new = [str(m) for (m,) in conn.execute(
+            "SELECT mention_id FROM queue WHERE mention_id = ANY (%s) AND state = 'new'"
+            " ORDER BY priority, queued_ts", (ids,))]  # fmt: skip
+        if not new:
+            continue
+        try:
+            story_handler(room_user(conn, claim.assignee)[1])
+        except WorkflowError:  # disabled meanwhile (or no longer a handler): free again
+            with conn.transaction():
+                if conn.execute("DELETE FROM story_claims WHERE anchor = %s AND assignee = %s",
+                                (claim.anchor, claim.assignee)).rowcount:  # fmt: skip
+                    log_change(conn, ["story_claims"], [claim.anchor])
+                    append_audit(conn, SYSTEM, "story.release", f"story:{claim.anchor}",
+                                 {"assignee": claim.assignee},
+                                 {"assignee": None, "why": "user disabled"}, now=now)  # fmt: skip
+            continue
+        mine = []
+        for mid in new:
+            try:
+                with conn.transaction():
+                    row = conn.execute("SELECT state FROM queue WHERE mention_id = %s FOR UPDATE",
+                                       (mid,)).fetchone()  # fmt: skip
+                    if row is None or row[0] != "new":
+                        continue  # another router or someone else took it meanwhile
+                    queue.claim(conn, claim.assignee, mid, story=story)
+            except WorkflowError:
+                continue  # someone took it meanwhile: theirs
+            mine.append(mid)
+        if mine:
+            with conn.transaction():
+                conn.execute("UPDATE story_claims SET members = ARRAY(SELECT DISTINCT unnest(members"
+                             " || %s::text[]) ORDER BY 1) WHERE anchor = %s", (mine, claim.anchor))  # fmt: skip
+                log_change(conn, ["story_claims"], [claim.anchor])
+        taken += mine
+    return taken
+
+
 class RoomStories:
     def __init__(self, queue: RoomQueue, work: StoryWork, cache: Path | None, station: str = "") -> None:
         self.queue = queue
         self.work = work
         self.cache = cache
         self.station = station
-        #: the stories (their ids in this cache) claimed from this console: until when, and
-        #: for whom, the new items that join them are claimed too
-        self.held: dict[int, tuple[str, float]] = {}
 
     # -- this console's cache --------------------------------------------------------
 
@@ -138,11 +263,12 @@ class RoomStories:
     def claim_story(self, conn: Conn, actor: str, mention_id: str) -> Outcome:
         """Claim every open item of the item's story that the claim rules let the actor take
         (nobody else holds it); the ones they hold already count as taken."""
-        story, items = self.story(mention_id)
+        story, items, members = self._story_and_members(mention_id)
         if not items:
             raise WorkflowError("this story has no open items")
         with conn.transaction():
             name = self._handler(conn, actor)
+            found = self._claims_of(conn, name, members, refuse=True)
             room = self._agreed(conn, items)
             mine = [m for m, r in room.items() if r.state in HELD and r.assignee == name]
             # the others as the queue's claim rules have them: what they refuse is left
@@ -153,14 +279,14 @@ class RoomStories:
                 raise WorkflowError(f"no item of this story is free: {next(iter(out.skipped.values()))}")
             self._audit(conn, name, "story.claim", story, {"assignee": name, "open": len(items),
                                                            "claimed": len(out.done)})  # fmt: skip
-        self._hold(story, name)
+            self._hold(conn, name, found, members, out.done)
         return out
 
     def answer_story(self, conn: Conn, actor: str, mention_id: str, template: str,
                      render: Render) -> Outcome:  # fmt: skip
         """One pre-approved template to every item of the story the actor holds: one reply per
         item, its placeholders its own, each audited, each its own post through the outbox."""
-        story, items = self.story(mention_id)
+        story, items, members = self._story_and_members(mention_id)
         with conn.transaction():
             name = self._handler(conn, actor)
             room = self._agreed(conn, items)
@@ -177,7 +303,9 @@ class RoomStories:
                 raise WorkflowError(out.skipped[mine[0]])
             self._audit(conn, name, "story.answer", story, {
                 "template": template, "answered": len(out.done), "left": len(out.skipped)})  # fmt: skip
-        self._hold(story, name)
+            found = self._claims_of(conn, name, members, refuse=False)
+            if all(c.assignee == name for c in found):  # held on (another's claim stays theirs)
+                self._hold(conn, name, found, members, out.done)
         return out
 
     def dismiss_duplicates(self, conn: Conn, actor: str, mention_id: str, reason: str, *,
@@ -202,51 +330,51 @@ class RoomStories:
                         {"reason": reason.strip(), "kept": keep, "dismissed": len(out.done)})  # fmt: skip
             return out
 
-    # -- new items of a story claimed here ------------------------------------------
+    # -- who holds the story ----------------------------------------------------------
 
-    def _hold(self, story: int, actor: str) -> None:
-        self.held[story] = (actor, time.time() + self.queue.claim_idle_s)
+    def _story_and_members(self, mention_id: str) -> tuple[int, list[StoryItem], list[str]]:
+        """The item's story, its open items and all its posts (oldest first), in this cache."""
+
+        def read(c: sqlite3.Connection) -> tuple[int, list[StoryItem], list[str]]:
+            story = self.work.story_for(c, mention_id)
+            return story, self.work.open_items(c, story), _members(c, story)
+
+        found: tuple[int, list[StoryItem], list[str]] = self._local(read)
+        return found
+
+    def _claims_of(self, conn: Conn, name: str, members: list[str], *,
+                   refuse: bool) -> list[StoryClaim]:  # fmt: skip
+        """The room's live claims of this story (keyed by one of its posts or holding one of
+        them), locked to the commit; with ``refuse``, another's claim refuses a non-admin."""
+        now = time.time()
+        rows = conn.execute(
+            "SELECT anchor, assignee, claimed_ts, expires, members FROM story_claims"
+            " WHERE (anchor = ANY (%s) OR members && %s::text[]) AND expires >= %s"
+            " ORDER BY claimed_ts FOR UPDATE", (members, members, now)).fetchall()  # fmt: skip
+        found = [StoryClaim(str(a), str(w), float(c), float(e), tuple(m or ())) for a, w, c, e, m in rows]
+        other = next((c.assignee for c in found if c.assignee != name), None)
+        if refuse and other is not None and not grants(room_user(conn, name)[1], Permission.ADMIN):
+            raise WorkflowError(f"{other} has claimed this story")
+        return found
+
+    def _hold(self, conn: Conn, name: str, found: list[StoryClaim], members: list[str],
+              claimed: list[str]) -> None:  # fmt: skip
+        """Hold the story for ``name`` until it goes idle, under the key the room had for it
+        (else its first post here), the items claimed with it kept."""
+        now = time.time()
+        anchor = next((c.anchor for c in found), members[0] if members else claimed[0])
+        kept = {m for c in found if c.assignee == name for m in c.members}
+        since = next((c.claimed_ts for c in found if c.assignee == name), now)
+        conn.execute("DELETE FROM story_claims WHERE anchor = ANY (%s)", ([c.anchor for c in found],))
+        conn.execute("INSERT INTO story_claims (anchor, assignee, claimed_ts, expires, members, station)"
+                     " VALUES (%s, %s, %s, %s, %s, %s)",
+                     (anchor, name, since, now + self.queue.claim_idle_s, sorted(kept | set(claimed)),
+                      self.station))  # fmt: skip
+        log_change(conn, ["story_claims"], [anchor, *(c.anchor for c in found if c.anchor != anchor)])
 
     def route_joiners(self, conn: Conn, now: float | None = None) -> list[str]:
-        """The new items that joined a story claimed from this console (as this cache sees
-        them) claimed in the room for its holder; a story merged into a larger one is followed.
-        A hold ends when it goes idle or its holder may no longer claim; returns the ids taken."""
-        now = time.time() if now is None else now
-        for story, (_, until) in list(self.held.items()):
-            if until < now:
-                del self.held[story]
-        if not self.held:
-            return []
-        held = dict(self.held)
-
-        def read(c: sqlite3.Connection) -> dict[int, tuple[int, list[str]]]:
-            out = {}
-            for story in held:
-                root = queries.story_root(c, story)
-                out[story] = (root, [i.mention_id for i in self.work.open_items(c, root)
-                                     if i.state == "new"])  # fmt: skip
-            return out
-
-        taken: list[str] = []
-        for story, (root, new) in self._local(read).items():
-            holder, until = held[story]
-            if root != story:  # merged: the hold follows the story that stays
-                del self.held[story]
-                self.held.setdefault(root, (holder, until))
-            if not new:
-                continue
-            try:
-                self._handler(conn, holder)
-            except WorkflowError:  # disabled meanwhile (or no longer a handler): free again
-                self.held.pop(root, None)
-                continue
-            for mid in new:
-                try:
-                    self.queue.claim(conn, holder, mid, story=root)
-                except WorkflowError:
-                    continue  # someone took it meanwhile: theirs
-                taken.append(mid)
-        return taken
+        """:func:`route_joiners` as this console's cache sees the stories."""
+        return route_joiners(conn, self.queue, self.work, self._local, now)
 
     def take_out(self, conn: Conn, actor: str, mention_id: str) -> int:
         """The item is not like the others: out of its story on every station, for good; the

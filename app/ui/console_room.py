@@ -7,7 +7,8 @@ thread instead of the store writer, and the queue's rows take each item's state 
 room (read on the console's worker thread, never the GUI's). A probe every few hundred
 milliseconds beats this console's presence, reads who is where, re-reads the queue when
 the room's change log moved (so another console's claim shows here within a second) and
-claims for their holder the new items that joined a story claimed here.
+claims for their holder the new items that joined a story claimed in the room (the
+active hub does too, so it goes on when this console closes).
 While the room is unreachable a banner says since when and every action is refused at
 once; it goes on by itself when the room returns.
 """
@@ -199,9 +200,7 @@ class ConsoleRoom(QObject):
 
         def look(conn: Any) -> Beat:
             seen = probe(conn, self.station, user, was, item, activity, cursor, beat=beat)
-            if user is None:
-                stories.held.clear()  # signed out: the stories claimed here are free again
-            stories.route_joiners(conn)  # new items of a story claimed here: its holder's
+            stories.route_joiners(conn)  # new items of a story claimed in the room: its holder's
             return seen
 
         fut = self.link.submit(look)
