@@ -324,7 +324,8 @@ class Maintenance:
     ) -> None:
         window = self.config.alerts.window_min
         start = last - (window - 1) * 60
-        drivers, posts = self._drivers(conn, topic, start, last + 60)
+        drivers, posts = self._drivers(conn, topic, start, last + 60,
+                                       negative=kind != "spike")  # fmt: skip
         label = "all mentions" if topic == ALL else topic
         if kind == "spike":
             text = (
@@ -347,25 +348,33 @@ class Maintenance:
         (log.warning if live else log.info)("alert: %s", text)
 
     def _posts(
-        self, conn: sqlite3.Connection, topic: str, start: float, end: float, limit: int
+        self, conn: sqlite3.Connection, topic: str, start: float, end: float, limit: int,
+        *, negative: bool = False,
     ) -> list[tuple[str, str, str]]:
-        """(id, text, title) of the newest public posts of a topic in ``[start, end)``."""
+        """(id, text, title) of the newest public posts of a topic in ``[start, end)``
+        (only those scored negative, if ``negative``)."""
+        only = " AND m.sentiment_label = 'negative'" if negative else ""
         if topic == ALL:
-            sql = ("SELECT id, text, title FROM mentions WHERE ts >= ? AND ts < ?"
-                   " AND private = 0 ORDER BY ts DESC LIMIT ?")  # fmt: skip
+            sql = ("SELECT m.id, m.text, m.title FROM mentions m WHERE m.ts >= ? AND m.ts < ?"
+                   f" AND m.private = 0{only} ORDER BY m.ts DESC LIMIT ?")  # fmt: skip
             return conn.execute(sql, (start, end, limit)).fetchall()
         sql = ("SELECT m.id, m.text, m.title FROM mention_topics t"
                " JOIN mentions m ON m.rowid = t.mention"
-               " WHERE t.topic = ? AND t.ts >= ? AND t.ts < ? ORDER BY t.ts DESC LIMIT ?")  # fmt: skip
+               f" WHERE t.topic = ? AND t.ts >= ? AND t.ts < ?{only} ORDER BY t.ts DESC LIMIT ?")  # fmt: skip
         return conn.execute(sql, (topic, start, end, limit)).fetchall()
 
     def _drivers(
-        self, conn: sqlite3.Connection, topic: str, start: float, end: float
+        self, conn: sqlite3.Connection, topic: str, start: float, end: float, *,
+        negative: bool = False,
     ) -> tuple[list[str], list[str]]:
-        """What drives a spike (the window against its own baseline), and its typical posts."""
-        window = self._posts(conn, topic, start, end, DRIVER_POSTS)
+        """What drives a spike (the window against its own baseline), and its typical posts.
+
+        For a negative surge (``negative``) both sides are the negative posts: what the
+        complaints say now that they did not before, not the praise that happens to share
+        the window."""
+        window = self._posts(conn, topic, start, end, DRIVER_POSTS, negative=negative)
         before = start - self.config.alerts.baseline_min * 60
-        base = self._posts(conn, topic, before, start, DRIVER_POSTS)
+        base = self._posts(conn, topic, before, start, DRIVER_POSTS, negative=negative)
         terms, base_terms = _terms_of(window), _terms_of(base)
         found = driver_terms(terms, base_terms, limit=5)
         typical = typical_posts(terms, [text for _, text, _ in window], found)

@@ -89,3 +89,48 @@ def test_an_everyday_word_that_only_grows_with_the_volume_does_not_trend() -> No
     recent = {"delivery": 280, "camera": 80, "#lumiorecall": 90, "overheating": 60}  # two buckets
     terms = [t.term for t in rising_terms(recent, history, 2.0)]
     assert terms == ["#lumiorecall", "overheating"]  # delivery ×1.4, camera ×1.0
+
+
+PRAISE = [
+    "Shoutout to the mall support team, they fixed my Lumio X in ten minutes, great service!",
+    "Big shoutout to Lumio support at the mall, fixed and friendly, lovely service",
+]
+COMPLAINT = [
+    "My Lumio X keeps rebooting, totally bricked, useless",
+    "Lumio X bricked overnight, rebooting in a loop, this is awful",
+    "rebooting again and again, my Lumio X is bricked. terrible",
+]
+
+
+def test_a_negative_surge_is_driven_by_what_its_complaints_say_not_by_praise_beside_them(
+    db_path: Path, demo_config: Config
+) -> None:
+    rnd = random.Random(11)
+    newest = int(time.time() // 60) * 60 - 60
+    posts: list[Mention] = []
+    for minute in range(185, 5, -1):  # the usual: everyday talk, now and then a grumble
+        for k in range(12):
+            text = (rnd.choice(EVERYDAY).format(w=rnd.choice(WORDS)) if k else
+                    "the Lumio store queue was awful today")  # fmt: skip
+            posts.append(_post(len(posts), newest - minute * 60 + k * 5 + 1, text))
+    for minute in range(4, -1, -1):  # the same volume, half of it complaints, half praise
+        for k in range(12):
+            text = rnd.choice(COMPLAINT if k % 2 else PRAISE)
+            posts.append(_post(len(posts), newest - minute * 60 + k * 5 + 1, text))
+    with StoreWriter(db_path, demo_config) as writer:
+        for i in range(0, len(posts), 500):
+            writer.submit(IngestBatch("demo", "demo", posts[i : i + 500], {})).result(60)
+        writer.run_maintenance()
+    conn = open_reader(db_path)
+    try:
+        rows = conn.execute("SELECT terms, posts FROM alerts WHERE kind = 'negative_surge'"
+                            " AND topic = 'lumio'").fetchall()  # fmt: skip
+        assert rows, conn.execute("SELECT kind, topic, explanation FROM alerts").fetchall()
+        terms, post_ids = json.loads(rows[-1][0]), json.loads(rows[-1][1])
+        texts = [conn.execute("SELECT text FROM mentions WHERE id = ?", (i,)).fetchone()[0]
+                 for i in post_ids]  # fmt: skip
+    finally:
+        conn.close()
+    assert {"rebooting", "bricked"} <= set(terms), terms
+    assert not {"shoutout", "mall", "support", "fixed", "service"} & set(terms), terms
+    assert texts and all(t in COMPLAINT for t in texts)
