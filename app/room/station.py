@@ -148,8 +148,6 @@ class Station:
         self._thread: threading.Thread | None = None
         self._room_id = ""
         self._walls = CommandCopy(None)
-        #: whether the cache was last given story claims (at start: it may hold stale ones)
-        self._story_claims = True
         #: set each time the cache has caught up with the room (tests, benchmarks)
         self.caught_up = threading.Event()
 
@@ -403,14 +401,19 @@ class Station:
                              tables=("story_exclusions",), ids=[r[0] for r in rows]).result(timeout=60)  # fmt: skip
 
     def _mirror_story_claims(self, conn: psycopg.Connection[Any]) -> None:
-        """Who holds which story in the room, under this cache's story ids (the claims are
-        few; copied whole, so one gone idle or given up leaves too)."""
+        """Who holds which story in the room, under this cache's story ids: looked at on
+        each new page of posts (they may join or merge a claimed story here), written only
+        when the cache's copy differs (the claims are few; copied whole, so one gone idle
+        or given up leaves too)."""
         claims = stories.read_story_claims(conn)
-        had = self._story_claims
-        if claims or had:
+        reader = open_reader(self.writer.db_path)
+        try:
+            same = stories.cache_story_claims(reader, claims) == stories.held_in_cache(reader)
+        finally:
+            reader.close()
+        if not same:
             self.writer.call(lambda c: stories.copy_story_claims(c, claims),
                              tables=("story_claims",)).result(timeout=60)  # fmt: skip
-        self._story_claims = bool(claims)
 
     def _link_up(self) -> None:
         was_lost = self.status.lost_since is not None

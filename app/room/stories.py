@@ -96,19 +96,33 @@ def story_in_cache(conn: sqlite3.Connection, claim: StoryClaim) -> int | None:
     return None
 
 
-def copy_story_claims(conn: sqlite3.Connection, claims: Iterable[StoryClaim]) -> int:
-    """The room's story claims as a cache's ``story_claims`` (under the cache's story ids,
-    where its console reads who holds a story); how many of them the cache holds a story for."""
-    conn.execute("DELETE FROM story_claims")
-    n = 0
+#: a cache's row of who holds one of its stories: story id, assignee, since, until
+CacheClaim = tuple[int, str, float, float]
+
+
+def cache_story_claims(conn: sqlite3.Connection, claims: Iterable[StoryClaim]) -> set[CacheClaim]:
+    """The room's story claims as a cache's ``story_claims`` rows (under its own story ids,
+    where its console reads who holds a story); a claim of a story the cache lacks is left out."""
+    rows: dict[int, CacheClaim] = {}
     for claim in claims:
         story = story_in_cache(conn, claim)
         if story is not None:
-            conn.execute("INSERT OR REPLACE INTO story_claims (story_id, assignee, claimed_ts,"
-                         " expires) VALUES (?, ?, ?, ?)",
-                         (story, claim.assignee, claim.claimed_ts, claim.expires))  # fmt: skip
-            n += 1
-    return n
+            rows[story] = (story, claim.assignee, claim.claimed_ts, claim.expires)
+    return set(rows.values())
+
+
+def held_in_cache(conn: sqlite3.Connection) -> set[CacheClaim]:
+    return {(int(s), str(a), float(c), float(e)) for s, a, c, e in conn.execute(
+        "SELECT story_id, assignee, claimed_ts, expires FROM story_claims")}  # fmt: skip
+
+
+def copy_story_claims(conn: sqlite3.Connection, claims: Iterable[StoryClaim]) -> int:
+    """A cache's ``story_claims`` made the room's (:func:`cache_story_claims`); how many."""
+    rows = cache_story_claims(conn, claims)
+    conn.execute("DELETE FROM story_claims")
+    conn.executemany("INSERT INTO story_claims (story_id, assignee, claimed_ts, expires)"
+                     " VALUES (?, ?, ?, ?)", sorted(rows))  # fmt: skip
+    return len(rows)
 
 
 def _members(conn: sqlite3.Connection, story: int) -> list[str]:
