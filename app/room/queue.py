@@ -11,9 +11,10 @@ trail is (:func:`app.workflow.audit.row_hash`); appends are serialised by the ro
 ``audit_head``, taken just before the commit, so ids run 1, 2, 3 with no gap and each
 row links to the one before. A claim costs six round trips to the server.
 
-Here: claims (claim, claim next, release, expire); replies (draft, submit, approve,
-reject, reply with a template or alone), dismiss and escalate, each refused when the
-item changed since the operator's screen showed it; and the outbox (take due, sent,
+Here: claims (claim, claim next, release, expire); replies (draft, submit, reply with a
+template or alone), dismiss and escalate, each refused when the item changed since the
+operator's screen showed it; approve and reject (of a reply awaiting approval: the
+reply's state is what they check); and the outbox (take due, sent,
 failed), retrying a failed reply, and notes. The methods mirror
 :class:`app.workflow.service.QueueWorkflow`, so a console can sit on either store (alerts
 and crises: :mod:`app.room.alerts`).
@@ -116,6 +117,14 @@ def in_crisis(conn: psycopg.Connection[Any], mention_id: str) -> bool:
     return bool(row and row[0])
 
 
+#: an item not of a story someone else holds (it goes to them, as on one machine): the
+#: room's story claims name the items claimed with them (parameters: actor, now)
+NOT_OTHERS_STORY = (
+    "NOT EXISTS (SELECT 1 FROM story_claims sc WHERE sc.members @> ARRAY[q.mention_id]"
+    " AND lower(sc.assignee) <> lower(%s) AND sc.expires >= %s)"
+)
+
+
 class RoomQueue:
     def __init__(self, *, claim_idle_s: float = 15 * 60) -> None:
         self.claim_idle_s = claim_idle_s
@@ -177,7 +186,8 @@ class RoomQueue:
 
     def claim_next(self, conn: psycopg.Connection[Any], actor: str, *,
                    topic: str | None = None) -> RoomItem | None:  # fmt: skip
-        """Claim the most urgent free item (priority, then the longest wait), or None.
+        """Claim the most urgent free item (priority, then the longest wait), or None; an
+        item of a story someone else holds is theirs, not the next one's.
 
         The actor and the candidate row come in one statement; the row is locked for
         this transaction and skipped by every other station meanwhile.
@@ -186,13 +196,15 @@ class RoomQueue:
         wanted = (topic,) if topic else ()
         with conn.transaction():
             now = time.time()
+            others = (actor.strip(), now)  # for NOT_OTHERS_STORY
             row = conn.execute(  # the index on (state, priority, queued_ts) finds the first
                 "SELECT u.name, u.role, q.* FROM users u LEFT JOIN LATERAL ("
                 " SELECT q.mention_id, q.state, q.priority, q.assignee, q.claim_expires, q.version"
                 " FROM queue q JOIN mentions m ON m.id = q.mention_id WHERE q.state = 'new'"
-                f"{topical} ORDER BY q.priority, q.queued_ts LIMIT 1 FOR UPDATE OF q SKIP LOCKED"
+                f"{topical} AND {NOT_OTHERS_STORY}"
+                " ORDER BY q.priority, q.queued_ts LIMIT 1 FOR UPDATE OF q SKIP LOCKED"
                 ") q ON true WHERE lower(u.name) = lower(%s) AND NOT u.disabled",
-                (*wanted, actor.strip()),
+                (*wanted, *others, actor.strip()),
             ).fetchone()
             if row is None:
                 raise WorkflowError(f"no enabled user {actor!r}")
@@ -203,8 +215,9 @@ class RoomQueue:
                 "SELECT q.mention_id, q.state, q.priority, q.assignee, q.claim_expires, q.version"
                 " FROM queue q JOIN mentions m ON m.id = q.mention_id"
                 f" WHERE q.state IN ('claimed', 'draft') AND q.claim_expires < %s{topical}"
+                f" AND {NOT_OTHERS_STORY}"
                 " ORDER BY q.priority, q.queued_ts LIMIT 1 FOR UPDATE OF q SKIP LOCKED",
-                (now, *wanted),
+                (now, *wanted, *others),
             ).fetchone()  # fmt: skip
             if found is None:
                 return None
@@ -285,6 +298,8 @@ class RoomQueue:
                                                           seen_version=seen_version)  # fmt: skip
             if template is None and not unapproved:
                 raise WorkflowError("your free-text replies need an approver's sign-off")
+            if template is None and in_crisis(conn, mention_id):
+                raise WorkflowError("during a crisis a free-text reply needs a spokesperson's sign-off")
             now = time.time()
             rid = self._new_reply(conn, name, mention_id, text, "approved", now,
                                   template=template, approved_by=None if template else name)  # fmt: skip
@@ -336,29 +351,49 @@ class RoomQueue:
             self._move(conn, name, item, "reject", target, item.assignee, now)
 
     def escalate(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, reason: str,
-                 *, seen_version: int | None = None) -> None:  # fmt: skip
-        """Hand the item up (an approver or admin takes it over), with a reason."""
+                 *, seen_version: int | None = None) -> int:  # fmt: skip
+        """Hand the item up (an approver or admin takes it over), with a reason, and declare
+        a crisis on its topic or join the one open (as on one machine); the crisis's id."""
+        from app.room.alerts import RoomAlerts  # (alerts build on this module)
+
         with conn.transaction():
             name, _, _, item, target = self._act(conn, actor, mention_id, "escalate",
                                                  seen_version=seen_version, reason=reason)  # fmt: skip
-            self._move(conn, name, item, "escalate", target, None, time.time())
+            now = time.time()
+            (topics,) = conn.execute("SELECT topics FROM mentions WHERE id = %s",
+                                     (mention_id,)).fetchone() or ([],)  # fmt: skip
+            topic = next((t for t in topics or [] if t), None)
+            crisis_id = RoomAlerts()._declare(conn, name, topic, f"escalated: {reason.strip()}",
+                                              None, now, by_escalation=True)  # fmt: skip
+            self._move(conn, name, item, "escalate", target, None, now,
+                       detail={"reason": reason.strip(), "crisis": crisis_id})  # fmt: skip
+            conn.execute("UPDATE queue SET crisis_id = %s WHERE mention_id = %s",
+                         (crisis_id, mention_id))  # fmt: skip
+            return crisis_id
 
     def dismiss(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, reason: str, *,
                 seen_version: int | None = None) -> None:  # fmt: skip
         with conn.transaction():
             name, _, _, item, target = self._act(conn, actor, mention_id, "dismiss",
                                                  seen_version=seen_version, reason=reason)  # fmt: skip
-            self._move(conn, name, item, "dismiss", target, None, time.time())
+            now = time.time()
+            conn.execute("UPDATE replies SET state = 'withdrawn', updated_ts = %s WHERE"
+                         " mention_id = %s AND state IN ('draft', 'awaiting_approval',"
+                         " 'approved', 'failed')", (now, mention_id))  # fmt: skip
+            self._move(conn, name, item, "dismiss", target, None, now,
+                       detail={"reason": reason.strip()})  # fmt: skip
 
     def retry(self, conn: psycopg.Connection[Any], actor: str, mention_id: str, *,
               seen_version: int | None = None) -> RoomItem:  # fmt: skip
-        """Send a failed reply again: the same row and idempotency key, so never a second post."""
+        """Send a failed reply again: the same row and idempotency key, and one attempt kept
+        on record, so the next one first looks for the reply an earlier attempt may have
+        posted (some servers ignore the key): never a second post."""
         with conn.transaction():
             name, _, _, item, target = self._act(conn, actor, mention_id, "retry",
                                                  seen_version=seen_version)  # fmt: skip
             now = time.time()
             found = conn.execute(
-                "UPDATE replies SET state = 'approved', next_attempt_ts = NULL, attempts = 0,"
+                "UPDATE replies SET state = 'approved', next_attempt_ts = NULL, attempts = 1,"
                 " sending_by = NULL, sending_until = NULL, updated_ts = %s WHERE id = (SELECT id"
                 " FROM replies WHERE mention_id = %s AND state = 'failed' ORDER BY id DESC LIMIT 1)"
                 " RETURNING id", (now, mention_id),
@@ -441,12 +476,17 @@ class RoomOutbox:
 
     def _step(self, conn: psycopg.Connection[Any], mention_id: str, action: Action,
               detail: dict[str, Any], now: float) -> None:  # fmt: skip
-        """The queue item follows its reply, by the same rules, audited as the system."""
+        """The queue item follows its reply, by the same rules, audited as the system — if
+        it still stands where the reply puts it (approved for a send, sending for its
+        outcome): an item someone escalated or dismissed meanwhile stays where they put it,
+        and the other replies of the round go on (as on one machine)."""
         row = conn.execute("SELECT mention_id, state, priority, assignee, claim_expires, version"
                            " FROM queue WHERE mention_id = %s FOR UPDATE", (mention_id,)).fetchone()  # fmt: skip
         if row is None:
             return
         item = RoomItem(*row)
+        if item.state != ("approved" if action == "send" else "sending"):
+            return
         target = check(action, item.state, granted=True, is_assignee=False, is_admin=False)
         cur = conn.execute(
             "WITH moved AS (UPDATE queue SET state = %s, updated_ts = %s, version = version + 1"
@@ -545,8 +585,9 @@ class RoomOutbox:
         return True
 
     def mark_failed(self, conn: psycopg.Connection[Any], reply_id: int, error: str, *,
-                    retryable: bool) -> bool:  # fmt: skip
-        """A failed attempt; True if it will be tried again by itself (after a backoff)."""
+                    retryable: bool, retry_after: float | None = None) -> bool:  # fmt: skip
+        """A failed attempt; True if it will be tried again by itself (after a backoff, and
+        not before the server's ``retry_after``, when it said)."""
         now = time.time()
         with conn.transaction():
             mine = self._mine(conn, reply_id)
@@ -554,7 +595,7 @@ class RoomOutbox:
                 return False
             mention_id, attempts = mine
             again = retryable and attempts < self.max_attempts
-            delay = self.retry_base_s * 2 ** max(attempts - 1, 0)
+            delay = max(self.retry_base_s * 2 ** max(attempts - 1, 0), retry_after or 0.0)
             conn.execute("UPDATE replies SET state = %s, last_error = %s, next_attempt_ts = %s,"
                          " updated_ts = %s, sending_by = NULL, sending_until = NULL WHERE id = %s",
                          ("approved" if again else "failed", error, now + delay if again else None,

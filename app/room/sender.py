@@ -78,7 +78,8 @@ class RoomSender:
                           send.attempt)  # fmt: skip
         if done.result is None:
             again = await asyncio.to_thread(self.outbox.mark_failed, self._db(), send.reply_id,
-                                            done.reason, retryable=done.retryable)  # fmt: skip
+                                            done.reason, retryable=done.retryable,
+                                            retry_after=done.retry_after)  # fmt: skip
             log.warning("reply %d to %s failed (%s)%s", send.reply_id, send.mention_id,
                         done.reason, "; will retry" if again else "")  # fmt: skip
             return 0

@@ -422,10 +422,12 @@ class QueueWorkflow:
         self._move(conn, actor, item, target, "reopen", assignee=None, note="")
 
     def retry(self, conn: sqlite3.Connection, actor: str, mention_id: str) -> None:
-        """Send a failed reply again (same idempotency key: never a second post)."""
+        """Send a failed reply again: the same idempotency key, and one attempt kept on
+        record, so the next one first looks for the reply an earlier attempt may have posted
+        (some servers ignore the key): never a second post."""
         _, item, target = self._step(conn, actor, mention_id, "retry")
         conn.execute(
-            "UPDATE replies SET state = 'approved', next_attempt_ts = NULL, attempts = 0,"
+            "UPDATE replies SET state = 'approved', next_attempt_ts = NULL, attempts = 1,"
             " updated_ts = ? WHERE id = (SELECT id FROM replies WHERE mention_id = ?"
             " AND state = 'failed' ORDER BY id DESC LIMIT 1)",
             (time.time(), mention_id),

@@ -151,7 +151,8 @@ def test_a_reply_to_an_item_changed_meanwhile_is_refused_saying_what_it_is_now(
     done(qtbot, a, a.claim())
     qtbot.waitUntil(lambda: row(b, item).state == "claimed", timeout=WAIT)
     assert b.select(item)
-    assert done(qtbot, b, b.escalate("a journalist asks")) is None
+    crisis = done(qtbot, b, b.escalate("a journalist asks"))  # escalated into a crisis, as on one machine
+    assert isinstance(crisis, int) and crisis > 0
     a.reply_pane.text.setPlainText("Here is what happened")
     refused = done(qtbot, a, a.submit())
     assert "this item changed since you opened it: it is now escalated" in str(refused)

@@ -111,13 +111,14 @@ def test_a_failed_reply_is_retried_through_the_room_under_its_own_key(room_ready
         assert desk.seen == again.version  # my own change is no news to me
         row = conn.execute("SELECT state, attempts, next_attempt_ts, sending_by, idempotency_key"
                            " FROM replies WHERE id = %s", (rid,)).fetchone()  # fmt: skip
-        assert row == ("approved", 0, None, None, send.idempotency_key)
+        # one attempt on record: the next first looks for the reply an earlier one may have posted
+        assert row == ("approved", 1, None, None, send.idempotency_key)
         with pytest.raises(WorkflowError, match="cannot retry an item that is approved"):
             desk.retry().call(conn)
         # the outbox sends the same reply again, with the same key: never a second post
         (resend,) = RoomOutbox("hub-b").take_due(conn)
         assert (resend.reply_id, resend.idempotency_key, resend.attempt) == (
-            rid, send.idempotency_key, 1)  # fmt: skip
+            rid, send.idempotency_key, 2)  # fmt: skip
         assert conn.execute("SELECT count(*) FROM replies").fetchone() == (1,)
         actions = [a for (a,) in conn.execute("SELECT action FROM audit ORDER BY id")]
         assert actions == ["item.claim", "item.reply", "item.send", "item.fail", "item.retry",
