@@ -210,3 +210,23 @@ def test_the_caches_copy_of_the_claims_names_the_story_each_cache_has(tmp_path: 
     claims = [StoryClaim("k", "ana", 1.0, 2e9, ("m2",)), StoryClaim("gone", "ben", 1.0, 2e9, ())]
     assert copy_story_claims(conn, claims) == 1
     assert conn.execute("SELECT story_id, assignee FROM story_claims").fetchall() == [(9, "ana")]
+
+
+def test_claim_next_leaves_an_item_of_a_story_another_holds_to_them(
+    room_ready: RoomDb, machines: dict[str, Machine], tmp_path: Path
+) -> None:
+    burned = post(room_ready, BURNED[:4])
+    crashing = post(room_ready, CRASHING[:1], first=20)
+    fill(room_ready, 0, [("ana", "operator"), ("ben", "operator")])
+    a, hub = machines["desk-a"], machines["hub"]
+    wait_until(lambda: a.members() == 4 and hub.members() == 4, WAIT, "the caches' story")
+    queue = RoomQueue()
+    with app_conn(room_ready) as conn:
+        a.desk("ana", burned[0]).claim_story().call(conn)
+        queue.release(conn, "ana", burned[0])  # free in the queue, still of ana's story
+        assert room_states(room_ready, [burned[0]]) == {burned[0]: ("new", None)}
+        taken = queue.claim_next(conn, "ben")
+        assert taken is not None and taken.mention_id == crashing[0]
+        assert queue.claim_next(conn, "ben") is None
+    hub_round(room_ready, tmp_path, hub.cache)  # and the hub gives it back to its holder
+    assert room_states(room_ready, [burned[0]]) == {burned[0]: ("claimed", "ana")}
