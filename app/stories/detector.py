@@ -13,10 +13,14 @@ Bounds: the index holds at most ``max_slots`` recent posts and none older than
 itself; at most ``max_candidates`` candidates are verified per post. At start the index is
 rebuilt from the newest stored mentions, so a restart neither forgets nor duplicates.
 
-A post joins the story of its most similar indexed post in a story when their estimated
-Jaccard reaches ``threshold`` and the post is like the story's anchor too (``anchor_threshold``):
-the anchor is the post the story began with, and it never moves. Likeness is not
-transitive: A like B and B like C says nothing of A and C, and a story that took whatever was
+A post joins the story of its most similar indexed post in a story when their Jaccard
+reaches ``threshold`` (estimated by the index to find candidates, then counted exactly on
+their features) and the post is like the story's anchor too (``anchor_threshold``); to be
+alike, two posts must also share something besides the names every post of the moment
+carries (the topics' query terms, and stems most of the last few posts say whatever they
+tell: :class:`~app.stories.features.RecentStems`), so that what a story shares is what its
+posts say, not whom they are about. The anchor is the post the story began with, and it
+never moves. Likeness is not transitive: A like B and B like C says nothing of A and C, and a story that took whatever was
 like any member chained everyday posts that share a detail or two ("the camera", "in
 Lisbon", "browsing colours") into stories of a thousand that said nothing in common. Held
 to its anchor, every member is near the story's start. Lone posts the newcomer matches join
@@ -44,7 +48,7 @@ from rensa import RMinHash, RMinHashLSH
 from app.analysis.tokens import Doc, trend_terms
 from app.model import Mention
 from app.store.schema import ALL
-from app.stories.features import Shingler
+from app.stories.features import Parts, RecentStems, Shingler, jaccard
 
 NUM_PERM = 96
 BANDS = 32
@@ -71,6 +75,13 @@ class StoryParams:
     anchor_threshold: float = 0.3
     #: at or above this a post is a copy: it joins without being indexed itself
     copy_threshold: float = 0.9
+    #: a stem in ``common_share`` of the last ``recent_posts`` distinct posts is a name
+    #: (a trend's, a product's): posts alike must share something besides the names
+    recent_posts: int = 5
+    common_share: float = 0.8
+    name_groups: int = 3
+    #: a candidate's estimated Jaccard must reach this to be compared exactly
+    minhash_gate: float = 0.3
     max_slots: int = 50_000
     max_candidates: int = 10
     expire_s: float = 24 * 3600.0
@@ -96,6 +107,8 @@ class _Slot:
     hits: int = 0
     #: says little (few stems): it joins only a close match
     short: bool = False
+    #: its features stem by stem (which of its stems are names changes with the stream)
+    parts: Parts = ()
 
 
 @dataclass(slots=True)
@@ -254,6 +267,11 @@ class StoryDetector:
         """``ignore``: the topics' query terms (every post of a topic says them)."""
         self.params = params or StoryParams()
         self._shingler = Shingler(ignore)
+        p = self.params
+        self._recent = RecentStems(p.recent_posts, p.common_share, p.name_groups,
+                                   self._shingler.query_stems)  # fmt: skip
+        #: the last slot whose features were worked out afresh (not a copy's)
+        self._fresh: _Slot | None = None
         self._lsh = RMinHashLSH(threshold=self.params.threshold, num_perm=NUM_PERM,
                                 num_bands=BANDS)  # fmt: skip
         self._slots: dict[int, _Slot] = {}
@@ -320,6 +338,8 @@ class StoryDetector:
             if slot is None:
                 continue
             self._place(slot, members, rollups, touched, moved)
+            if self._fresh is slot:
+                self._recent.add(slot.parts, self._group(slot))
         if newest:
             self._expire(newest)
         self._write(conn, members, rollups, touched, moved)
@@ -333,8 +353,9 @@ class StoryDetector:
         # a copy of a recent post (a boost, a copy-paste campaign) reuses its signature:
         # the same terms make the same one
         same = self._copies.get(key_terms)
+        fresh = same is None
         if same is not None:
-            mh, short = same.minhash, same.short
+            mh, short, parts = same.minhash, same.short, same.parts
         else:
             if key_terms in self._silent:
                 return None
@@ -346,27 +367,42 @@ class StoryDetector:
                 return None
             mh = RMinHash(num_perm=NUM_PERM, seed=SEED)
             mh.update(shingles)
-            short = self._shingler.last_stems < self.params.short_stems
+            parts = self._shingler.last_parts
+            query = self._shingler.query_stems
+            said = sum(1 for p in parts if p[0] not in query)
+            short = said < self.params.short_stems
         key = self._next_key
         self._next_key += 1
         slot = _Slot(key, mention_id, ts, mh, text[:LABEL_MAX], network, author, followers,
-                     topics, label, short=short)  # fmt: skip
-        if same is None:
+                     topics, label, short=short, parts=parts)  # fmt: skip
+        if fresh:
+            self._fresh = slot
             if len(self._copies) >= self.params.max_slots:
                 self._copies.clear()
             self._copies[key_terms] = slot
         return slot
 
+    def _group(self, slot: _Slot) -> int:
+        """What ``slot`` tells: its story, or itself alone."""
+        return self._root(slot.story) if slot.story is not None else -1 - slot.key
+
     @staticmethod
     def _set_label(story: Story, slot: _Slot) -> None:
         story.label, story.label_mention, story.label_hits = slot.text, slot.mention_id, slot.hits
 
-    def _near_anchor(self, story_id: int, slot: _Slot) -> bool:
+    def _near_anchor(self, story_id: int, slot: _Slot,
+                     mine: tuple[set[str], set[str]] | None = None) -> bool:  # fmt: skip
         """Is ``slot`` near the post ``story_id`` began with (or is it that post)?"""
         anchor = self._anchor.get(story_id)
         if anchor is None or anchor is slot:
             return True
-        return bool(slot.minhash.jaccard(anchor.minhash) >= self.params.anchor_threshold)
+        return self._alike(mine or self._recent.features(slot.parts), anchor,
+                           self.params.anchor_threshold)  # fmt: skip
+
+    def _alike(self, mine: tuple[set[str], set[str]], other: _Slot, threshold: float) -> bool:
+        """Alike at ``threshold`` but for the query terms, sharing more than names."""
+        every, said = self._recent.features(other.parts)
+        return jaccard(mine[0], every) >= threshold and not mine[1].isdisjoint(said)
 
     def _root(self, story: int) -> int:
         while story in self._merged:
@@ -381,18 +417,30 @@ class StoryDetector:
         """
         p = self.params
         matches: list[tuple[float, _Slot]] = []
+        features = self._recent.features
+        mine: tuple[set[str], set[str]] | None = None
+        best_j = 0.0
         for key in self._lsh.query(slot.minhash)[: p.max_candidates]:
             other = self._slots.get(key)
             if other is None or other.ts < slot.ts - p.expire_s:  # expired, not dropped yet
                 continue
             j = slot.minhash.jaccard(other.minhash)
-            if j >= (p.short_threshold if slot.short or other.short else p.threshold):
-                matches.append((j, other))
-        if not matches:
+            if j < p.minhash_gate:
+                continue
+            # alike, and in more than the names every post of the moment carries
+            if mine is None:
+                mine = features(slot.parts)
+            every, said = features(other.parts)
+            w = jaccard(mine[0], every)
+            if (w >= (p.short_threshold if slot.short or other.short else p.threshold)
+                    and not mine[1].isdisjoint(said)):  # fmt: skip
+                matches.append((w, other))
+                if j > best_j:
+                    best_j = j
+        if not matches or mine is None:
             self._index(slot)
             return
         matches.sort(key=lambda x: -x[0])
-        best_j = matches[0][0]
         # the story to join: that of the most similar post in one (a story beats a lone
         # post) whose anchor the newcomer is near too; a likeness to a member alone is a
         # bridge, and bridges chain unrelated posts into one story
@@ -400,7 +448,7 @@ class StoryDetector:
         for _, o in matches:
             if o.story is not None:
                 sid = self._root(o.story)
-                if self._near_anchor(sid, slot):
+                if self._near_anchor(sid, slot, mine):
                     chosen = sid
                     break
         if chosen is None:
@@ -432,7 +480,8 @@ class StoryDetector:
         first, second = self._anchor.get(a), self._anchor.get(b)
         if first is None or second is None:
             return False
-        return bool(first.minhash.jaccard(second.minhash) >= self.params.anchor_threshold)
+        p = self.params
+        return self._alike(self._recent.features(first.parts), second, p.anchor_threshold)
 
     def _index(self, slot: _Slot) -> None:
         self._lsh.insert(slot.key, slot.minhash)
@@ -583,6 +632,7 @@ class StoryDetector:
                               tuple(json.loads(r["topics"])), r["sentiment_label"])  # fmt: skip
             if slot is None:
                 continue
+            fresh = self._fresh is slot
             if r["story_id"] is not None:
                 root = self._root(r["story_id"])
                 if root in self._stories:
@@ -593,4 +643,6 @@ class StoryDetector:
                         self._anchor[root] = slot
                     else:
                         self._anchor.setdefault(root, slot)
+            if fresh:
+                self._recent.add(slot.parts, self._group(slot))
             self._index(slot)
