@@ -20,7 +20,9 @@ alike, two posts must also share something besides the names every post of the m
 carries (the topics' query terms, and stems most of the last few posts say whatever they
 tell: :class:`~app.stories.features.RecentStems`), so that what a story shares is what its
 posts say, not whom they are about. The anchor is the post the story began with, and it
-never moves. Likeness is not transitive: A like B and B like C says nothing of A and C, and a story that took whatever was
+never moves; against it a query term counts as one word, not as its spelling too (every
+post of the topic spells "Lumio X" alike, and "is it safe to charge my Lumio X
+overnight?" was as near "my Lumio X is overheating while charging" as a paraphrase). Likeness is not transitive: A like B and B like C says nothing of A and C, and a story that took whatever was
 like any member chained everyday posts that share a detail or two ("the camera", "in
 Lisbon", "browsing colours") into stories of a thousand that said nothing in common. Held
 to its anchor, every member is near the story's start. Lone posts the newcomer matches join
@@ -396,13 +398,18 @@ class StoryDetector:
         anchor = self._anchor.get(story_id)
         if anchor is None or anchor is slot:
             return True
-        return self._alike(mine or self._recent.features(slot.parts), anchor,
-                           self.params.anchor_threshold)  # fmt: skip
+        return self._alike(slot, anchor, (mine or self._recent.features(slot.parts))[1])
 
-    def _alike(self, mine: tuple[set[str], set[str]], other: _Slot, threshold: float) -> bool:
-        """Alike at ``threshold`` but for the query terms, sharing more than names."""
-        every, said = self._recent.features(other.parts)
-        return jaccard(mine[0], every) >= threshold and not mine[1].isdisjoint(said)
+    def _alike(self, slot: _Slot, anchor: _Slot, said: set[str] | None = None) -> bool:
+        """Does ``slot`` tell what ``anchor`` (a story's first post) does? Alike at
+        ``anchor_threshold``, a query term counted as one word, and sharing more than names."""
+        recent = self._recent
+        if said is None:
+            said = recent.features(slot.parts)[1]
+        if said.isdisjoint(recent.features(anchor.parts)[1]):
+            return False
+        alike = jaccard(recent.spoken(slot.parts), recent.spoken(anchor.parts))
+        return alike >= self.params.anchor_threshold
 
     def _root(self, story: int) -> int:
         while story in self._merged:
@@ -480,8 +487,7 @@ class StoryDetector:
         first, second = self._anchor.get(a), self._anchor.get(b)
         if first is None or second is None:
             return False
-        p = self.params
-        return self._alike(self._recent.features(first.parts), second, p.anchor_threshold)
+        return self._alike(first, second)
 
     def _index(self, slot: _Slot) -> None:
         self._lsh.insert(slot.key, slot.minhash)

@@ -134,6 +134,12 @@ class RecentStems:
             return every, every
         return every, set().union(*said)
 
+    def spoken(self, parts: Parts) -> set[str]:
+        """A post's features with a query term as one word, not its spelling: what the
+        anchor test compares (every post of a topic spells its query term the same way)."""
+        query = self._query
+        return set().union(*[g if g[0] not in query else g[:1] for g in parts])
+
 
 def jaccard(a: set[str], b: set[str]) -> float:
     """|a ∩ b| / |a ∪ b| (0 when both are empty)."""

@@ -82,11 +82,38 @@ def test_the_crisis_shows_as_a_few_stories(seed: int, demo_config: Config, db_pa
         told = Counter(src.labels.get(m, "calm") for m, s in members.items() if s == r.id)
         size = sum(told.values())
         assert told["calm"] <= 0.05 * size, dict(told)
-        # "is it safe to charge my Lumio X overnight?" shares half its words with "my
-        # Lumio X is overheating while charging": the questions may join the complaint
+        # two things at most (a complaint in other words; the questions about charging
+        # overnight keep apart from the overheating complaints: the test below)
         assert sum(n for _, n in told.most_common(2)) >= 0.9 * size, dict(told)
         main.add(told.most_common(1)[0][0])
     assert {"burned", "recall"} <= main  # the complaints each have their own story
+
+
+@pytest.mark.parametrize("seed", [5, 7])
+def test_the_overnight_questions_are_a_story_apart_from_the_overheating_complaints(
+    seed: int, demo_config: Config, db_path: Path
+) -> None:
+    # "is it safe to charge my Lumio X overnight?" and "my Lumio X is overheating while
+    # charging" share "Lumio X" (every post of the topic says it) and "charg": that is not
+    # what either says (with seed 5 a story held 155 complaints and 116 questions)
+    src = demo(demo_config)
+    src.labels = {}
+    first = demo_config.sources[0].crisis_first_min  # type: ignore[union-attr]
+    length = demo_config.sources[0].crisis_length_min  # type: ignore[union-attr]
+    posts = src.generate(START - 3600, START + (first + length) * 60, seed=seed, counter=0)
+    with StoreWriter(db_path, demo_config, maintenance=False) as w:
+        for i in range(0, len(posts), 2000):
+            w.submit(IngestBatch("demo", "demo", posts[i : i + 2000], {"n": i})).result(60)
+    members = dict(open_reader(db_path).execute("SELECT mention_id, story_id FROM story_members"))
+    told: dict[int, Counter[str]] = {}
+    for m, s in members.items():
+        told.setdefault(s, Counter())[src.labels.get(m, "calm")] += 1
+    questions = [m for m, label in src.labels.items() if label == "overnight"]
+    assert len(questions) >= 50
+    ((story, n),) = Counter(members.get(m) for m in questions).most_common(1)
+    assert story is not None and n >= 0.8 * len(questions)  # the questions are one story
+    for counts in told.values():  # and no story holds both the questions and the complaints
+        assert min(counts["overnight"], counts["overheating"]) <= 2, dict(counts)
 
 
 def test_the_history_is_said_in_many_words_and_viral_posts_are_quoted(
