@@ -244,7 +244,8 @@ class Hub:
         poller = self._poller = Poller(
             self.config, writer, sources=sources, workflow=self.workflow,
             # the replies the room's consoles approved go out from here, the active hub
-            sender=lambda by_name, client: RoomSender(room, station, by_name, client))  # fmt: skip
+            sender=lambda by_name, client: RoomSender(room, station, by_name, client,
+                                                      cache=writer.db_path))  # fmt: skip
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         task = asyncio.create_task(poller.run(once=once, duration=remaining), name="room-poller")
         stopping = asyncio.create_task(self._stop.wait())
