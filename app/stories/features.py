@@ -99,24 +99,25 @@ class RecentStems:
 
     def add(self, parts: Parts, group: int) -> None:
         """Count a post's stems (after it has been placed: it is not its own stream)."""
-        count = self._count
-        stems = tuple(p[0] for p in parts)
-        changed = list(stems)
-        for stem in stems:
-            count[stem] = count.get(stem, 0) + 1
-        window = self._window
+        count, limit, names, window = self._count, self._limit, self.names, self._window
+        stems = tuple([p[0] for p in parts])
         window.append((stems, group))
+        check = []  # only a stem this post or the one leaving the window says can change
+        for stem in stems:
+            n = count[stem] = count.get(stem, 0) + 1
+            if n >= limit:
+                check.append(stem)
         if len(window) > self.size:
             gone, _ = window.popleft()
-            changed.extend(gone)
             for stem in gone:
                 n = count[stem] - 1
                 if n:
                     count[stem] = n
                 else:
                     del count[stem]
-        limit, names = self._limit, self.names
-        for stem in changed:
+                if stem in names:
+                    check.append(stem)
+        for stem in check:
             if count.get(stem, 0) >= limit and (
                 len({g for said, g in window if stem in said}) >= self.groups
             ):
