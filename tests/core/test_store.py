@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config import Config, Rules
 from app.model import Mention
 from app.store.db import open_reader
 from app.store.writer import Change, IngestBatch, StoreWriter
@@ -95,17 +95,25 @@ def test_rollups_agree_with_mentions(writer: StoreWriter, db_path: Path) -> None
     assert lumio == rollup_totals(conn, 60, "lumio")[0] > 0
 
 
-def test_needs_response_goes_to_the_queue(writer: StoreWriter, db_path: Path) -> None:
+@pytest.mark.parametrize(("queue_kinds", "expected"), [
+    (None, {"test:1", "test:2"}),  # the default: complaints about the brand's topic too
+    ([], {"test:1"}),  # the demo's: only what is addressed to us
+])  # fmt: skip
+def test_needs_response_goes_to_the_queue(db_path: Path, demo_config: Config, queue_kinds: list[str] | None,
+                                          expected: set[str]) -> None:  # fmt: skip
+    rules = Rules() if queue_kinds is None else Rules(queue_kinds=queue_kinds)  # type: ignore[arg-type]
+    config = demo_config.model_copy(update={"rules": rules})
     batch = [
         mention(1, "@lumio why does my phone keep crashing?"),
         mention(2, "Lumio is the worst company, my phone exploded, I hate it"),
         mention(3, "Lovely weather today"),
         mention(4, "Orbitel is the worst, I hate them"),  # a competitor's problem, not ours
     ]
-    writer.submit(IngestBatch("s", "test", batch, {})).result(30)
+    with StoreWriter(db_path, config, maintenance=False) as writer:
+        writer.submit(IngestBatch("s", "test", batch, {})).result(30)
     conn = open_reader(db_path)
     queued = dict(conn.execute("SELECT mention_id, priority FROM queue"))
-    assert set(queued) == {"test:1", "test:2"}
+    assert set(queued) == expected
     reasons = json.loads(
         conn.execute("SELECT reasons FROM mentions WHERE id = 'test:1'").fetchone()[0]
     )
