@@ -11,7 +11,7 @@ from app import wallquery
 from app.formatting import age, ago, compact
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, first_fit
 
 
 class SourcesOptions(TileOptions):
@@ -66,8 +66,10 @@ class SourcesTile(TileFrame):
             right = f"{src.type} · {compact(src.stored_total)} stored"
             p.drawText(QRectF(r.left(), y, r.width(), s.px(42)),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)  # fmt: skip
+            shorter: list[str] = []  # the same words, shorter, tried before the line is cut
             if judged.late and src.last_success:  # its poller stopped writing: no error says so
                 detail = f"stale since {_clock(src.last_success)} — nothing new for {age(now - src.last_success)}"
+                shorter = [f"stale since {_clock(src.last_success)}"]
                 p.setPen(theme.colour(colour))
             elif src.status == "degraded":  # data flows, but the source has a warning to show
                 detail = f"updated {ago(now - (src.last_success or now))} — {src.last_error}"
@@ -82,7 +84,8 @@ class SourcesTile(TileFrame):
                     detail += f" · retry in {age(src.next_poll - now) if src.next_poll > now + 10 else 'a moment'}"
                 p.setPen(theme.colour(colour))
             self.draw_text(p, QRectF(r.left() + d + s.px(12), y + s.px(40), r.width() - d - s.px(12), s.px(36)),
-                           Qt.AlignmentFlag.AlignVCenter, elide(detail, s.small, r.width() - d - s.px(12)))  # fmt: skip
+                           Qt.AlignmentFlag.AlignVCenter,
+                           first_fit([detail, *shorter], s.small, r.width() - d - s.px(12)))  # fmt: skip
 
 
 

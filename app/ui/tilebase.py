@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -337,6 +337,16 @@ def elide(text: str, font: QFont, width: float) -> str:
     """One line of plain text, elided with … to fit ``width`` pixels."""
     one_line = " ".join(text.split())
     return QFontMetrics(font).elidedText(one_line, Qt.TextElideMode.ElideRight, max(1, int(width)))
+
+
+def first_fit(forms: Sequence[str], font: QFont, width: float) -> str:
+    """The first of ``forms`` (one line of plain text, longest first) that fits ``width``
+    pixels whole; the last one elided if none does."""
+    metrics = QFontMetrics(font)
+    for form in forms:
+        if metrics.horizontalAdvance(" ".join(form.split())) <= width:
+            return " ".join(form.split())
+    return elide(forms[-1], font, width)
 
 
 def wrap_lines(text: str, font: QFont, width: float, max_lines: int) -> list[str]:

@@ -31,10 +31,11 @@ def polled(tmp_path_factory: pytest.TempPathFactory, wall_config: Config) -> Pat
 def open_wall(qtbot: QtBot, wall_config: Config) -> Iterator[Callable[..., tuple[WallWindow, WallHub]]]:
     hubs: list[WallHub] = []
 
-    def make(db: Path, *, later_s: float = 0.0, screen: int = 0) -> tuple[WallWindow, WallHub]:
+    def make(db: Path, *, later_s: float = 0.0, screen: int = 0, layout: str = "demo",
+             size: tuple[int, int] = (1920, 1080)) -> tuple[WallWindow, WallHub]:  # fmt: skip
         hub = WallHub(db, wall_config, clock=lambda: time.time() + later_s)
         hubs.append(hub)
-        w = WallWindow((load_layout("demo").layout.screens[screen],), hub, load_registry(), size=(1920, 1080))
+        w = WallWindow((load_layout(layout).layout.screens[screen],), hub, load_registry(), size=size)
         qtbot.addWidget(w, before_close_func=WallWindow.shutdown)
         w.show()
         hub.start()
@@ -137,3 +138,16 @@ def test_a_stale_picture_in_a_crisis_says_both_whole(open_wall: Callable[..., tu
     assert shown.startswith("NO LIVE DATA since ") and shown.endswith("1 unacknowledged alert (lumio) · since "
                                                                       + time.strftime("%H:%M", time.localtime(fired)))  # fmt: skip
     assert "…" not in shown
+
+
+def test_a_stale_source_says_since_when_whole_in_a_narrow_cell(
+    open_wall: Callable[..., tuple[WallWindow, WallHub]], polled: Path
+) -> None:
+    # three hours and more without a write: "stale since 14:41 — nothing new for 3 h 12 min"
+    # does not fit a 5:4 workstation's cell; its shorter form does, never cut
+    w, _ = open_wall(polled, later_s=3 * 3600 + 720, layout="workstation", size=(1280, 1024))
+    sources = _tiles(w)["SourcesTile"]
+    assert sources.judged[0].late  # type: ignore[attr-defined]
+    w.grab()
+    lines = [t for t in sources.drawn if "stale since" in t]
+    assert lines and not [t for t in sources.drawn if "…" in t], sources.drawn
