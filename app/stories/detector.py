@@ -343,7 +343,7 @@ class StoryDetector:
             if self._fresh is slot:
                 self._recent.add(slot.parts, self._group(slot))
         if newest:
-            self._expire(newest)
+            self._expire(newest, keep=touched)
         self._write(conn, members, rollups, touched, moved)
         if newest:
             self._prune(conn, newest)
@@ -536,8 +536,10 @@ class StoryDetector:
         touched.add(big)
         return big
 
-    def _expire(self, now: float) -> None:
-        """Posts older than the horizon leave the index; stories with no post left, memory."""
+    def _expire(self, now: float, keep: set[int] | frozenset[int] = frozenset()) -> None:
+        """Posts older than the horizon leave the index; stories with no post left, memory
+        — but for those in ``keep`` (this batch's, still to be written: a late copy in a
+        batch that reaches a day further starts a story none of whose posts stay indexed)."""
         horizon = now - self.params.expire_s
         order, slots = self._order, self._slots
         while order and (order[0] not in slots or slots[order[0]].ts < horizon):
@@ -546,6 +548,7 @@ class StoryDetector:
             return
         self._swept = now
         live = {self._root(s.story) for s in slots.values() if s.story is not None}
+        live |= {self._root(k) for k in keep}
         self._stories = {k: v for k, v in self._stories.items() if k in live}
         self._anchor = {k: v for k, v in self._anchor.items() if k in live}
         self._merged = {k: v for k, v in self._merged.items() if self._root(v) in live}

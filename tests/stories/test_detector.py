@@ -254,3 +254,20 @@ def test_a_story_of_copies_keeps_the_authors_with_most_reach_across_batches_and_
     assert [(a, f) for a, _, f in json.loads(authors)] == top
     (n,) = conn.execute("SELECT sum(n) FROM story_rollups WHERE topic = '*'").fetchone()
     assert n == len(posts) == conn.execute("SELECT count(*) FROM story_members").fetchone()[0]
+
+
+def test_a_late_copy_in_a_batch_that_reaches_past_the_horizon_is_stored_with_its_story(
+    writer: StoreWriter, db_path: Path
+) -> None:
+    # a backfill page (or a station's catch-up after a weekend) holds a copy of an old post
+    # and a post a day and more newer: the story the copy starts is swept from memory by
+    # the same batch's newest post, yet it must be written (the whole batch was lost)
+    text = "Lumio X screen went black after the update and will not turn on"
+    ingest(writer, [text], start=0, seconds=0)
+    late = [mention(1, text, seconds=10), mention(2, "Smartphone prices fall again", seconds=26 * 3600)]
+    writer.submit(IngestBatch("s", "test", late, {"n": 1})).result(30)
+    conn = open_reader(db_path)
+    assert conn.execute("SELECT count(*) FROM mentions").fetchone() == (3,)
+    sizes = conn.execute("SELECT s.size, count(m.mention_id) FROM stories s"
+                         " JOIN story_members m ON m.story_id = s.id GROUP BY s.id").fetchall()  # fmt: skip
+    assert sizes == [(2, 2)]  # the story's size is its members
