@@ -19,6 +19,7 @@ import asyncio
 import functools
 import math
 import random
+import re
 import string
 import time
 from datetime import UTC, datetime
@@ -360,14 +361,23 @@ def _typo(rng: random.Random, text: str) -> str:
     return " ".join(words)
 
 
-def _worked_through(post: Mention) -> bool:
-    """A post of the history the team answered before this run: it is not replayed.
+_HANDLE = re.compile(r"@lumio\b", re.IGNORECASE)
 
-    The history filled in at start is the conversation as it was, without the work done
-    then (what was said to the brand or asked of it), so the queue starts with today's work.
+
+def _worked_through(post: Mention) -> Mention:
+    """A post of the history as it stands after the team's work before this run.
+
+    The history filled in at start is the conversation as it was, and what was said to the
+    brand then was answered then: such a post keeps its words (so the history's mix of
+    complaint and praise is the live one's: dropping them made the first live minutes
+    more negative than the history, a negative surge at minute 3 with no crisis) but no
+    longer addresses the brand, so the queue starts with today's work.
     """
-    text = post.text
-    return "@lumio" in text.casefold() or ("?" in text and "lumio" in text.casefold())
+    if not post.directed_at_us:
+        return post
+    post.text = _HANDLE.sub("Lumio", post.text)
+    post.directed_at_us = False
+    return post
 
 
 class DemoSource(Source):
@@ -462,8 +472,8 @@ class DemoSource(Source):
             for ts, kind in zip(stamps, kinds, strict=True):
                 quote = rng.choice(viral) if viral and not kind and rng.random() < 0.04 else None
                 post = self._post(rng, seed, counter + len(out), ts, kind, phase, quote)
-                if ts < self.started and _worked_through(post):
-                    continue
+                if ts < self.started:
+                    post = _worked_through(post)
                 if not kind and quote is None and post.engagement >= VIRAL_ENGAGEMENT:
                     viral = [*viral[-19:], post]  # the last twenty that took off
                 out.append(post)
