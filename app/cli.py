@@ -300,6 +300,10 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
     if command == "users":
         return users_add(db_path, args.name, args.role, send_unapproved=args.send_without_approval,
                          spokesperson=args.spokesperson)  # fmt: skip
+    if command == "audit" and config.room is not None:  # the room's chain, not this cache's
+        from app.room.commands import room_command
+
+        return room_command(command, args, config, config_path, db_path)
     if command == "audit":
         return audit_verify(db_path)
     raise AssertionError(command)

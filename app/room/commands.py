@@ -40,6 +40,8 @@ def room_command(command: str, args: argparse.Namespace, config: Config, config_
         if command == "poll":
             return hub(config, db_path, once=args.once, seconds=args.seconds,
                        config_dir=config_path.parent)  # fmt: skip
+        if command == "audit":
+            return audit(config)
         if args.room_command == "init":
             return init(config, owner=args.owner, owner_password_env=args.owner_password_env)
         return sync(config, db_path, seconds=args.seconds)
@@ -50,6 +52,22 @@ def room_command(command: str, args: argparse.Namespace, config: Config, config_
         print(f"watchfloor: the room at {public_url(_room(config))}: {describe(exc)}",
               file=sys.stderr)  # fmt: skip
         return 1
+
+
+def audit(config: Config) -> int:
+    """``watchfloor audit verify`` on a machine of the room: the room's chain, where every
+    console's actions are (a station's cache holds none of them)."""
+    from app.room.queue import verify_audit
+
+    room = _room(config)
+    with connect(room, purpose="audit") as conn:
+        rows, broken = verify_audit(conn)
+    if broken is not None:
+        print(f"room audit trail at {public_url(room)} broken at row {broken} (the {rows} row(s)"
+              " before it hold)", file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"room audit trail at {public_url(room)} intact: {rows} rows, chained")
+    return 0
 
 
 def init(config: Config, *, owner: str | None, owner_password_env: str | None) -> int:
