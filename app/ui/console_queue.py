@@ -119,9 +119,11 @@ class QueuePane(QWidget):
         hh.setSectionsClickable(True)
         hh.setSortIndicatorShown(True)
         hh.sectionClicked.connect(self._sort_by)
+        model = view.model()
         for col, width in enumerate((22, 34, 100, 90, 64, 70, 130, 0, 80, 60)):
-            if width:
-                view.setColumnWidth(col, width)
+            if width:  # never narrower than its own header ("Network", "Waiting" were cut)
+                label = str(model.headerData(col, Qt.Orientation.Horizontal) or "") if model else ""
+                view.setColumnWidth(col, max(width, hh.fontMetrics().horizontalAdvance(label) + 28))
         hh.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
         view.selectionModel().currentRowChanged.connect(lambda cur, _: self._row_picked(cur.row()))
         return view

@@ -44,7 +44,7 @@ def meta(d: Detail, now: float | None = None) -> str:
         f"{m['network']} via {m['source']} · {followers}{clock(m['ts'])} ({age(now - m['ts'])} ago)"
         f" · sentiment {m['sentiment']:+.2f} ({label})"
         f" · {', '.join(m['topics']) or 'no topic'} · {d.state.replace('_', ' ')}"
-        + (f", claimed by {d.assignee}" if d.assignee else "")
+        + ((" by " if d.state == "claimed" else ", held by ") + d.assignee if d.assignee else "")
         + (f"\n{m['url']}" if m["url"] else "")
     )  # fmt: skip
 

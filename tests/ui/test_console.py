@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.config import Config, parse_config
@@ -190,6 +191,18 @@ def test_a_viewer_sees_but_cannot_act(qtbot: QtBot, config: Config, db_path: Pat
     with pytest.raises(Exception, match="role may not claim"):
         done(qtbot, window, window.claim())
     assert "refused" in window.error_bar.text()
+    window.close()
+
+
+def test_no_queue_column_header_is_cut(qtbot: QtBot, config: Config, db_path: Path,
+                                       writer: StoreWriter) -> None:  # fmt: skip
+    queue_items(sqlite3.connect(db_path), 1)
+    window = open_console(qtbot, config, db_path, writer, "vic")
+    table = window.queue_pane.table
+    header, model = table.horizontalHeader(), table.model()
+    for col in range(model.columnCount()):
+        label = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
+        assert table.columnWidth(col) >= header.fontMetrics().horizontalAdvance(label) + 12, label
     window.close()
 
 

@@ -63,7 +63,7 @@ def test_the_detail_words_come_from_the_store(conn: sqlite3.Connection, tx: Tx, 
     d = queries.item_detail(conn, mid)
     assert d is not None
     assert console_text.head(d) == "P1 · User 0 (@user0)"
-    assert "claimed, claimed by olga" in console_text.meta(d)
+    assert "· claimed by olga" in console_text.meta(d)
     lines = console_text.history(d)
     assert sorted(line.split("  ", 1)[1] for line in lines) == [
         "note by olga: called them\nback", "olga: claim", "olga: note"]  # the note and its audit row
