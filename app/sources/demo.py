@@ -529,7 +529,7 @@ class DemoSource(Source):
             created_at=datetime.fromtimestamp(ts, tz=UTC),
             url="",
             author=author,
-            author_name=author.lstrip("@").replace("_", " ").replace(".", " ").title(),
+            author_name=" ".join(author.lstrip("@").replace("_", " ").replace(".", " ").split()).title(),
             author_followers=followers,
             engagement=int(rng.expovariate(1 / (3 + followers / 2000))),
             directed_at_us="@lumio" in text.casefold(),

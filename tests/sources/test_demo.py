@@ -163,3 +163,10 @@ def test_no_calm_story_is_larger_than_a_calm_day_makes(demo_config: Config, db_p
     # about one post in forty is one template's: no story holds much more (chained, the
     # largest held a fifth of the history)
     assert max(sizes) <= 0.04 * len(history)
+
+
+def test_display_names_have_no_stray_spaces(demo_config: Config) -> None:
+    # "@tomas_" was "Tomas " (a reply said "Sorry to hear that, Tomas .")
+    posts = demo(demo_config).generate(START - 3600, START, seed=3, counter=0)
+    assert any(m.author.endswith("_") for m in posts)
+    assert all(m.author_name == " ".join(m.author_name.split()) for m in posts)
