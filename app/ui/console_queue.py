@@ -61,8 +61,7 @@ class QueuePane(QWidget):
         lay.addLayout(self._filter_bar(config))
         lay.addWidget(self._table(config), 1)
 
-    def _filter_bar(self, config: Config) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _filter_bar(self, config: Config) -> QVBoxLayout:
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search posts and authors  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -88,18 +87,27 @@ class QueuePane(QWidget):
             self.age_box.addItem(label)
         boxes = (self.state_box, self.priority_box, self.network_box, self.topic_box,
                  self.assignee_box, self.age_box)  # fmt: skip
-        row.addWidget(self.search, 2)
+        # the search on one row, the filters below it: side by side they made the console
+        # wider than a 1920 workstation screen
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        filters = QHBoxLayout()
         for box in boxes:
             box.currentIndexChanged.connect(lambda _: self._filters_changed())
-            row.addWidget(box)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(7)  # as wide as a short choice, not the longest
+            filters.addWidget(box, 1)
         self.group_box = QCheckBox("By story (G)")
         self.group_box.setChecked(self.filter.by_story)
         self.group_box.setToolTip("Group the items of one story together, most open items first")
         self.group_box.toggled.connect(lambda _: self._filters_changed())
-        row.addWidget(self.group_box)
+        top.addWidget(self.group_box)
         self.count_label = plain_label("", role="muted", wrap=False)
-        row.addWidget(self.count_label)
-        return row
+        top.addWidget(self.count_label)
+        bar = QVBoxLayout()
+        bar.addLayout(top)
+        bar.addLayout(filters)
+        return bar
 
     def _table(self, config: Config) -> QTableView:
         self.model = QueueModel(config.sla, self)

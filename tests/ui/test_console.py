@@ -206,6 +206,15 @@ def test_no_queue_column_header_is_cut(qtbot: QtBot, config: Config, db_path: Pa
     window.close()
 
 
+def test_the_signed_in_console_fits_a_workstation_screen(qtbot: QtBot, config: Config, db_path: Path,
+                                                         writer: StoreWriter) -> None:  # fmt: skip
+    queue_items(sqlite3.connect(db_path), 30)
+    window = open_console(qtbot, config, db_path, writer, "olga")
+    window.select(window.queue_pane.model.rows[0].mention_id)
+    assert window.minimumSizeHint().width() <= 1600  # a 1920 screen with room to spare
+    window.close()
+
+
 def test_two_consoles_race_for_a_thousand_items_and_each_is_claimed_once(
     qtbot: QtBot, config: Config, db_path: Path, writer: StoreWriter
 ) -> None:
