@@ -30,7 +30,7 @@ from app.room.connect import RoomError, connect, describe
 from app.room.queue import RoomOutbox, RoomQueue, RoomSend
 from app.room.stories import RoomStories
 from app.sources.base import Source
-from app.workflow.outbox import post
+from app.workflow.outbox import every, post
 from app.workflow.service import QueueWorkflow
 from app.workflow.story_work import StoryWork
 
@@ -115,14 +115,6 @@ class RoomSender:
     async def run(self, stop: asyncio.Event, every_s: float = EVERY_S) -> None:
         """A round every few seconds until ``stop`` is set; one failure never ends it."""
         try:
-            while not stop.is_set():
-                try:
-                    await self.send_due()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("room outbox round failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=every_s)
+            await every(self.send_due, stop, every_s, "room outbox round")
         finally:
             await asyncio.to_thread(self._drop)

@@ -125,14 +125,6 @@ def copy_story_claims(conn: sqlite3.Connection, claims: Iterable[StoryClaim]) ->
     return len(rows)
 
 
-def _members(conn: sqlite3.Connection, story: int) -> list[str]:
-    """A story's posts in this cache, oldest first (those taken out left out)."""
-    return [str(m) for (m,) in conn.execute(
-        "SELECT sm.mention_id FROM story_members sm WHERE sm.story_id = ? AND NOT EXISTS"
-        " (SELECT 1 FROM story_exclusions x WHERE x.mention_id = sm.mention_id)"
-        " ORDER BY sm.ts, sm.mention_id", (story,))]  # fmt: skip
-
-
 def route_joiners(conn: Conn, queue: RoomQueue, work: StoryWork,
                   local: Callable[[Callable[[sqlite3.Connection], Any]], Any],
                   now: float | None = None) -> list[str]:  # fmt: skip
@@ -351,7 +343,7 @@ class RoomStories:
 
         def read(c: sqlite3.Connection) -> tuple[int, list[StoryItem], list[str]]:
             story = self.work.story_for(c, mention_id)
-            return story, self.work.open_items(c, story), _members(c, story)
+            return story, self.work.open_items(c, story), queries.story_members(c, story)
 
         found: tuple[int, list[StoryItem], list[str]] = self._local(read)
         return found

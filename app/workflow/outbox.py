@@ -14,7 +14,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,13 +155,19 @@ class Outbox:
         return sent
 
     async def run(self, stop: asyncio.Event, every_s: float = 2.0) -> None:
-        """A round every few seconds until ``stop`` is set; one failure never ends it."""
-        while not stop.is_set():
-            try:
-                await self.round()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every_s)
+        await every(self.round, stop, every_s, "outbox round")
+
+
+async def every(round_: Callable[[], Awaitable[object]], stop: asyncio.Event, every_s: float,
+                what: str) -> None:  # fmt: skip
+    """``round_`` every ``every_s`` seconds until ``stop`` is set; one failure never ends it
+    (an outbox, here or the room's, must go on sending after any one bad round)."""
+    while not stop.is_set():
+        try:
+            await round_()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed", what)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)

@@ -351,6 +351,14 @@ def story_of(conn: sqlite3.Connection, mention_id: str) -> int | None:
     return None if row is None else story_root(conn, int(row[0]))
 
 
+def story_members(conn: sqlite3.Connection, story_id: int) -> list[str]:
+    """A story's posts, oldest first, those taken out left out (what a station's cache says
+    the story holds, open or not)."""
+    return [str(m) for (m,) in conn.execute(
+        f"SELECT sm.mention_id FROM story_members sm WHERE sm.story_id = ? AND {_NOT_TAKEN_OUT}"
+        " ORDER BY sm.ts, sm.mention_id", (story_id,))]  # fmt: skip
+
+
 def story_items(conn: sqlite3.Connection, story_id: int, limit: int = 10_000) -> list[StoryItem]:
     """A story's open items (someone still has to act), most urgent first, those taken out left out."""
     marks = ",".join("?" * len(OPEN))

@@ -36,6 +36,26 @@ def _post(i: int, ts: float, text: str) -> Mention:
                    created_at=datetime.fromtimestamp(ts, UTC), author=f"@user{i % 97}")  # fmt: skip
 
 
+def _alert_of(db: Path, config: Config, posts: list[Mention], kind: str) -> tuple[list[str], list[str], str]:
+    """Store ``posts`` through the real writer, judge the alerts, and read the newest lumio
+    alert of ``kind``: its driver terms, the texts of its typical posts, its explanation."""
+    with StoreWriter(db, config) as writer:
+        for i in range(0, len(posts), 500):
+            writer.submit(IngestBatch("demo", "demo", posts[i : i + 500], {})).result(60)
+        writer.run_maintenance()
+    conn = open_reader(db)
+    try:
+        rows = conn.execute("SELECT terms, posts, explanation FROM alerts WHERE kind = ?"
+                            " AND topic = 'lumio'", (kind,)).fetchall()  # fmt: skip
+        assert rows, conn.execute("SELECT kind, topic, explanation FROM alerts").fetchall()
+        terms, post_ids, explanation = json.loads(rows[-1][0]), json.loads(rows[-1][1]), rows[-1][2]
+        texts = [conn.execute("SELECT text FROM mentions WHERE id = ?", (i,)).fetchone()[0]
+                 for i in post_ids]  # fmt: skip
+    finally:
+        conn.close()
+    return terms, texts, explanation
+
+
 def test_driver_terms_of_an_injected_spike_are_its_own_words(
     db_path: Path, demo_config: Config
 ) -> None:
@@ -50,23 +70,7 @@ def test_driver_terms_of_an_injected_spike_are_its_own_words(
     for minute in range(4, -1, -1):  # then five minutes of a crisis, 40 posts a minute
         for k in range(40):
             posts.append(_post(len(posts), newest - minute * 60 + k + 1, rnd.choice(SPIKE)))
-    with StoreWriter(db_path, demo_config) as writer:
-        for i in range(0, len(posts), 500):
-            writer.submit(IngestBatch("demo", "demo", posts[i : i + 500], {})).result(60)
-        writer.run_maintenance()
-    conn = open_reader(db_path)
-    try:
-        rows = conn.execute(
-            "SELECT terms, posts, explanation FROM alerts WHERE kind = 'spike' AND topic = 'lumio'"
-        ).fetchall()
-        assert rows, conn.execute("SELECT kind, topic, explanation FROM alerts").fetchall()
-        terms, post_ids, explanation = json.loads(rows[-1][0]), json.loads(rows[-1][1]), rows[-1][2]
-        texts = [
-            conn.execute("SELECT text FROM mentions WHERE id = ?", (i,)).fetchone()[0]
-            for i in post_ids
-        ]
-    finally:
-        conn.close()
+    terms, texts, explanation = _alert_of(db_path, demo_config, posts, "spike")
     assert {"overheating", "burned", "#lumiorecall"} <= set(terms[:4]), terms
     everyday = {w.lower() for t in EVERYDAY for w in t.replace(",", "").split()} | set(WORDS)
     assert not (set(terms) & everyday), terms  # "lumio", "camera", "store" … never drive it
@@ -117,20 +121,7 @@ def test_a_negative_surge_is_driven_by_what_its_complaints_say_not_by_praise_bes
         for k in range(12):
             text = rnd.choice(COMPLAINT if k % 2 else PRAISE)
             posts.append(_post(len(posts), newest - minute * 60 + k * 5 + 1, text))
-    with StoreWriter(db_path, demo_config) as writer:
-        for i in range(0, len(posts), 500):
-            writer.submit(IngestBatch("demo", "demo", posts[i : i + 500], {})).result(60)
-        writer.run_maintenance()
-    conn = open_reader(db_path)
-    try:
-        rows = conn.execute("SELECT terms, posts FROM alerts WHERE kind = 'negative_surge'"
-                            " AND topic = 'lumio'").fetchall()  # fmt: skip
-        assert rows, conn.execute("SELECT kind, topic, explanation FROM alerts").fetchall()
-        terms, post_ids = json.loads(rows[-1][0]), json.loads(rows[-1][1])
-        texts = [conn.execute("SELECT text FROM mentions WHERE id = ?", (i,)).fetchone()[0]
-                 for i in post_ids]  # fmt: skip
-    finally:
-        conn.close()
+    terms, texts, _ = _alert_of(db_path, demo_config, posts, "negative_surge")
     assert {"rebooting", "bricked"} <= set(terms), terms
     assert not {"shoutout", "mall", "support", "fixed", "service"} & set(terms), terms
     assert texts and all(t in COMPLAINT for t in texts)

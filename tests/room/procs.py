@@ -99,3 +99,10 @@ def cache_meta(db: Path, key: str) -> str | None:
         return None
     finally:
         conn.close()
+
+
+def rewrite_audit_row(room: RoomDb, row_id: int) -> None:
+    """What an attacker with the owner's password could do: change a row of the trail."""
+    with owner(room) as conn:
+        conn.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
+        conn.execute("UPDATE audit SET actor = 'mallory' WHERE id = %s", (row_id,))

@@ -117,9 +117,7 @@ def test_doctor_finds_a_rewritten_room_audit_row(
     with app_conn(room_ready) as conn:
         RoomQueue().claim_next(conn, "ana")
         RoomQueue().claim_next(conn, "ana")
-    with procs.owner(room_ready) as owner:
-        owner.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
-        owner.execute("UPDATE audit SET actor = 'mallory' WHERE id = 2")
+    procs.rewrite_audit_row(room_ready, 2)
     lines = doctor(room_ready.write_config(tmp_path / "c.toml"), tmp_path / "c.db", room_env)
     assert "  FAIL room audit trail broken at row 2 (the 1 row(s) before it hold)" in lines
 

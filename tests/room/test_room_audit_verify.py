@@ -30,9 +30,7 @@ def test_audit_verify_on_a_station_checks_the_rooms_chain(
     done = verify(room_ready, tmp_path, room_env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("intact: 2 rows, chained")
-    with procs.owner(room_ready) as owner:
-        owner.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
-        owner.execute("UPDATE audit SET actor = 'mallory' WHERE id = 2")
+    procs.rewrite_audit_row(room_ready, 2)
     broken = verify(room_ready, tmp_path, room_env)
     assert broken.returncode == 1
     assert broken.stderr.strip().endswith("broken at row 2 (the 1 row(s) before it hold)")
