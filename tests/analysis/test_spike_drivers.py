@@ -125,3 +125,31 @@ def test_a_negative_surge_is_driven_by_what_its_complaints_say_not_by_praise_bes
     assert {"rebooting", "bricked"} <= set(terms), terms
     assert not {"shoutout", "mall", "support", "fixed", "service"} & set(terms), terms
     assert texts and all(t in COMPLAINT for t in texts)
+
+
+def test_a_surge_in_the_backfill_does_not_hold_back_the_live_one(db_path: Path, demo_config: Config) -> None:
+    # history: calm, a burst of complaints twenty-odd minutes before the start (on record,
+    # resolved), calm again; then, live, the crisis: it must wake the room despite the cooldown
+    rnd = random.Random(5)
+    newest = int(time.time() // 60) * 60 - 60
+    started = newest - 3 * 60
+    posts: list[Mention] = []
+    for minute in range(185, -1, -1):
+        burst = 21 <= minute <= 25 or minute <= 2
+        for k in range(12):
+            text = rnd.choice(COMPLAINT) if burst and k % 2 else rnd.choice(EVERYDAY).format(w=rnd.choice(WORDS))
+            posts.append(_post(len(posts), newest - minute * 60 + k * 5 + 1, text))
+    with StoreWriter(db_path, demo_config) as writer:
+        assert writer.maintenance is not None
+        writer.maintenance.started = started
+        for i in range(0, len(posts), 500):
+            writer.submit(IngestBatch("demo", "demo", posts[i : i + 500], {})).result(60)
+        writer.run_maintenance()
+    conn = open_reader(db_path)
+    try:
+        alerts = conn.execute("SELECT ts, state FROM alerts WHERE kind = 'negative_surge'"
+                              " AND topic = 'lumio' ORDER BY ts").fetchall()  # fmt: skip
+    finally:
+        conn.close()
+    assert any(ts < started and state == "resolved" for ts, state in alerts), alerts  # history
+    assert any(ts > started and state == "active" for ts, state in alerts), alerts  # live
