@@ -305,13 +305,15 @@ class Maintenance:
         )
 
     def _cooling(self, conn: sqlite3.Connection, kind: str, topic: str, now: float) -> bool:
-        """Was the same alert raised within the cooldown? One this run never showed (from
-        history before it started, resolved with nobody acknowledging it) does not count: a
-        surge in the backfill twenty minutes before the start held back the live crisis's."""
+        """Was the same alert raised within the cooldown? For a live minute, one this run
+        never showed (from history before it started, resolved with nobody acknowledging it)
+        does not count: a surge in the backfill twenty minutes before the start held back the
+        live crisis's. Within the history the cooldown holds as always."""
+        live = now > self.started
         row = conn.execute(
             "SELECT 1 FROM alerts WHERE kind = ? AND topic = ? AND ts > ? AND ts <= ?"
-            " AND NOT (ts <= ? AND state = 'resolved' AND acked_by IS NULL) LIMIT 1",
-            (kind, topic, now - self.config.alerts.cooldown_min * 60, now, self.started),
+            " AND NOT (? AND ts <= ? AND state = 'resolved' AND acked_by IS NULL) LIMIT 1",
+            (kind, topic, now - self.config.alerts.cooldown_min * 60, now, live, self.started),
         ).fetchone()
         return row is not None
 
