@@ -184,8 +184,9 @@ class Rules(_Model):
 class Sentiment(_Model):
     """How posts are scored: the care scorer with this brand's own words, and what it reads."""
 
-    #: ``care``: VADER with the shipped care rules and the terms below; ``vader``: VADER alone
-    scorer: Literal["care", "vader"] = "care"
+    #: "care": the care rules and the care classifier over them; "rules": the rules alone;
+    #: "vader": plain VADER (the baseline)
+    scorer: Literal["care", "rules", "vader"] = "care"
     #: words and phrases this brand counts as negative (for a phone maker: "hot", "runs hot")
     negative: list[str] = Field(default_factory=list)
     #: … and as positive

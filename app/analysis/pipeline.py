@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.analysis.classifier import CareModel, model_path
 from app.analysis.language import LanguageDetector
 from app.analysis.query import Query, parse
 from app.analysis.rules import ResponseRules
@@ -25,12 +26,14 @@ _CUT_SLACK = 200
 
 
 def build_scorer(settings: Sentiment) -> CareScorer:
-    """The configured scorer: the care rules plus the brand's own terms, or VADER alone."""
+    """The configured scorer: the care rules plus the brand's own terms and the care
+    classifier over them, the rules alone, or VADER alone."""
     if settings.scorer == "vader":
         return CareScorer()
     rules = CareRules.load(care_rules_path())
     weights = brand_weights(settings.negative, settings.positive, settings.terms)
-    return CareScorer(rules.with_brand(weights) if weights else rules)
+    model = CareModel.load(model_path()) if settings.scorer == "care" else None
+    return CareScorer(rules.with_brand(weights) if weights else rules, model)
 
 
 def cap_text(mention: Mention, limit: int) -> None:

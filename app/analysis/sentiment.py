@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from app.analysis.classifier import MODEL_SURE, RULES_SURE, CareModel, dense_features, place
 from app.model import sentiment_label
 
 #: the most text of one post that is scored (its head): beyond it a post costs nothing more
@@ -182,6 +183,11 @@ class CareRules:
     irony_openers: frozenset[str] = frozenset()
     irony_followers: frozenset[str] = frozenset()
     irony_valence: float = -1.6
+    #: a post that ends in "#not" or "#sarcasm" means the opposite of its praise
+    irony_markers: frozenset[str] = frozenset()
+    #: "like" is praise only after one of these ("I like it"); elsewhere it compares ("it
+    #: looks like", "a simple thing like syncing", "like 5 times")
+    like_after: frozenset[str] = frozenset()
     politeness: frozenset[str] = frozenset()
     complaint_at: float = -1.5
     #: in a post that asks something (a "?", "please", "dm"…) these manners are no praise
@@ -197,8 +203,11 @@ class CareRules:
     why_followers: frozenset[str] = frozenset()
     #: a plain-word complaint is a mild one: it says something went wrong, not how badly
     cue_valences: Mapping[str, float] = field(default_factory=dict)
-    #: half-width of the neutral class around 0
+    #: how far the neutral class reaches below 0 …
     neutral_band: float = 0.05
+    #: … and above it: praise needs more than a stray kind word ("top", "free", "nice"), a
+    #: complaint less, so the positive side may reach further (``None``: as far as the other)
+    positive_band: float | None = None
 
     @classmethod
     def load(cls, path: Path) -> CareRules:
@@ -213,6 +222,7 @@ class CareRules:
         irony = data.get("sarcasm", {})
         openers = [o for o in irony.get("openers", []) if " " not in o]
         cues = data.get("cues", {})
+        tuning = data.get("tuning", {})
         return cls(
             terms=terms,
             phrases=phrases,
@@ -222,6 +232,8 @@ class CareRules:
             irony_openers=frozenset(openers),
             irony_followers=frozenset(irony.get("followers", [])),
             irony_valence=float(irony.get("valence", -1.6)),
+            irony_markers=frozenset(m.lower() for m in irony.get("markers", [])),
+            like_after=frozenset(data.get("like", {}).get("after", [])),
             politeness=frozenset(irony.get("politeness", [])),
             request_manners=frozenset(data.get("requests", {}).get("manners", [])),
             request_markers=frozenset(data.get("requests", {}).get("markers", [])),
@@ -237,7 +249,10 @@ class CareRules:
                 _WAITED: float(cues.get("waited", -1.0)),
                 _WHY: float(cues.get("why", -1.0)),
             },
-            neutral_band=float(data.get("tuning", {}).get("neutral_band", 0.05)),
+            neutral_band=float(tuning.get("neutral_band", 0.05)),
+            positive_band=(
+                float(tuning["positive_band"]) if "positive_band" in tuning else None
+            ),
         )
 
     def with_brand(self, weights: Mapping[str, float]) -> CareRules:
@@ -269,13 +284,17 @@ class CareScorer:
 
     Its scores are calibrated so that the one class boundary every view uses (±0.05, as
     :func:`app.model.sentiment_label`, the feed's ▲ ▼ marks and the rollups) falls where the
-    rules' ``neutral_band`` puts it: a monotone, piecewise-linear map of VADER's compound
-    that squeezes ``[0, band]`` onto ``[0, 0.05]`` and stretches the rest onto ``[0.05, 1]``
-    (the order of scores, and so every ranking, is unchanged).
+    rules' ``neutral_band`` (below 0) and ``positive_band`` (above) put it: a monotone,
+    piecewise-linear map of VADER's compound that squeezes ``[0, band]`` onto ``[0, 0.05]``
+    and stretches the rest onto ``[0.05, 1]``, on each side with its own band (the order of
+    scores, and so every ranking, is unchanged).
     """
 
-    def __init__(self, rules: CareRules | None = None) -> None:
+    def __init__(self, rules: CareRules | None = None, model: CareModel | None = None) -> None:
         from vaderSentiment import vaderSentiment as vs
+
+        #: the care classifier that names the class from the rules' reading and the words
+        self.model = model
 
         self._vader = vs.SentimentIntensityAnalyzer()
         self._normalize = vs.normalize
@@ -300,7 +319,12 @@ class CareScorer:
         self._idiom_words = frozenset().union(*(words for _, words in self._idioms))
         self._any_idiom = re.compile("|".join(re.escape(key) for key, _ in self._idioms))
         self.rules = rules
-        self.neutral_band = rules.neutral_band if rules is not None else 0.05
+        self.neutral_band = rules.neutral_band if rules is not None else _CUT
+        self.positive_band = (
+            rules.positive_band
+            if rules is not None and rules.positive_band is not None
+            else self.neutral_band
+        )
         lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
         table: dict[int, str] = {cp: " " for cp in _EMOJI_MODIFIERS}
         table[0x2019] = "'"  # "didn’t" as phones type it is VADER's "didn't"
@@ -344,17 +368,50 @@ class CareScorer:
     # -- the interface ---------------------------------------------------------------------
 
     def score(self, text: str) -> float:
-        return self._read(text)[0]
+        return self._final(text)[0]
 
     def score_many(self, texts: Sequence[str]) -> list[float]:
-        read = self._read
-        return [read(t)[0] for t in texts]
+        final = self._final
+        return [final(t)[0] for t in texts]
+
+    def read_rules(self, text: str) -> tuple[float, list[str], list[float]]:
+        """The rules' own reading, before any model: (score, tokens shown, their valences)."""
+        score, tokens, sentiments, _, _ = self._read(text)
+        return score, tokens, sentiments
+
+    def _final(
+        self, text: str, explain: bool = False
+    ) -> tuple[float, list[str], list[float], int, list[str]]:
+        """The rules' reading with the model's class applied, when there is a model."""
+        read = self._read(text)
+        model = self.model
+        if model is None:
+            return read
+        score, tokens, sentiments, scored, notes = read
+        rules = self.rules
+        if abs(score) >= RULES_SURE or (
+            rules is not None and score <= -_CUT and min(sentiments) <= rules.complaint_at
+        ):
+            return read  # the rules are sure: clear praise, or a word of complaint, stays theirs
+        head = text[:scored]
+        reading = model.read(dense_features(score, sentiments, tokens, head), head, explain)
+        if reading.label == sentiment_label(score) or max(reading.probabilities) < MODEL_SURE:
+            return read  # they agree, or the model is unsure: the rules' class and score stand
+        final = place(reading, score)
+        if explain and sentiment_label(final) != sentiment_label(score):
+            said = ", ".join(f"“{w}”" for w, _ in reading.words[:3])
+            notes.append(
+                f"read as {reading.label} ({max(reading.probabilities):.0%})"
+                + (f" from the words {said}" if said else "")
+                + f"; the rules alone: {sentiment_label(score)}"
+            )
+        return final, tokens, sentiments, scored, notes
 
     def label(self, score: float) -> str:
         return sentiment_label(score)
 
     def _calibrated(self, compound: float) -> float:
-        band = self.neutral_band
+        band = self.positive_band if compound > 0 else self.neutral_band
         size = abs(compound)
         if band == _CUT or size == 0.0:
             return compound
@@ -364,7 +421,7 @@ class CareScorer:
 
     def explain(self, text: str) -> Explanation:
         """The score with the words and phrases that drove it, strongest first."""
-        score, tokens, sentiments, scored, notes = self._read(text)
+        score, tokens, sentiments, scored, notes = self._final(text, explain=True)
         drivers = [Driver(t, round(s, 3)) for t, s in zip(tokens, sentiments, strict=True) if s]
         drivers.sort(key=lambda d: -abs(d.weight))
         if len(text) > scored:
@@ -376,7 +433,13 @@ class CareScorer:
     def _pieces(self, text: str) -> Iterable[str]:
         """A short post whole (as VADER reads it); a longer one sentence by sentence."""
         if len(text) < PIECE_WORDS * 4 and text.count(" ") < PIECE_WORDS:
-            yield text
+            if self.rules is None or _SENTENCE_END.search(text) is None:
+                yield text
+                return
+            # with the care rules a negation ends with its sentence: "I did not. Unacceptable."
+            for sentence in _SENTENCE_END.split(text):
+                if sentence.strip():
+                    yield sentence
             return
         for sentence in _SENTENCE_END.split(text):
             words = sentence.split()
@@ -397,6 +460,7 @@ class CareScorer:
         boosters = self._boosters
         rules = self.rules
         emoji = rules.emoji if rules is not None else {}
+        like_after = rules.like_after if rules is not None else frozenset()
         tokens: list[str] = []
         sentiments: list[float] = []
         notes: list[str] = []
@@ -422,7 +486,9 @@ class CareScorer:
                 ):
                     valences.append(0.0)
                     continue
-                if low not in lexicon:
+                if low not in lexicon or (
+                    low == "like" and like_after and (i == 0 or lows[i - 1] not in like_after)
+                ):
                     valences.append(0.0)  # what VADER's own loop appends for an unknown word
                     continue
                 if item in emoji:  # a face means what it shows: "never answered 😡" is no praise
@@ -445,6 +511,13 @@ class CareScorer:
             sentiments += valences
         if rules is not None and sentiments:
             self._mute_politeness(tokens, sentiments, rules, notes, cued, head)
+            if rules.irony_markers and max(sentiments) > 0:
+                # said at the end, as an afterthought: "… works so well! #not"
+                said = {w.strip(".,!?;:") for w in head.lower().split()[-3:]}
+                marker = next((m for m in sorted(rules.irony_markers) if m in said), None)
+                if marker is not None:
+                    sentiments[:] = [-v / 2 if v > 0 else v for v in sentiments]
+                    notes.append(f"irony: “{marker}” turns its praise around")
         score = self._compound(sentiments, head)
         if math.isnan(score):
             score = 0.0

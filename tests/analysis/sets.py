@@ -15,6 +15,18 @@
   CC BY-NC-SA 4.0). Non-commercial: it is read only by the benchmark, from the file
   ``Tweets.csv`` named by ``WATCHFLOOR_AIRLINE_TWEETS`` or in ``.peers/airline/``; nothing
   shipped is built from it, and nothing is tuned on it.
+* ``brand_emotions``: "Judge Emotion About Brands and Products" — 9,093 tweets about Apple and
+  Google products (SXSW, March 2011), each labelled by Crowdflower contributors for the
+  emotion it shows towards a brand or product; published by CrowdFlower on data.world
+  (``crowdflower/brands-and-product-emotions``) as Public Domain. The shipped classifier
+  is trained on it (with ``care_dev``). Read from ``WATCHFLOOR_BRAND_EMOTIONS`` or
+  ``.peers/brands/``, never stored in the repository.
+* ``apple_tweets``: "Apple Twitter Sentiment" — 3,886 tweets with ``#AAPL`` or ``@apple``
+  (December 2014) labelled negative/neutral/positive about Apple by Crowdflower
+  contributors (data.world ``crowdflower/apple-twitter-sentiment``; its licence is not
+  stated where it is published, so nothing shipped is built from it). The classifier's
+  regularisation and the rules added with it were chosen on it. Read from
+  ``WATCHFLOOR_APPLE_TWEETS`` or ``.peers/apple/``.
 """
 
 from __future__ import annotations
@@ -77,11 +89,59 @@ def care_set(name: str) -> list[tuple[str, str]]:
     return rows
 
 
+PEERS = DATA.parent.parent.parent / ".peers"
+#: the public sets read from outside the repository: name → (environment variable, default
+#: path, where to get it)
+PUBLIC_SETS = {
+    "airline_tweets": (AIRLINE_ENV, PEERS / "airline" / "Tweets.csv", AIRLINE_SOURCE),
+    "brand_emotions": (
+        "WATCHFLOOR_BRAND_EMOTIONS",
+        PEERS / "brands" / "judge-1377884607_tweet_product_company.csv",
+        "judge-1377884607_tweet_product_company.csv of"
+        " https://data.world/crowdflower/brands-and-product-emotions (Public Domain): set"
+        " WATCHFLOOR_BRAND_EMOTIONS to its path or put it in .peers/brands/",
+    ),
+    "apple_tweets": (
+        "WATCHFLOOR_APPLE_TWEETS",
+        PEERS / "apple" / "Apple-Twitter-Sentiment-DFE.csv",
+        "Apple-Twitter-Sentiment-DFE.csv of https://data.world/crowdflower/apple-twitter-sentiment:"
+        " set WATCHFLOOR_APPLE_TWEETS to its path or put it in .peers/apple/",
+    ),
+}
+
+
+def public_path(name: str) -> Path | None:
+    """Where one of :data:`PUBLIC_SETS` is, if it is here."""
+    env, default, _ = PUBLIC_SETS[name]
+    named = os.environ.get(env)
+    path = Path(named) if named else default
+    return path if path.is_file() else None
+
+
 def airline_path() -> Path | None:
     """Where the airline tweets are, if they are here."""
-    named = os.environ.get(AIRLINE_ENV)
-    path = Path(named) if named else DATA.parent.parent.parent / ".peers" / "airline" / "Tweets.csv"
-    return path if path.is_file() else None
+    return public_path("airline_tweets")
+
+
+def public_set(name: str, path: Path) -> list[tuple[str, str]]:
+    """(label, text) of one of :data:`PUBLIC_SETS`: its labelled rows, nothing else."""
+    if name == "airline_tweets":
+        return airline_tweets(path)
+    # both Crowdflower exports are Latin-1 with Windows line ends
+    with path.open(encoding="latin-1", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if name == "apple_tweets":
+        labels = {"1": "negative", "3": "neutral", "5": "positive"}
+        pairs = [(labels.get(r.get("sentiment", "")), r.get("text", "")) for r in rows]
+    else:
+        labels = {
+            "Negative emotion": "negative",
+            "No emotion toward brand or product": "neutral",
+            "Positive emotion": "positive",
+        }  # "I can't tell" is no label
+        key = "is_there_an_emotion_directed_at_a_brand_or_product"
+        pairs = [(labels.get(r.get(key, "")), r.get("tweet_text", "")) for r in rows]
+    return [(g, html.unescape(t)) for g, t in pairs if g and t]
 
 
 def airline_tweets(path: Path) -> list[tuple[str, str]]:
