@@ -4,7 +4,13 @@ Sets (see ``tests/analysis/sets.py``):
 
 * ``care_dev`` — customer-care posts addressed to brands, labelled by hand for this project
   (215: 100 first, then 115 written the way people write to care accounts — waiting times,
-  polite complaints, requests and replies). **The care rules are tuned on this set only.**
+  polite complaints, requests and replies). **The care rules are tuned on it, and the care
+  classifier is trained on it.**
+* ``brand_emotions`` — 8,936 tweets about Apple and Google products labelled by Crowdflower
+  contributors (data.world, Public Domain). **The care classifier is trained on it.**
+* ``apple_tweets`` — 3,804 tweets with ``#AAPL`` or ``@apple`` labelled by Crowdflower
+  contributors (licence not stated: read here, never shipped). **The rules added with the
+  classifier, its regularisation and where it may overrule the rules were chosen on it.**
 * ``care_check`` — written and labelled the same way at the same time, never tuned on.
 * VADER's four human-rated sets from the ``vaderSentiment==3.3.2`` source distribution (MIT):
   tweets, Amazon review snippets, movie review snippets, NYT editorial snippets (mean rating
@@ -16,6 +22,11 @@ Sets (see ``tests/analysis/sets.py``):
   labelled by Crowdflower contributors; CC BY-NC-SA 4.0, so read here and never shipped).
   Not in the repository: the bench reads it from ``$WATCHFLOOR_AIRLINE_TWEETS`` or
   ``.peers/airline/Tweets.csv`` and says where to get it when it is missing. Never tuned on.
+
+Three scorers: plain VADER (the baseline), the care rules alone (``scorer = "rules"``) and the
+shipped care scorer (the rules and the care classifier over them, ``scorer = "care"``).
+The two public sets above, like the airline tweets, are read from ``.peers/`` or their
+environment variables (``tests/analysis/sets.py``) and reported missing when absent.
 
 For each set and scorer: macro-F1 over negative/neutral/positive, the share of negatives
 scored positive, and Pearson r against the mean rating where there is one. Triage: the
@@ -42,18 +53,18 @@ from app.config import Sentiment, load_config
 from app.model import Mention
 from app.resources import demo_config_path
 from tests.analysis.sets import (
-    AIRLINE_SOURCE,
     CARE_SETS,
+    PUBLIC_SETS,
     VADER_SETS,
-    airline_path,
-    airline_tweets,
     care_set,
+    public_path,
+    public_set,
     rated_label,
     vader_rated,
 )
 
 CLASSES = ("negative", "neutral", "positive")
-TUNED_ON = ("care_dev",)
+TUNED_ON = ("care_dev", "brand_emotions", "apple_tweets")
 
 
 def macro_f1(gold: list[str], pred: list[str]) -> float:
@@ -96,22 +107,29 @@ def triage_auc(analyzer: Analyzer, rows: list[tuple[str, str]]) -> float:
 
 
 def main() -> None:
-    # the shipped care rules as every brand starts with them (no brand's own terms)
+    # the shipped scorer as every brand starts with it (no brand's own terms)
     config = load_config(demo_config_path()).model_copy(update={"sentiment": Sentiment()})
     care = Analyzer(config)
+    rules_only = config.model_copy(update={"sentiment": Sentiment(scorer="rules")})
+    rules = Analyzer(rules_only)
     plain = Analyzer(config, scorer=VaderScorer())
+    scorers = {"vader": plain, "rules": rules, "care": care}
     sets: dict[str, dict[str, object]] = {}
     auc: dict[str, dict[str, float]] = {}
     missing: dict[str, str] = {}
-    airline = airline_path()
-    if airline is None:
-        missing["airline_tweets"] = AIRLINE_SOURCE
-        print(f"airline_tweets: not here; {AIRLINE_SOURCE}", flush=True)
-    names = (*CARE_SETS, *(("airline_tweets",) if airline else ()), *VADER_SETS)
+    here: dict[str, Path] = {}
+    for name in PUBLIC_SETS:
+        path = public_path(name)
+        if path is None:
+            missing[name] = PUBLIC_SETS[name][2]
+            print(f"{name}: not here; {missing[name]}", flush=True)
+        else:
+            here[name] = path
+    names = (*CARE_SETS, *here, *VADER_SETS)
     for name in names:
-        addressed_set = name in CARE_SETS or name == "airline_tweets"
+        addressed_set = name in CARE_SETS or name in here
         if addressed_set:
-            rows = care_set(name) if name in CARE_SETS else airline_tweets(airline)  # type: ignore[arg-type]
+            rows = care_set(name) if name in CARE_SETS else public_set(name, here[name])
             ratings = None
             gold = [g for g, _ in rows]
             texts = [t for _, t in rows]
@@ -123,23 +141,23 @@ def main() -> None:
         sets[name] = {
             "n": len(texts),
             "tuned_on": name in TUNED_ON,
-            "vader": evaluate(plain.scorer, texts, gold, ratings),
-            "care": evaluate(care.scorer, texts, gold, ratings),
+            **{k: evaluate(a.scorer, texts, gold, ratings) for k, a in scorers.items()},
         }
         if addressed_set or name == "tweets":
-            # posts addressed to us: the care and airline sets already are; the tweets are made so
+            # posts addressed to us: the care and public sets are about brands; tweets made so
             addressed = [
                 (g, t if addressed_set else f"@lumio {t}") for g, t in zip(gold, texts, strict=True)
             ]
-            auc[name] = {"vader": triage_auc(plain, addressed), "care": triage_auc(care, addressed)}
+            auc[name] = {k: triage_auc(a, addressed) for k, a in scorers.items()}
         s = sets[name]
         print(f"{name:22} n={len(texts):5}  {'(tuned on)' if name in TUNED_ON else '':10}"
-              f" VADER {s['vader']}  care {s['care']}", flush=True)  # fmt: skip
+              f" VADER {s['vader']}  rules {s['rules']}  care {s['care']}", flush=True)  # fmt: skip
     for name, a in auc.items():
-        print(f"triage AUC {name:14} VADER {a['vader']:.3f}  care {a['care']:.3f}")
+        print(f"triage AUC {name:14} VADER {a['vader']:.3f}  rules {a['rules']:.3f}"
+              f"  care {a['care']:.3f}")  # fmt: skip
     held = [n for n in sets if n not in TUNED_ON]
-    print(json.dumps({"tuned_on": list(TUNED_ON), "not_tuned_on": held, "sets": sets,
-                      "triage_auc": auc, "missing": missing}))  # fmt: skip
+    print(json.dumps({"tuned_on": [n for n in TUNED_ON if n in sets], "not_tuned_on": held,
+                      "sets": sets, "triage_auc": auc, "missing": missing}))  # fmt: skip
 
 
 if __name__ == "__main__":
