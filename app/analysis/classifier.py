@@ -41,6 +41,34 @@ _NEUTRAL_EDGE = 0.049
 
 _LINK_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _WORD = re.compile(r"[a-z0-9']+|[!?]")
+#: words too common to tell an operator why ("the", "my"): weighed, never named
+_UNTOLD = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "at",
+        "be",
+        "for",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "so",
+        "the",
+        "this",
+        "to",
+        "was",
+        "we",
+        "you",
+        "your",
+    ]
+)
 #: the names of :func:`dense_features`, in order (the model file must list the same)
 DENSE = (
     "rules_score",
@@ -152,7 +180,11 @@ class CareModel:
         if explain:
             c = max(range(3), key=p.__getitem__)
             # how much more a word says for the chosen class than for the other two
-            margins = [(g, w[c] - max(w[k] for k in range(3) if k != c)) for g, w in found]
+            margins = [
+                (g, w[c] - max(w[k] for k in range(3) if k != c))
+                for g, w in found
+                if g not in _UNTOLD and not all(part in _UNTOLD for part in g.split())
+            ]
             words = sorted(((g, round(m, 2)) for g, m in margins if m > 0), key=lambda x: -x[1])
         return Reading(p, words)
 
