@@ -95,6 +95,22 @@ class Totals:
         return self.sent_sum / self.scored if self.scored else 0.0
 
 
+#: how many points the negative share must rise for more mentions to count as bad news
+ANGRIER_POINTS = 0.05
+
+
+def louder_and_angrier(cur: Totals, prev: Totals) -> bool:
+    """More mentions than the period before, and a larger share of them negative.
+
+    A rise in volume is good news (a launch, a campaign) unless the added voices complain:
+    during a crisis the mentions tile must not glow green.
+    """
+    if cur.n <= prev.n or not cur.scored:
+        return False
+    before = prev.neg / prev.scored if prev.scored else 0.0
+    return cur.neg / cur.scored >= before + ANGRIER_POINTS
+
+
 def totals(conn: sqlite3.Connection, topic: str, start: float, end: float) -> Totals:
     """Sums over ``[start, end)`` from the finest rollup that keeps the read small."""
     res = resolution_for(end - start)

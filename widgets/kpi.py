@@ -121,6 +121,10 @@ class KpiTile(TileFrame):
             arrow = "■" if flat else ("▲" if v > b else "▼")
             self.delta = f"{arrow} {self.delta}"
             self.delta_colour = theme.MUTED if flat else (theme.NEGATIVE if worse else theme.POSITIVE)
+            if metric == "mentions" and not flat:
+                # louder is good news only when the added voices do not complain; quieter is neither
+                angrier = wallquery.louder_and_angrier(cur, prev)
+                self.delta_colour = theme.NEGATIVE if angrier else theme.POSITIVE if v > b else theme.MUTED
             if not prev.n:  # a young database: there is no previous period to compare with
                 self.delta = f"no earlier {self._period()} to compare with"
                 self.delta_colour = theme.MUTED
