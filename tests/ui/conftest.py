@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +16,21 @@ from app.store.writer import StoreWriter
 
 
 def demo_filled(db: Path, config: Config, seconds: float = 4.0) -> Path:
-    """Poll the demo source (history backfill + live) into ``db`` through the real pipeline."""
+    """Poll the demo source into ``db`` through the real pipeline: its whole history backfill
+    (round after round until the source's cursor reaches the present, however fast this
+    machine is), then ``seconds`` of live polling."""
 
     async def go() -> None:
         writer = StoreWriter(db, config).start()
         try:
+            for _ in range(1000):
+                poller = Poller(config, writer)
+                await poller.run(once=True)
+                if all(
+                    time.time() - float(r.cursor.get("until", 0)) < 60
+                    for r in poller.runners.values()
+                ):
+                    break
             await Poller(config, writer).run(duration=seconds)
             await asyncio.to_thread(writer.run_maintenance)
         finally:
@@ -65,11 +76,7 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         app.processEvents()
-        leaked_windows = [
-            type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()
-        ]
-    leaked_threads = [
-        t.name for t in threading.enumerate() if t not in threads and t.is_alive()
-    ]
+        leaked_windows = [type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()]
+    leaked_threads = [t.name for t in threading.enumerate() if t not in threads and t.is_alive()]
     assert not leaked_windows, f"windows left open: {leaked_windows}"
     assert not leaked_threads, f"threads left running: {leaked_threads}"
