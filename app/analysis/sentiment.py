@@ -40,6 +40,8 @@ _CUT = 0.05
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _PUNCT = string.punctuation
+#: a post may hold a negation (only then does it matter where its sentences end)
+_NEGATION_HINT = re.compile(r"n't|\b(?:not|no|never|nor|none|nobody|nothing|without)\b", re.I)
 # emoji modifiers that carry no meaning of their own: variation selectors, skin tones, joiner
 _EMOJI_MODIFIERS = [0xFE0E, 0xFE0F, 0x200D, *range(0x1F3FB, 0x1F400)]
 #: lexicon keys for rule-made tokens (they cannot collide with a word: they hold spaces)
@@ -433,7 +435,11 @@ class CareScorer:
     def _pieces(self, text: str) -> Iterable[str]:
         """A short post whole (as VADER reads it); a longer one sentence by sentence."""
         if len(text) < PIECE_WORDS * 4 and text.count(" ") < PIECE_WORDS:
-            if self.rules is None or _SENTENCE_END.search(text) is None:
+            if (
+                self.rules is None
+                or _NEGATION_HINT.search(text) is None
+                or _SENTENCE_END.search(text) is None
+            ):
                 yield text
                 return
             # with the care rules a negation ends with its sentence: "I did not. Unacceptable."
@@ -698,10 +704,12 @@ class CareScorer:
     ) -> None:
         """In a complaint, "thanks", "please" and "help" are manners, not praise; in a post
         that asks for something, "thanks", "please", "hope" and "yes" are manners too."""
+        if max(sentiments) <= 0:
+            return  # nothing that reads as praise: nothing to mute
         complaint = cued or min(sentiments) <= rules.complaint_at
         if complaint:
             polite, said = rules.politeness, "politeness in a complaint counts as none: "
-        elif rules.request_manners and max(sentiments) > 0:
+        elif rules.request_manners:
             keys = [_key(t) for t in tokens]
             if "?" not in text and rules.request_markers.isdisjoint(keys):
                 return
