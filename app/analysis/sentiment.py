@@ -710,12 +710,13 @@ class CareScorer:
         if complaint:
             polite, said = rules.politeness, "politeness in a complaint counts as none: "
         elif rules.request_manners:
-            keys = [_key(t) for t in tokens]
-            if "?" not in text and rules.request_markers.isdisjoint(keys):
+            if "?" not in text and rules.request_markers.isdisjoint(map(_key, tokens)):
                 return
             polite, said = rules.request_manners, "manners in a request count as none: "
         else:
             return
+        if not any(v > 0 and _key(t) in polite for t, v in zip(tokens, sentiments, strict=True)):
+            return  # the praise here is no manners: nothing to mute
         lexicon = self._vader.lexicon
         keys = [_key(t) for t in tokens]
         muted = []
