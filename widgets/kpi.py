@@ -120,11 +120,11 @@ class KpiTile(TileFrame):
             flat = abs(v - b) < 1e-9 or self.delta.startswith("±")  # no change as shown
             arrow = "■" if flat else ("▲" if v > b else "▼")
             self.delta = f"{arrow} {self.delta}"
-            self.delta_colour = theme.MUTED if flat else (theme.NEGATIVE if worse else theme.POSITIVE)
-            if metric == "mentions" and not flat:
-                # louder is good news only when the added voices do not complain; quieter is neither
-                angrier = wallquery.louder_and_angrier(cur, prev)
-                self.delta_colour = theme.NEGATIVE if angrier else theme.POSITIVE if v > b else theme.MUTED
+            if metric == "mentions":  # louder is good news unless the added voices complain; quieter is neither
+                colour = theme.NEGATIVE if wallquery.louder_and_angrier(cur, prev) else theme.POSITIVE if v > b else theme.MUTED
+            else:
+                colour = theme.NEGATIVE if worse else theme.POSITIVE
+            self.delta_colour = theme.MUTED if flat else colour
             if not prev.n:  # a young database: there is no previous period to compare with
                 self.delta = f"no earlier {self._period()} to compare with"
                 self.delta_colour = theme.MUTED

@@ -205,11 +205,8 @@ class CareRules:
     why_followers: frozenset[str] = frozenset()
     #: a plain-word complaint is a mild one: it says something went wrong, not how badly
     cue_valences: Mapping[str, float] = field(default_factory=dict)
-    #: how far the neutral class reaches below 0 …
+    #: half-width of the neutral class around 0
     neutral_band: float = 0.05
-    #: … and above it: praise needs more than a stray kind word ("top", "free", "nice"), a
-    #: complaint less, so the positive side may reach further (``None``: as far as the other)
-    positive_band: float | None = None
 
     @classmethod
     def load(cls, path: Path) -> CareRules:
@@ -224,7 +221,6 @@ class CareRules:
         irony = data.get("sarcasm", {})
         openers = [o for o in irony.get("openers", []) if " " not in o]
         cues = data.get("cues", {})
-        tuning = data.get("tuning", {})
         return cls(
             terms=terms,
             phrases=phrases,
@@ -251,10 +247,7 @@ class CareRules:
                 _WAITED: float(cues.get("waited", -1.0)),
                 _WHY: float(cues.get("why", -1.0)),
             },
-            neutral_band=float(tuning.get("neutral_band", 0.05)),
-            positive_band=(
-                float(tuning["positive_band"]) if "positive_band" in tuning else None
-            ),
+            neutral_band=float(data.get("tuning", {}).get("neutral_band", 0.05)),
         )
 
     def with_brand(self, weights: Mapping[str, float]) -> CareRules:
@@ -286,10 +279,9 @@ class CareScorer:
 
     Its scores are calibrated so that the one class boundary every view uses (±0.05, as
     :func:`app.model.sentiment_label`, the feed's ▲ ▼ marks and the rollups) falls where the
-    rules' ``neutral_band`` (below 0) and ``positive_band`` (above) put it: a monotone,
-    piecewise-linear map of VADER's compound that squeezes ``[0, band]`` onto ``[0, 0.05]``
-    and stretches the rest onto ``[0.05, 1]``, on each side with its own band (the order of
-    scores, and so every ranking, is unchanged).
+    rules' ``neutral_band`` puts it: a monotone, piecewise-linear map of VADER's compound
+    that squeezes ``[0, band]`` onto ``[0, 0.05]`` and stretches the rest onto ``[0.05, 1]``
+    (the order of scores, and so every ranking, is unchanged).
     """
 
     def __init__(self, rules: CareRules | None = None, model: CareModel | None = None) -> None:
@@ -321,12 +313,7 @@ class CareScorer:
         self._idiom_words = frozenset().union(*(words for _, words in self._idioms))
         self._any_idiom = re.compile("|".join(re.escape(key) for key, _ in self._idioms))
         self.rules = rules
-        self.neutral_band = rules.neutral_band if rules is not None else _CUT
-        self.positive_band = (
-            rules.positive_band
-            if rules is not None and rules.positive_band is not None
-            else self.neutral_band
-        )
+        self.neutral_band = rules.neutral_band if rules is not None else 0.05
         lexicon = self._vader.lexicon  # this instance's own dict: extending it touches no other
         table: dict[int, str] = {cp: " " for cp in _EMOJI_MODIFIERS}
         table[0x2019] = "'"  # "didn’t" as phones type it is VADER's "didn't"
@@ -400,7 +387,7 @@ class CareScorer:
         if reading.label == sentiment_label(score) or max(reading.probabilities) < MODEL_SURE:
             return read  # they agree, or the model is unsure: the rules' class and score stand
         final = place(reading, score)
-        if explain and sentiment_label(final) != sentiment_label(score):
+        if explain:
             said = ", ".join(f"“{w}”" for w, _ in reading.words[:3])
             notes.append(
                 f"read as {reading.label} ({max(reading.probabilities):.0%})"
@@ -413,7 +400,7 @@ class CareScorer:
         return sentiment_label(score)
 
     def _calibrated(self, compound: float) -> float:
-        band = self.positive_band if compound > 0 else self.neutral_band
+        band = self.neutral_band
         size = abs(compound)
         if band == _CUT or size == 0.0:
             return compound
@@ -520,7 +507,7 @@ class CareScorer:
             if rules.irony_markers and max(sentiments) > 0:
                 # said at the end, as an afterthought: "… works so well! #not"
                 said = {w.strip(".,!?;:") for w in head.lower().split()[-3:]}
-                marker = next((m for m in sorted(rules.irony_markers) if m in said), None)
+                marker = min(rules.irony_markers & said, default=None)
                 if marker is not None:
                     sentiments[:] = [-v / 2 if v > 0 else v for v in sentiments]
                     notes.append(f"irony: “{marker}” turns its praise around")

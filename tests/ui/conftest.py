@@ -26,11 +26,10 @@ def demo_filled(db: Path, config: Config, seconds: float = 4.0) -> Path:
             for _ in range(1000):
                 poller = Poller(config, writer)
                 await poller.run(once=True)
-                if all(
-                    time.time() - float(r.cursor.get("until", 0)) < 60
-                    for r in poller.runners.values()
-                ):
+                if all(time.time() - float(r.cursor.get("until", 0)) < 60 for r in poller.runners.values()):
                     break
+            else:
+                raise AssertionError("the demo's backfill never reached the present")
             await Poller(config, writer).run(duration=seconds)
             await asyncio.to_thread(writer.run_maintenance)
         finally:
@@ -76,7 +75,11 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         app.processEvents()
-        leaked_windows = [type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()]
-    leaked_threads = [t.name for t in threading.enumerate() if t not in threads and t.is_alive()]
+        leaked_windows = [
+            type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()
+        ]
+    leaked_threads = [
+        t.name for t in threading.enumerate() if t not in threads and t.is_alive()
+    ]
     assert not leaked_windows, f"windows left open: {leaked_windows}"
     assert not leaked_threads, f"threads left running: {leaked_threads}"
