@@ -4,7 +4,8 @@ The baseline is an exponentially weighted moving average with a matching varianc
 estimate over the minutes before the window. Counts are roughly Poisson, so the
 variance is never taken below the mean: a flat, quiet series cannot produce a huge z
 from a one-post wobble. Negative surges test the window's negative share against the
-baseline share with a binomial standard error.
+baseline share with a binomial standard error, widened by how much more the baseline's own
+windows wander (:func:`dispersion`).
 
 What drives a spike is read from the spiking window against its own baseline: the terms
 whose share of posts rose most (:func:`driver_terms`), and the posts that say most of them
@@ -76,6 +77,39 @@ def volume_spike(
     return Finding(observed=observed, baseline=mean, z=z, window_count=total)
 
 
+#: the median of a chi-square variable with one degree of freedom
+_CHI2_1_MEDIAN = 0.4549
+#: fewer baseline windows than this say too little of the spread: plain binomial
+DISPERSION_MIN_BLOCKS = 8
+#: the spread is never read as more than this many times binomial (a baseline of crises)
+DISPERSION_MAX = 4.0
+
+
+def dispersion(counts: Sequence[int], negatives: Sequence[int], window: int, share: float) -> float:
+    """How much more the negative share of a ``window``-minute block wanders than a binomial
+    draw would (1.0 when it does not, or when the baseline is too short to tell).
+
+    Posts are not independent draws: a viral complaint is quoted, a thread piles on, a
+    competitor's bad review is passed around. Tested as binomial, a calm brand's share of
+    negatives crosses z = 3 several times a day. The baseline's own blocks (newest first)
+    measure the spread; their median Pearson chi-square keeps an earlier crisis among them
+    from hiding the next one.
+    """
+    spread = share * (1 - share)
+    chi2: list[float] = []
+    for end in range(len(counts), window - 1, -window):
+        n = sum(counts[end - window : end])
+        if n:
+            neg = sum(negatives[end - window : end])
+            chi2.append((neg - n * share) ** 2 / (n * spread))
+    if len(chi2) < DISPERSION_MIN_BLOCKS:
+        return 1.0
+    chi2.sort()
+    middle = len(chi2) // 2
+    median = chi2[middle] if len(chi2) % 2 else (chi2[middle - 1] + chi2[middle]) / 2
+    return min(max(median / _CHI2_1_MEDIAN, 1.0), DISPERSION_MAX)
+
+
 def negative_surge(
     counts: Sequence[int],
     negatives: Sequence[int],
@@ -103,7 +137,11 @@ def negative_surge(
     base_share, _ = ewma(shares, alpha)
     base_share = min(max(base_share, 0.02), 0.98)
     observed = neg_recent / n_recent
-    z = (observed - base_share) / math.sqrt(base_share * (1 - base_share) / n_recent)
+    spread = dispersion(counts[:-window], negatives[:-window], window, base_share)
+    # half a post of continuity correction: at a low usual share the binomial's upper tail is
+    # far heavier than the normal one (12 negatives of 100 at 5 % is z = 3.2, yet 1 in 230)
+    excess = neg_recent - 0.5 - n_recent * base_share
+    z = excess / math.sqrt(spread * n_recent * base_share * (1 - base_share))
     if z < z_threshold or observed < base_share * min_lift:
         return None
     return Finding(observed=observed, baseline=base_share, z=z, window_count=neg_recent)
@@ -138,7 +176,9 @@ def current_level(
     The threshold is the detector's own, taken at the alert's baseline: for a spike the rate
     of ``min_ratio`` × usual, ``z_threshold`` Poisson spreads above it and ``min_count`` per
     window, whichever is highest; for a negative surge the share ``min_ratio`` × usual and
-    ``z_threshold`` binomial errors above it, with ``min_count`` negatives per window.
+    ``z_threshold`` binomial errors above it (and half a post), with ``min_count`` negatives per
+    window (the baseline's dispersion is not kept with an alert: judged as if it were none,
+    a surge reads "happening" a little longer, never shorter).
     Subsiding compares the same figure the alert reported, so the wall never calls a level
     "over" that would fire the alert again.
     """
@@ -153,7 +193,8 @@ def current_level(
     share = neg / total if total else 0.0
     base = min(max(baseline, 0.02), 0.98)
     error = math.sqrt(base * (1 - base) / total) if total else 0.0
-    above = share >= max(base * min_ratio, base + z_threshold * error)
+    correction = 0.5 / total if total else 0.0  # the half post the detector's test allows
+    above = share >= max(base * min_ratio, base + z_threshold * error + correction)
     return share, above and neg * window >= min_count * minutes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ name = "demo"
 type = "demo"
 backfill_min = 60
 seed = 2
+rhythm = false  # a flat rate: what is counted does not hang on the hour the test runs
 """
 
 
@@ -50,6 +52,8 @@ def test_poll_once_says_what_it_stored_per_source(home: Path) -> None:
     (line,) = proc.stdout.splitlines()
     name, _, counts = line.partition(": ")
     assert name == "demo" and counts.endswith(" fetched") and int(counts.split()[0]) > 1000
+    stored = sqlite3.connect(home / "again.db").execute("SELECT count(*) FROM mentions").fetchone()[0]
+    assert counts.split()[0] == str(stored)  # the line tells what the store holds
 
 
 def test_poll_once_fails_when_every_source_failed(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ type = "demo"
 rate_per_minute = 60
 backfill_min = 0
 seed = 4
+rhythm = false  # a flat rate: what is counted does not hang on the hour the test runs
 [retention]
 mentions_days = 30
 alerts_days = 90

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from app.analysis.spikes import ewma, negative_surge, volume_spike
+from app.analysis.spikes import dispersion, ewma, negative_surge, volume_spike
 
 PARAMS = {"window": 5, "alpha": 0.05, "z_threshold": 3.0, "min_count": 20}
 
@@ -62,6 +62,41 @@ def test_negative_share_steady_is_quiet() -> None:
     counts = [rng.randint(40, 60) for _ in range(185)]
     negs = [round(c * 0.2 + rng.uniform(-2, 2)) for c in counts]
     assert negative_surge(counts, negs, window=5, alpha=0.05, z_threshold=3, min_count=10) is None
+
+
+def test_a_low_usual_share_needs_the_binomial_tail_not_the_normal_one() -> None:
+    # 100 posts a window at a usual 5 % negative: 12 negatives happen 1 window in 230
+    counts = [20] * 185
+    negs = [1] * 180
+
+    def surge(last: list[int]) -> bool:
+        return negative_surge(counts, [*negs, *last], window=5, alpha=0.05, z_threshold=3,
+                              min_count=10) is not None  # fmt: skip
+
+    assert not surge([2, 3, 2, 3, 2])  # z = 3.2 without the half-post correction
+    assert surge([3, 3, 3, 3, 3])  # 15 of 100: 1 window in 7,400
+
+
+def test_a_baseline_that_wanders_widens_the_test() -> None:
+    rng = random.Random(5)
+    counts = [10] * 185
+    # calm, but in clumps: 5-minute blocks sit at 10 % or 40 % negative, not at 25 % each
+    steady = [sum(rng.random() < 0.25 for _ in range(10)) for _ in range(180)]
+    clumped = [
+        sum(rng.random() < (0.1 if (i // 5) % 2 else 0.4) for _ in range(10)) for i in range(180)
+    ]
+    assert dispersion(counts[:180], steady, 5, 0.25) < 1.5
+    assert dispersion(counts[:180], clumped, 5, 0.25) > 2.5
+    last = [5, 4, 5, 4, 5]  # 46 % of 50: z ≈ 3.3 as binomial draws
+
+    def surge(negs: list[int]) -> bool:
+        return negative_surge(counts, [*negs, *last], window=5, alpha=0.05, z_threshold=3,
+                              min_count=10) is not None  # fmt: skip
+
+    assert surge(steady) and not surge(clumped)
+    # the median reads the spread: a crisis in a few of the baseline's blocks does not hide the next
+    crisis = [*steady[:150], *[9] * 15, *steady[165:]]
+    assert dispersion(counts[:180], crisis, 5, 0.25) < 1.5
 
 
 def test_a_spike_back_at_its_usual_rate_is_under_its_threshold() -> None:

@@ -297,7 +297,9 @@ def test_a_chart_draws_nothing_before_the_record_begins(qtbot: QtBot, hubs: list
         before = xs < first - 600
         assert before.any() and np.isnan(ys[before]).all()  # no data is not zero mentions a minute
         assert not np.isnan(ys[xs > first + 600]).any()
-    at = time.strftime("%H:%M", time.localtime(tile.begins))  # type: ignore[attr-defined]
+    began = time.localtime(tile.begins)  # type: ignore[attr-defined]
+    # the hour alone today; after midnight the record began yesterday, and the day is named
+    at = time.strftime("%H:%M" if began[:3] == time.localtime()[:3] else "%a %d %b %H:%M", began)
     assert tile.subtitle == f"last 24 h · records from {at}"
     assert tile.begins <= first  # type: ignore[attr-defined]
 
