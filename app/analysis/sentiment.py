@@ -146,20 +146,31 @@ class _Window:
         self.words_and_emoticons: list[str] = []
 
 
-def _vader_words(piece: str, handles: bool = False) -> list[str]:
-    """The words VADER reads in a piece, as its ``SentiText`` cuts them.
+def _vader_words(piece: str, handles: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """The words VADER reads in a piece, as its ``SentiText`` cuts them, each in lower case
+    and as rules match it (:func:`_key`), made in one pass (every post is read so).
 
     Split on white space, ASCII punctuation cut from both ends of a word; a token that
     would keep two characters or fewer is left whole (an emoticon such as ``:)``). With
     ``handles``, an account's handle is left whole too: "@united" names an account, it is
     not the word "united" (+1.8 in VADER's lexicon).
     """
-    words = []
+    words: list[str] = []
+    lows: list[str] = []
+    keys: list[str] = []
     for token in piece.split():
         stripped = token.strip(_PUNCT)
-        keep = len(stripped) <= 2 or (handles and token[0] == "@")
-        words.append(token if keep else stripped)
-    return words
+        if len(stripped) <= 2 or (handles and token[0] == "@"):
+            low = token.lower()
+            words.append(token)
+            lows.append(low)
+            keys.append(low.strip(_PUNCT))
+        else:
+            low = stripped.lower()
+            words.append(stripped)
+            lows.append(low)
+            keys.append(low)
+    return words, lows, keys
 
 
 def _some_caps(words: list[str]) -> bool:
@@ -455,17 +466,21 @@ class CareScorer:
         emoji = rules.emoji if rules is not None else {}
         like_after = rules.like_after if rules is not None else frozenset()
         tokens: list[str] = []
+        token_keys: list[str] = []  # each token as rules match it
         sentiments: list[float] = []
         notes: list[str] = []
         modifiers = self._modifiers
         cued = False
         for piece in self._pieces(head):
-            words = shown = _vader_words(piece, handles=rules is not None)
+            read, lows, keys = _vader_words(piece, handles=rules is not None)
+            words = shown = read
             caps = _some_caps(words)
             if rules is not None:
-                words, shown = self._apply_rules(piece, words, rules, notes)
-                cued = cued or not _CUE_SET.isdisjoint(words)
-            lows = [w.lower() for w in words]
+                words, shown = self._apply_rules(piece, words, keys, rules, notes)
+                if words is not read:
+                    cued = cued or not _CUE_SET.isdisjoint(words)
+                    lows = [w.lower() for w in words]
+                    keys = [_key(t) for t in shown]
             # where a modifier stands (VADER's rules read three words back and two ahead)
             idioms = self._idioms_in(lows)
             shaping = modifiers | idioms if idioms else modifiers
@@ -501,9 +516,10 @@ class CareScorer:
             if "but" in lows:
                 valences = vader._but_check(words, valences)
             tokens += shown
+            token_keys += keys
             sentiments += valences
         if rules is not None and sentiments:
-            self._mute_politeness(tokens, sentiments, rules, notes, cued, head)
+            self._mute_politeness(tokens, token_keys, sentiments, rules, notes, cued, head)
             if rules.irony_markers and max(sentiments) > 0:
                 # said at the end, as an afterthought: "… works so well! #not"
                 said = {w.strip(".,!?;:") for w in head.lower().split()[-3:]}
@@ -559,13 +575,13 @@ class CareScorer:
         return round(float(self._normalize(total)), 4)
 
     def _apply_rules(
-        self, piece: str, words: list[str], rules: CareRules, notes: list[str]
+        self, piece: str, words: list[str], keys: list[str], rules: CareRules, notes: list[str]
     ) -> tuple[list[str], list[str]]:
         """Phrases merged into one token, ironic praise and hashtags against us marked.
 
-        Returns the tokens VADER reads and, beside each, what an explanation shows.
+        Returns the tokens VADER reads and, beside each, what an explanation shows: ``words``
+        itself when no rule applies.
         """
-        keys = [w.lower().strip(_PUNCT) for w in words]
         marked = "#" in piece or not self._triggers.isdisjoint(keys)
         cues: dict[int, str] = (
             {} if self._cue_triggers.isdisjoint(keys) else self._cues(keys, rules)
@@ -683,6 +699,7 @@ class CareScorer:
     def _mute_politeness(
         self,
         tokens: list[str],
+        keys: list[str],
         sentiments: list[float],
         rules: CareRules,
         notes: list[str],
@@ -697,15 +714,14 @@ class CareScorer:
         if complaint:
             polite, said = rules.politeness, "politeness in a complaint counts as none: "
         elif rules.request_manners:
-            if "?" not in text and rules.request_markers.isdisjoint(map(_key, tokens)):
+            if "?" not in text and rules.request_markers.isdisjoint(keys):
                 return
             polite, said = rules.request_manners, "manners in a request count as none: "
         else:
             return
-        if not any(v > 0 and _key(t) in polite for t, v in zip(tokens, sentiments, strict=True)):
+        if not any(v > 0 and k in polite for k, v in zip(keys, sentiments, strict=True)):
             return  # the praise here is no manners: nothing to mute
         lexicon = self._vader.lexicon
-        keys = [_key(t) for t in tokens]
         muted = []
         for i, (token, valence) in enumerate(zip(tokens, sentiments, strict=True)):
             # "thanks for sorting it", "thank you for rebooking me": thanks for a thing done,
