@@ -68,3 +68,12 @@ def ago(seconds: float) -> str:
     """How long ago as a phrase: ``just now``, ``45s ago``, ``12m ago`` (never "now ago")."""
     text = age(seconds)
     return "just now" if text == "now" else f"{text} ago"
+
+
+def rise(ratio: float | None) -> str:
+    """How many times the usual a term or a story is said: ``×1.4``; whole from ×10 up
+    (``×272``, not ``×272.2``: a tenth means nothing that far above a quiet baseline);
+    ``new`` when it was not said before."""
+    if ratio is None or math.isinf(ratio):
+        return "new"
+    return f"×{ratio:.1f}" if ratio < 9.95 else f"×{compact(round(ratio))}"

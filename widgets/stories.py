@@ -12,6 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter
 
 from app.formatting import compact
+from app.formatting import rise as rise_text
 from app.store import tables as T
 from app.stories import queries
 from app.stories.schema import STORIES, STORY_ROLLUPS
@@ -89,7 +90,7 @@ class StoriesTile(TileFrame):
             p.drawText(right, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        compact(row.count))  # fmt: skip
             rise = row.rise
-            label = "new" if rise is None else f"×{rise:.1f}"
+            label = rise_text(rise)
             p.setFont(s.small)
             p.setPen(theme.colour(theme.ORANGE if rise is None or rise >= 1.5 else theme.MUTED))
             p.drawText(QRectF(r.right() - count_w, y + line_h * 1.2, count_w, s.px(32)),

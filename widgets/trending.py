@@ -8,6 +8,7 @@ from PySide6.QtGui import QFontMetrics, QPainter
 
 from app import wallquery
 from app.formatting import compact
+from app.formatting import rise as rise_text
 from app.store import tables as T
 from app.ui import theme
 from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
@@ -41,7 +42,7 @@ class TrendingTile(TileFrame):
         wide = r.width() >= s.px(560)
         rank_w = s.px(44 if wide else 34)
         count_w = s.px(130) if wide else 0.0
-        labels = ["new" if t.new else f"×{t.rise:.1f}" for t in self.rows]
+        labels = ["new" if t.new else rise_text(t.rise) for t in self.rows]
         label_w = max((QFontMetrics(s.body_bold).horizontalAdvance(x) for x in labels), default=0) + s.px(16)
         # the term before its bar: in a narrow cell the bar is only as wide as its figure
         rise_w = r.width() * 0.28 if wide else min(r.width() * 0.30, float(label_w))

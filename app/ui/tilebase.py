@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QResizeEvent,
     QTextLayout,
+    QTextLine,
     QTextOption,
 )
 from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
@@ -349,6 +350,13 @@ def first_fit(forms: Sequence[str], font: QFont, width: float) -> str:
     return elide(forms[-1], font, width)
 
 
+def _chars(line: QTextLine, at: list[int]) -> tuple[int, int]:
+    """A laid-out line's start and length in characters of the string (``at``: the
+    character at each UTF-16 unit)."""
+    start = at[line.textStart()]
+    return start, at[line.textStart() + line.textLength()] - start
+
+
 def wrap_lines(text: str, font: QFont, width: float, max_lines: int) -> list[str]:
     """Plain text broken into at most ``max_lines`` lines of ``width``, the last elided.
 
@@ -361,6 +369,14 @@ def wrap_lines(text: str, font: QFont, width: float, max_lines: int) -> list[str
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)
+    # the layout counts UTF-16 units: an emoji beyond the first plane is two of them, one
+    # character of the string (read as characters, each one cut a line a letter early)
+    at = [0] * (len(flat.encode("utf-16-le")) // 2 + 1)
+    unit = 0
+    for i, char in enumerate(flat):
+        at[unit] = i
+        unit += 2 if ord(char) > 0xFFFF else 1
+    at[unit] = len(flat)
     layout.beginLayout()
     lines: list[str] = []
     while len(lines) < max_lines:
@@ -368,13 +384,13 @@ def wrap_lines(text: str, font: QFont, width: float, max_lines: int) -> list[str
         if not line.isValid():
             break
         line.setLineWidth(width)
-        start, length = line.textStart(), line.textLength()
+        start, length = _chars(line, at)
         # a hashtag or a handle stays whole ("# / LumioRecall" reads as two words): a
         # line that would end on its sign ends before it
         sign = flat[start : start + length].rstrip()[-1:]
         if sign in {"#", "@"} and start + length < len(flat) and not flat[start + length].isspace():
             line.setLineWidth(max(1.0, line.naturalTextWidth() - QFontMetrics(font).horizontalAdvance(sign) - 1))
-            start, length = line.textStart(), line.textLength()
+            start, length = _chars(line, at)
         if len(lines) == max_lines - 1 and start + length < len(flat):
             lines.append(elide(flat[start:], font, width))
         else:

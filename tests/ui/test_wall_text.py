@@ -361,6 +361,22 @@ def test_a_hashtag_or_handle_is_never_broken_after_its_sign(qtbot: QtBot) -> Non
         assert "\u2060" not in "".join(lines)
 
 
+def test_a_line_after_an_emoji_breaks_between_words(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    from app.ui.theme import scale_for
+    from app.ui.tilebase import wrap_lines
+
+    font = scale_for(1080).body
+    text = "Right, unboxing the #LumioX 🎉 that video stabilisation though. 😡👍🏽 love it, clear maps"
+    words = text.split()
+    for cut in range(4, len(words)):  # every width at which a line could end
+        width = QFontMetrics(font).horizontalAdvance(" ".join(words[:cut])) + 4
+        lines = wrap_lines(text, font, width, 8)
+        assert " ".join(lines) == text, lines  # each emoji is one character, not two: no word cut
+        assert lines[0] == " ".join(words[:cut]), lines
+
+
 def test_a_subsided_alert_in_a_narrow_cell_says_it_whole(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
                                                          wall_config: Config) -> None:  # fmt: skip
     now = time.time()
