@@ -13,7 +13,7 @@ from app import wallquery
 from app.formatting import compact, delta_pct, signed
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, wrap_lines
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, records_note, wrap_lines
 
 Metric = Literal[
     "mentions", "net_sentiment", "negative_share", "engagement", "needs_response",
@@ -92,6 +92,12 @@ class KpiTile(TileFrame):
         else:
             cur = wallquery.totals(conn, self.opts.topic, now - period, now)
             prev = wallquery.totals(conn, self.opts.topic, now - 2 * period, now - period)
+            begins = wallquery.records_begin(conn, wallquery.resolution_for(period))
+            note = records_note(begins, now - period, now)
+            if note:  # a count over part of its window says so
+                self.subtitle += note
+                self.subtitle_short = [self._period() + note.replace("records from", "from"), self._period()]
+            whole_before = begins is None or begins <= now - 2 * period + 60
             if not cur.n and metric != "mentions":  # a share of nothing is not 0 %
                 self.value = "–"
                 self.delta = f"no mentions in the last {self._period()}"
@@ -125,7 +131,7 @@ class KpiTile(TileFrame):
             else:
                 colour = theme.NEGATIVE if worse else theme.POSITIVE
             self.delta_colour = theme.MUTED if flat else colour
-            if not prev.n:  # a young database: there is no previous period to compare with
+            if not prev.n or not whole_before:  # a young database: no whole previous period to compare with
                 self.delta = f"no earlier {self._period()} to compare with"
                 self.delta_colour = theme.MUTED
             if metric in {"net_sentiment", "negative_share"} and cur.unscored:

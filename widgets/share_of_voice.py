@@ -10,7 +10,7 @@ from app import wallquery
 from app.formatting import compact
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, records_note
 
 
 class ShareOptions(TileOptions):
@@ -52,6 +52,11 @@ class ShareTile(TileFrame):
         self.before = wallquery.share_of_voice(self.ctx.conn, self.topics, now - 2 * p, now - p)
         hours = self.opts.period_min / 60
         self.subtitle = f"last {hours:.0f} h" if hours >= 1 else f"last {self.opts.period_min} min"
+        begins = wallquery.records_begin(self.ctx.conn, wallquery.resolution_for(p))
+        self.subtitle += records_note(begins, now - p, now)
+        self.subtitle_short = [self.subtitle.replace("records from", "from")] if begins else []
+        if begins is not None and begins > now - 2 * p + 60:  # no whole earlier period: no change in points
+            self.before = {}
         self.empty_text = "" if sum(self.now.values()) else "No brand or competitor mentions yet"
 
     def paint_body(self, p: QPainter, r: QRectF) -> None:

@@ -13,7 +13,7 @@ from app import wallquery
 from app.formatting import compact
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, stale_clock
+from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, records_note
 from widgets.plotting import make_plot, nice_top, time_window
 
 
@@ -150,8 +150,7 @@ class VolumeTile(TileFrame):
         self.plot.setVisible(any_data)
         self.legend.setVisible(any_data)
         self.subtitle = f"last {self.opts.window_min // 60} h" if self.opts.window_min >= 120 else f"last {self.opts.window_min} min"
-        if self.begins is not None and self.begins > start + 60:  # the window reaches before the record
-            self.subtitle += f" · records from {stale_clock(self.begins, now)}"
+        self.subtitle += records_note(self.begins, start, now)
         self.subtitle_short = [self.subtitle.replace("records from", "from")] if self.begins else []
         self.legend.update()
 

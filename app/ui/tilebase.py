@@ -334,6 +334,14 @@ def stale_clock(ts: float, now: float) -> str:
     return when.strftime("%a %d %b %H:%M")
 
 
+def records_note(begins: float | None, start: float, now: float) -> str:
+    """`` · records from 10:42`` when a figure's window reaches back before the stored
+    record begins: "last 24 h" over three hours of record would claim a day it never saw."""
+    if begins is None or begins <= start + 60:
+        return ""
+    return f" · records from {stale_clock(begins, now)}"
+
+
 def elide(text: str, font: QFont, width: float) -> str:
     """One line of plain text, elided with … to fit ``width`` pixels."""
     one_line = " ".join(text.split())

@@ -304,6 +304,21 @@ def test_a_chart_draws_nothing_before_the_record_begins(qtbot: QtBot, hubs: list
     assert tile.begins <= first  # type: ignore[attr-defined]
 
 
+def test_a_day_s_figures_over_a_few_hours_of_record_say_so_and_compare_with_nothing(
+        qtbot: QtBot, hubs: list[WallHub], demo_db: Path, wall_config: Config) -> None:  # fmt: skip
+    day = {"name": "s", "scenes": [{"name": "v", "grid": [2, 1], "tiles": [
+        {"tile": "kpi", "at": [0, 0], "options": {"metric": "mentions", "period_min": 1440}},
+        {"tile": "share_of_voice", "at": [1, 0], "options": {"period_min": 1440}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, demo_db, wall_config, day, size=(1920, 1080))
+    tiles = {type(t).__name__: t for t in _painted(w)}
+    kpi, share = tiles["KpiTile"], tiles["ShareTile"]
+    for tile in (kpi, share):  # the record is a few hours old: "last 24 h" alone would claim a day
+        assert tile.subtitle.startswith("last 24 h · records from "), tile.subtitle
+    assert kpi.delta == "no earlier 24 h to compare with"  # type: ignore[attr-defined]
+    details = [text for text in share.drawn if text.endswith("mentions") or "pts" in text]
+    assert details and not any("pts" in text for text in details)  # no change against a day never recorded
+
+
 def test_trending_lists_terms_in_the_order_of_the_rise_it_shows(qtbot: QtBot, hubs: list[WallHub], db_path: Path,
                                                                 wall_config: Config) -> None:  # fmt: skip
     conn = open_writer(db_path)
