@@ -164,7 +164,7 @@ class CareModel:
                 z[2] += x * w[2]
         weights = self._words
         found: list[tuple[str, tuple[float, float, float]]] = []
-        for g in set(grams(text)):
+        for g in dict.fromkeys(grams(text)):  # each once, in the text's order: the same sum and ties on every machine
             gw = weights.get(g)
             if gw is not None:
                 z[0] += gw[0]

@@ -74,3 +74,30 @@ def test_the_shipped_model_names_its_sources_and_a_foreign_file_is_refused(tmp_p
     other.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="dense features"):
         CareModel.load(other)
+
+
+def test_a_post_reads_the_same_on_every_machine() -> None:
+    """Two processes (two stations of a room) give a post the same score, to the last bit,
+    and the same words in the same order: set order changes with each process's hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from app.analysis.pipeline import build_scorer\n"
+        "from app.config import Sentiment\n"
+        "s = build_scorer(Sentiment())\n"
+        "for t in ['My phone apps dies faster than ever, look what you did', "
+        "'what you look at is what you get, what a day', '@mobix your app says I owe money I already paid']:\n"
+        "    e = s.explain(t)\n"
+        "    print(repr(e.score), e.notes)\n"
+    )
+    def run(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        return subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env, timeout=120
+        ).stdout
+
+    outs = {run(seed) for seed in ("1", "2", "3")}
+    assert len(outs) == 1, outs
+    assert "read as" in next(iter(outs))  # the classifier spoke: its words are what is compared
