@@ -13,7 +13,15 @@ from app import wallquery
 from app.formatting import compact, delta_pct, signed
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, records_note, wrap_lines
+from app.ui.tilebase import (
+    TileContext,
+    TileFrame,
+    TileOptions,
+    TileSpec,
+    before_record,
+    records_note,
+    wrap_lines,
+)
 
 Metric = Literal[
     "mentions", "net_sentiment", "negative_share", "engagement", "needs_response",
@@ -97,7 +105,7 @@ class KpiTile(TileFrame):
             if note:  # a count over part of its window says so
                 self.subtitle += note
                 self.subtitle_short = [self._period() + note.replace("records from", "from"), self._period()]
-            whole_before = begins is None or begins <= now - 2 * period + 60
+            whole_before = not before_record(begins, now - 2 * period)
             if not cur.n and metric != "mentions":  # a share of nothing is not 0 %
                 self.value = "–"
                 self.delta = f"no mentions in the last {self._period()}"

@@ -13,7 +13,15 @@ from app import wallquery
 from app.formatting import signed
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, wrap_lines
+from app.ui.tilebase import (
+    TileContext,
+    TileFrame,
+    TileOptions,
+    TileSpec,
+    before_record,
+    records_note,
+    wrap_lines,
+)
 from widgets.plotting import make_plot, time_window
 
 
@@ -203,6 +211,8 @@ class SentimentTile(TileFrame):
         period = self.opts.period_min * 60
         self.now = wallquery.totals(self.ctx.conn, self.opts.topic, now - period, now)
         self.before = wallquery.totals(self.ctx.conn, self.opts.topic, now - 2 * period, now - period)
+        if before_record(wallquery.records_begin(self.ctx.conn), now - 2 * period):
+            self.before = wallquery.Totals()  # no whole period before on record: no change to tell
         start = now - self.opts.window_min * 60
         s = wallquery.series(self.ctx.conn, self.opts.topic, start, now)
         # 10-minute steps keep the shares steady enough to read; the open bucket is left out
@@ -231,8 +241,10 @@ class SentimentTile(TileFrame):
         label = self.ctx.topic_label(self.opts.topic)
         m = self.opts.window_min
         span = f"{m // 60} h" if m >= 120 else f"{m} min"
-        self.subtitle = f"{label} · chart: last {span}"
-        self.subtitle_short = [f"{label} · chart {span}", f"{label} · {span}"]
+        note = records_note(wallquery.records_begin(self.ctx.conn, s.res), start, now)
+        self.subtitle = f"{label} · chart: last {span}{note}"
+        short = note.replace("records from", "from")
+        self.subtitle_short = [f"{label} · chart {span}{short}", f"{label} · chart {span}", f"{label} · {span}"]
         self.empty_text = "" if self.now.n or n.any() else f"No mentions of {label} yet"
         self.plot.setVisible(not self.empty_text)
         self.number.setVisible(not self.empty_text)

@@ -10,7 +10,15 @@ from app import wallquery
 from app.formatting import compact
 from app.store import tables as T
 from app.ui import theme
-from app.ui.tilebase import TileContext, TileFrame, TileOptions, TileSpec, elide, records_note
+from app.ui.tilebase import (
+    TileContext,
+    TileFrame,
+    TileOptions,
+    TileSpec,
+    before_record,
+    elide,
+    records_note,
+)
 
 
 class ShareOptions(TileOptions):
@@ -55,7 +63,7 @@ class ShareTile(TileFrame):
         begins = wallquery.records_begin(self.ctx.conn, wallquery.resolution_for(p))
         self.subtitle += records_note(begins, now - p, now)
         self.subtitle_short = [self.subtitle.replace("records from", "from")] if begins else []
-        if begins is not None and begins > now - 2 * p + 60:  # no whole earlier period: no change in points
+        if before_record(begins, now - 2 * p):  # no whole earlier period: no change in points
             self.before = {}
         self.empty_text = "" if sum(self.now.values()) else "No brand or competitor mentions yet"
 

@@ -334,10 +334,17 @@ def stale_clock(ts: float, now: float) -> str:
     return when.strftime("%a %d %b %H:%M")
 
 
+def before_record(begins: float | None, start: float) -> bool:
+    """Whether a window from ``start`` reaches back before the stored record ``begins`` (a
+    minute's grace for the record's first bucket): a change against such a period compares
+    with part of it, and a count over it is a count over less than it says."""
+    return begins is not None and begins > start + 60
+
+
 def records_note(begins: float | None, start: float, now: float) -> str:
     """`` · records from 10:42`` when a figure's window reaches back before the stored
     record begins: "last 24 h" over three hours of record would claim a day it never saw."""
-    if begins is None or begins <= start + 60:
+    if begins is None or not before_record(begins, start):
         return ""
     return f" · records from {stale_clock(begins, now)}"
 

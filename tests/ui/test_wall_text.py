@@ -203,7 +203,7 @@ def test_the_sentiment_chart_has_a_legend_naming_each_band(qtbot: QtBot, hubs: l
     # its shares are of the net's hour, not of the chart's six hours: it names that window
     assert tile.legend.lead == "last 60 min:"  # type: ignore[attr-defined]
     assert "net, last 60 min" in tile.notes()  # type: ignore[attr-defined]
-    assert tile.subtitle.endswith("chart: last 6 h")
+    assert "chart: last 6 h" in tile.subtitle  # and, over a younger record, where it begins
 
 
 def test_whole_percentages_of_one_whole_add_up_to_a_hundred() -> None:
@@ -306,14 +306,17 @@ def test_a_chart_draws_nothing_before_the_record_begins(qtbot: QtBot, hubs: list
 
 def test_a_day_s_figures_over_a_few_hours_of_record_say_so_and_compare_with_nothing(
         qtbot: QtBot, hubs: list[WallHub], demo_db: Path, wall_config: Config) -> None:  # fmt: skip
-    day = {"name": "s", "scenes": [{"name": "v", "grid": [2, 1], "tiles": [
+    day = {"name": "s", "scenes": [{"name": "v", "grid": [3, 1], "tiles": [
         {"tile": "kpi", "at": [0, 0], "options": {"metric": "mentions", "period_min": 1440}},
-        {"tile": "share_of_voice", "at": [1, 0], "options": {"period_min": 1440}}]}]}  # fmt: skip
-    w = _window(qtbot, hubs, demo_db, wall_config, day, size=(1920, 1080))
+        {"tile": "share_of_voice", "at": [1, 0], "options": {"period_min": 1440}},
+        {"tile": "sentiment", "at": [2, 0], "options": {"window_min": 1440, "period_min": 720}}]}]}  # fmt: skip
+    w = _window(qtbot, hubs, demo_db, wall_config, day, size=(2880, 1080))
     tiles = {type(t).__name__: t for t in _painted(w)}
-    kpi, share = tiles["KpiTile"], tiles["ShareTile"]
+    kpi, share, sentiment = tiles["KpiTile"], tiles["ShareTile"], tiles["SentimentTile"]
     for tile in (kpi, share):  # the record is a few hours old: "last 24 h" alone would claim a day
         assert tile.subtitle.startswith("last 24 h · records from "), tile.subtitle
+    assert sentiment.subtitle.startswith("all mentions · chart: last 24 h · records from "), sentiment.subtitle
+    assert not any(" before" in line for line in sentiment.notes())  # type: ignore[attr-defined]
     assert kpi.delta == "no earlier 24 h to compare with"  # type: ignore[attr-defined]
     details = [text for text in share.drawn if text.endswith("mentions") or "pts" in text]
     assert details and not any("pts" in text for text in details)  # no change against a day never recorded
