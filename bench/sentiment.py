@@ -117,19 +117,22 @@ def main() -> None:
     sets: dict[str, dict[str, object]] = {}
     auc: dict[str, dict[str, float]] = {}
     missing: dict[str, str] = {}
-    here: dict[str, Path] = {}
+    here: dict[str, list[tuple[str, str]]] = {}
     for name in PUBLIC_SETS:
         path = public_path(name)
-        if path is None:
-            missing[name] = PUBLIC_SETS[name][2]
-            print(f"{name}: not here; {missing[name]}", flush=True)
-        else:
-            here[name] = path
+        rows = public_set(name, path) if path is not None else []
+        if len({g for g, _ in rows}) == 3:
+            here[name] = rows
+            continue
+        # a copy re-saved with other separators reads as no labelled rows: not a set of no negatives
+        where = "not here" if path is None else f"{path} holds no labelled rows of the original export"
+        missing[name] = PUBLIC_SETS[name][2]
+        print(f"{name}: {where}; {missing[name]}", flush=True)
     names = (*CARE_SETS, *here, *VADER_SETS)
     for name in names:
         addressed_set = name in CARE_SETS or name in here
         if addressed_set:
-            rows = care_set(name) if name in CARE_SETS else public_set(name, here[name])
+            rows = care_set(name) if name in CARE_SETS else here[name]
             ratings = None
             gold = [g for g, _ in rows]
             texts = [t for _, t in rows]
