@@ -211,7 +211,7 @@ class SentimentTile(TileFrame):
         period = self.opts.period_min * 60
         self.now = wallquery.totals(self.ctx.conn, self.opts.topic, now - period, now)
         self.before = wallquery.totals(self.ctx.conn, self.opts.topic, now - 2 * period, now - period)
-        if before_record(wallquery.records_begin(self.ctx.conn), now - 2 * period):
+        if before_record(wallquery.records_begin(self.ctx.conn, wallquery.resolution_for(period)), now - 2 * period):
             self.before = wallquery.Totals()  # no whole period before on record: no change to tell
         start = now - self.opts.window_min * 60
         s = wallquery.series(self.ctx.conn, self.opts.topic, start, now)
