@@ -36,7 +36,13 @@ from app.config import Config, Room
 from app.poller import Poller
 from app.room.connect import RoomError, connect, describe, station_name
 from app.room.mentions import body_from_row
-from app.room.publish import HEALTH_COLUMNS, insert_mentions, log_change, prune_changes
+from app.room.publish import (
+    HEALTH_COLUMNS,
+    insert_mentions,
+    log_change,
+    prune_changes,
+    prune_mentions,
+)
 from app.room.schema import HUB_LOCK, ensure, room_id
 from app.room.sender import RoomSender
 from app.sources.base import Source
@@ -130,6 +136,7 @@ class Hub:
         self._health_sent: dict[str, tuple[Any, ...]] = {}
         self._once_refused = False
         self._writer: StoreWriter | None = None
+        self._prune_refused = False
 
     # -- control ---------------------------------------------------------------------
 
@@ -256,8 +263,8 @@ class Hub:
                 while await self._in_db(self._publish, conn):
                     pass
                 if time.monotonic() - pruned >= PRUNE_EVERY_S:
-                    pruned = time.monotonic()
-                    await self._in_db(prune_changes, conn)
+                    more = await self._in_db(self._prune, conn)
+                    pruned = -PRUNE_EVERY_S if more else time.monotonic()  # a backlog: on at once
                 if finished:
                     break
                 self._dirty.clear()
@@ -291,6 +298,25 @@ class Hub:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+    def _prune(self, conn: psycopg.Connection[Any]) -> bool:
+        """The room's retention, kept by the active hub: the change log past a day, and
+        mentions past ``[retention] mentions_days`` that are no part of the care record.
+        True when mentions past it are left for the next round."""
+        prune_changes(conn)
+        cutoff = time.time() - self.config.retention.mentions_days * 86400
+        try:
+            gone, more = prune_mentions(conn, cutoff)
+        except psycopg.errors.InsufficientPrivilege:
+            if not self._prune_refused:  # a room set up by an older version: say it once
+                self._prune_refused = True
+                log.warning("the room keeps every mention: its application role may not delete"
+                            " them; run 'watchfloor room init' as the room's owner to set its grants")  # fmt: skip
+            return False
+        if gone:
+            log.info("dropped %d mentions older than %g days from the room", gone,
+                     self.config.retention.mentions_days)  # fmt: skip
+        return more
 
     def _seed(self, conn: psycopg.Connection[Any], writer: StoreWriter) -> None:
         """Take the room's cursors into the local cache before polling starts from them."""

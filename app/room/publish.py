@@ -61,6 +61,44 @@ def log_change(conn: psycopg.Connection[Any], tables: Sequence[str], ids: Sequen
                  (list(tables), list(ids) if len(ids) <= MAX_IDS else [], sorted(topics)))  # fmt: skip
 
 
+#: mentions one statement of :func:`prune_mentions` drops (each statement its own transaction)
+PRUNE_BATCH = 5000
+#: seconds of pruning a hub round may spend; what is left goes at the next round
+PRUNE_BUDGET_S = 5.0
+
+
+def prune_mentions(conn: psycopg.Connection[Any], cutoff: float, *, batch: int = PRUNE_BATCH,
+                   budget_s: float = PRUNE_BUDGET_S) -> tuple[int, bool]:  # fmt: skip
+    """Drop the room's mentions created before ``cutoff`` that are no part of the care record.
+
+    A post that was queued, answered, noted, re-labelled or taken out of a story keeps its
+    row: the room's queue, replies and audit name it, and a console opening that history
+    must find the post. Every other one goes, oldest first, ``batch`` rows a statement (on
+    an autocommit connection each is its own short transaction, so publishing never waits
+    long behind it) for at most ``budget_s``. Stations read by sequence: the numbers left
+    out mean nothing to them, and each cache prunes itself by its own ``[retention]``.
+    Returns how many went, and whether more are left (the budget ran out first).
+    """
+    total = 0
+    deadline = time.monotonic() + budget_s
+    while True:
+        cur = conn.execute(
+            "DELETE FROM mentions WHERE seq IN (SELECT m.seq FROM mentions m WHERE m.ts < %s"
+            " AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.mention_id = m.id)"
+            " AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.mention_id = m.id)"
+            " AND NOT EXISTS (SELECT 1 FROM notes n WHERE n.mention_id = m.id)"
+            " AND NOT EXISTS (SELECT 1 FROM sentiment_corrections c WHERE c.mention_id = m.id)"
+            " AND NOT EXISTS (SELECT 1 FROM story_exclusions x WHERE x.mention_id = m.id)"
+            " ORDER BY m.ts LIMIT %s)",
+            (cutoff, batch),
+        )
+        total += cur.rowcount
+        if cur.rowcount < batch:
+            return total, False
+        if time.monotonic() >= deadline:
+            return total, True
+
+
 def prune_changes(conn: psycopg.Connection[Any], keep_s: float = CHANGES_KEEP_S) -> int:
     """Drop change-log rows older than ``keep_s``; a station away longer re-reads by sequence."""
     cur = conn.execute("DELETE FROM change_log WHERE ts < extract(epoch FROM now()) - %s",

@@ -292,7 +292,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "schema_version": ("SELECT",),
     "room_meta": ("SELECT",),
     "mention_seq": ("SELECT", "UPDATE"),
-    "mentions": ("SELECT", "INSERT"),
+    "mentions": ("SELECT", "INSERT", "DELETE"),  # the hub drops those past [retention]
     "alerts": ("SELECT", "INSERT", "UPDATE"),
     "source_state": ("SELECT", "INSERT", "UPDATE"),
     "users": ("SELECT", "INSERT", "UPDATE"),
