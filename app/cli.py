@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +283,7 @@ def _dispatch(command: str, args: argparse.Namespace, config: Config, config_pat
             print(path)
         return 0
     if command == "export":
-        return export(db_path, args.what, args.format, args.out)
+        return export(config, db_path, args.what, args.format, args.out)
     if command == "doctor":
         from app.doctor import run_doctor
 
@@ -462,29 +462,42 @@ def _out_file(value: str) -> Path:
     return out
 
 
-def export(db_path: Path, what: str, fmt: str, out: str | None) -> int:
+def export(config: Config, db_path: Path, what: str, fmt: str, out: str | None) -> int:
+    """Write ``what`` to ``--out`` or stdout: from this machine's cache, or on a machine of
+    the room the queue and the audit trail from the room, where the consoles work them."""
     from app import export as exporter
     from app.store.db import open_reader
 
+    target = _out_file(out) if out else None
+
+    def write(rows: Iterable[dict[str, Any]]) -> int:
+        if target is None:
+            exporter.write_rows(rows, what, fmt, sys.stdout)  # type: ignore[arg-type]
+            return 0
+        try:
+            with target.open("w", encoding="utf-8", newline="") as fh:
+                n = exporter.write_rows(rows, what, fmt, fh)  # type: ignore[arg-type]
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # a full disk says so on write or close: name the file
+            if exc.filename is None:
+                raise OSError(exc.errno, f"writing failed: {exc.strerror or exc}", str(target)) from None
+            raise
+        print(f"{n} {what} written to {out}", file=sys.stderr)
+        return 0
+
+    if config.room is not None:
+        from app.room.export import FROM_ROOM
+
+        if what in FROM_ROOM:
+            from app.room.commands import export_from_room
+
+            return export_from_room(config, what, write)
     conn = open_reader(db_path, create=False)  # a mistyped --db is an error, not an empty file
     try:
-        if out:
-            target = _out_file(out)
-            try:
-                with target.open("w", encoding="utf-8", newline="") as fh:
-                    n = exporter.write(conn, what, fmt, fh)  # type: ignore[arg-type]
-            except BrokenPipeError:
-                raise
-            except OSError as exc:  # a full disk says so on write or close: name the file
-                if exc.filename is None:
-                    raise OSError(exc.errno, f"writing failed: {exc.strerror or exc}", str(target)) from None
-                raise
-            print(f"{n} {what} written to {out}", file=sys.stderr)
-        else:
-            exporter.write(conn, what, fmt, sys.stdout)  # type: ignore[arg-type]
+        return write(exporter.rows(conn, what))  # type: ignore[arg-type]
     finally:
         conn.close()
-    return 0
 
 
 def _read_password() -> str:

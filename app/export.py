@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal, TextIO
 
 from app.model import UNSCORED, iso_utc, sentiment_label
@@ -98,10 +98,19 @@ _EXPORTERS = {
 }  # fmt: skip
 
 
+def rows(conn: sqlite3.Connection, what: What) -> Iterator[dict[str, Any]]:
+    """Every row of ``what`` in this cache, streamed."""
+    return _EXPORTERS[what](conn)
+
+
 def write(conn: sqlite3.Connection, what: What, fmt: Format, out: TextIO) -> int:
     """Write every row of ``what`` to ``out``; return how many."""
+    return write_rows(rows(conn, what), what, fmt, out)
+
+
+def write_rows(rows: Iterable[dict[str, Any]], what: str, fmt: Format, out: TextIO) -> int:
+    """Write ``rows`` (of ``what``, from a cache or from the room) to ``out``; return how many."""
     count = 0
-    rows = _EXPORTERS[what](conn)
     if fmt == "jsonl":
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

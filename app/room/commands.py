@@ -13,7 +13,9 @@ import signal
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -68,6 +70,23 @@ def audit(config: Config) -> int:
         return 1
     print(f"room audit trail at {public_url(room)} intact: {rows} rows, chained")
     return 0
+
+
+def export_from_room(config: Config, what: str, write: Callable[[Iterable[dict[str, Any]]], int]) -> int:
+    """``watchfloor export --what queue|audit`` on a machine of the room: the room's rows,
+    written by ``write``; a room that cannot be read is one line on stderr and exit 1."""
+    from app.room.export import rows
+
+    room = _room(config)
+    try:
+        with connect(room, purpose="export") as conn:
+            return write(rows(conn, what))
+    except RoomError as exc:
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(f"watchfloor: the room at {public_url(room)}: {describe(exc)}", file=sys.stderr)
+        return 1
 
 
 def init(config: Config, *, owner: str | None, owner_password_env: str | None) -> int:
