@@ -215,6 +215,10 @@ class RoomDesk(Desk):
         user, topic = self._user(), self.topic
 
         def call(conn: Conn) -> RoomItem | None:
+            if self.room_stories.cache is not None:
+                # a new post of a story another holds is theirs before it is anyone's next
+                # (the holder's console or the hub routes it too, but only at its next round)
+                self.room_stories.route_joiners(conn)
             item = self.queue.claim_next(conn, user, topic=topic)
             if item is not None:
                 self.item = self.opened = item.mention_id

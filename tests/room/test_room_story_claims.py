@@ -230,3 +230,20 @@ def test_claim_next_leaves_an_item_of_a_story_another_holds_to_them(
         assert queue.claim_next(conn, "ben") is None
     hub_round(room_ready, tmp_path, hub.cache)  # and the hub gives it back to its holder
     assert room_states(room_ready, [burned[0]]) == {burned[0]: ("claimed", "ana")}
+
+
+def test_a_new_post_of_a_held_story_is_its_holders_before_another_console_claims_next(
+    room_ready: RoomDb, machines: dict[str, Machine]
+) -> None:
+    burned = post(room_ready, BURNED[:3])
+    fill(room_ready, 0, [("ana", "operator"), ("ben", "operator")])
+    a, b = machines["desk-a"], machines["desk-b"]
+    wait_until(lambda: a.members() == 3 and b.members() == 3, WAIT, "the caches' story")
+    with app_conn(room_ready) as conn:
+        a.desk("ana", burned[0]).claim_story().call(conn)
+    joiner = post(room_ready, BURNED[3:4], first=3)  # it joins ana's story in every cache
+    wait_until(lambda: b.members() == 4, WAIT, "desk-b's cache to see it join")
+    # no router has run since: ben's Claim next must not hand him ana's story's new post
+    with app_conn(room_ready) as conn:
+        assert b.desk("ben", joiner[0]).claim_next().call(conn) is None
+    assert room_states(room_ready, joiner) == {joiner[0]: ("claimed", "ana")}
