@@ -13,6 +13,9 @@ runs, the way the hub does (gap-free sequence, change-log row, NOTIFY).
 - propagation: with the station caught up and listening, ``--samples`` commits of one
   mention each; the time from the start of the room's COMMIT to the commit of that
   mention in the station's cache (seen by the writer's change listener).
+- retention: the ``--offline`` mentions published again into a fresh room as if forty days
+  old, then dropped by the hub's pruning rounds (30 days kept): the rate, beside publishing
+  the same rows in the same run, what stays as the care record, and an idle round's cost.
 - console → wall repaint, end to end, two paths in the same run (``--wall-samples``
   each): a console-style claim or release of one queue item, and a wall in another
   process (bench/_wallprobe.py: the product's WallHub and queue tile, offscreen) that
@@ -51,7 +54,7 @@ from app.model import Mention
 from app.poller import source_context
 from app.resources import demo_config_path
 from app.room.mentions import body_from_mention, mention_from_body
-from app.room.publish import insert_mentions, log_change
+from app.room.publish import insert_mentions, log_change, prune_mentions
 from app.room.schema import grant, migrate
 from app.room.station import Station
 from app.sources.demo import DemoSource
@@ -84,6 +87,37 @@ def publish(conn: psycopg.Connection[Any], bodies: dict[str, dict[str, Any]]) ->
         with conn.transaction():
             new = insert_mentions(conn, page)
             log_change(conn, ["mentions"], new, {t for b in page.values() for t in b["topics"]})
+
+
+def prune_rate(cluster: pg.Cluster, bodies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The room's retention: ``bodies`` published as if forty days old (those that need a
+    response queued, the care record), then pruned by the hub's rounds until none is left;
+    beside it, publishing the same rows in the same run."""
+    db = cluster.create_database()
+    with psycopg.connect(cluster.url(db, pg.OWNER), password=pg.OWNER_PASSWORD, autocommit=True) as owner:
+        migrate(owner)
+        grant(owner, pg.APP)
+    # one post in fifty queued (the demo's history is answered already): the care record kept
+    old = {mid: {**b, "ts": b["ts"] - 40 * 86_400, "needs_response": b["needs_response"] or i % 50 == 0}
+           for i, (mid, b) in enumerate(bodies.items())}  # fmt: skip
+    with psycopg.connect(cluster.url(db), password=pg.APP_PASSWORD, autocommit=True,
+                         options="-c search_path=watchfloor") as conn:  # fmt: skip
+        t0 = time.perf_counter()
+        publish(conn, old)
+        publish_s = time.perf_counter() - t0
+        cutoff = time.time() - 30 * 86_400
+        t0, gone, rounds, more = time.perf_counter(), 0, 0, True
+        while more:
+            n, more = prune_mentions(conn, cutoff)
+            gone, rounds = gone + n, rounds + 1
+        prune_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        prune_mentions(conn, cutoff)  # the round every ten minutes after: nothing left to drop
+        idle_ms = (time.perf_counter() - t0) * 1000
+        (kept,) = conn.execute("SELECT count(*) FROM mentions").fetchone() or (0,)
+    return {"published": len(old), "publish_per_s": round(len(old) / publish_s), "pruned": gone,
+            "kept_care_record": kept, "prune_per_s": round(gone / prune_s), "rounds": rounds,
+            "idle_round_ms": round(idle_ms, 1)}  # fmt: skip
 
 
 def claim_rate(cluster: pg.Cluster, stations: int, items: int) -> dict[str, Any]:
@@ -333,6 +367,7 @@ def main() -> None:
         writer.close()
         conn.close()
         claims = [claim_rate(cluster, n, args.claims) for n in (1, 3, 10)]
+        pruning = prune_rate(cluster, away)
         import inspect
 
         from app.ui.walldata import WallHub
@@ -365,6 +400,7 @@ def main() -> None:
         "notify_p50_ms": round(statistics.median(latencies), 2),
         "notify_p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
         "claim_next": claims,
+        "prune": pruning,
         "console_to_wall_repaint": {
             "wall_default_tick_ms": default_tick,
             "room_notify": wall_room,
@@ -381,6 +417,9 @@ def main() -> None:
             print(
                 f"console → wall repaint, {name}, {tick}: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
             )
+    print(f"room retention: {pruning['pruned']} of {pruning['published']} forty-day-old mentions dropped at"
+          f" {pruning['prune_per_s']:,}/s (published at {pruning['publish_per_s']:,}/s),"
+          f" {pruning['kept_care_record']} kept as the care record; an idle round {pruning['idle_round_ms']} ms")  # fmt: skip
     print(json.dumps(result))
 
 
