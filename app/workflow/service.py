@@ -292,13 +292,16 @@ class QueueWorkflow:
             raise WorkflowError(problem)
         now = time.time()
         current = self._current_reply(conn, mention_id)
-        if current is not None and template is None:
+        # a draft is edited in place; what goes to an approver is a reply of its own, so an
+        # approver who read an earlier version signs off nothing they did not see (the room
+        # does the same)
+        if current is not None and template is None and state != "awaiting_approval":
             conn.execute(
                 "UPDATE replies SET text = ?, state = ?, author = ?, updated_ts = ? WHERE id = ?",
                 (text, state, user.name, now, current[0]),
             )
             return current[0]
-        if current is not None:  # a template replaces an unsent draft
+        if current is not None:  # a template, or a submission, replaces an unsent draft
             conn.execute("UPDATE replies SET state = 'withdrawn', updated_ts = ? WHERE id = ?",
                          (now, current[0]))  # fmt: skip
         cur = conn.execute(

@@ -69,7 +69,16 @@ def test_rejected_reply_returns_to_its_writer_as_a_draft(conn, tx: Tx, wf: Queue
     assert state(conn, mid) == ("draft", "olga")
     assert conn.execute("SELECT state, review_note FROM replies WHERE id = ?", (rid,)).fetchone() == (
         "draft", "tone: no 'lol' please")
-    assert tx(wf.submit, "olga", mid, "We're sorry about this.") == rid  # the same reply, edited
+    again = tx(wf.submit, "olga", mid, "We're sorry about this.")
+    # what goes back to an approver is a reply of its own: one who read the first words
+    # cannot sign off the new ones under the old id
+    assert again != rid
+    assert conn.execute("SELECT state FROM replies WHERE id = ?", (rid,)).fetchone() == ("withdrawn",)
+    with pytest.raises(WorkflowError, match="not awaiting approval"):
+        tx(wf.approve, "ada", rid)
+    tx(wf.approve, "ada", again)
+    assert conn.execute("SELECT state, text FROM replies WHERE id = ?", (again,)).fetchone() == (
+        "approved", "We're sorry about this.")
 
 
 def test_send_without_approval_is_a_per_user_right(conn, tx: Tx, wf: QueueWorkflow) -> None:
