@@ -33,6 +33,8 @@ class ChangeCursor:
 
     last: int = 0
     gaps: dict[int, float] = field(default_factory=dict)
+    #: the log's top taken as the start (a console's first look reads the room whole)
+    started: bool = False
 
     def read(self, conn: psycopg.Connection[Any], *, now: float | None = None) -> list[RoomChange]:
         """The changes committed since the last read, in id order."""

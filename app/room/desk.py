@@ -461,9 +461,9 @@ def probe(conn: Conn, station: str, user: str | None, was: str | None, item: str
         presence.beat(
             conn, station, user, item=item if activity != "idle" else None, activity=activity
         )
-    if cursor.last == 0:  # the first look: from the top (the first read shows everything)
+    if not cursor.started:  # the first look: from the top (the first read shows everything)
         (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM change_log").fetchone() or (0,)
-        cursor.last = max(int(top), 1)
+        cursor.last, cursor.started = int(top), True  # an empty log's first change is id 1: read it
         return Beat(True, presence.who(conn))
     changed = any(c.tables - QUIET for c in cursor.read(conn))
     return Beat(changed, presence.who(conn))

@@ -37,3 +37,17 @@ def test_a_lower_id_committed_late_is_not_missed(room_ready: RoomDb) -> None:
         assert list(cursor.gaps) == [lost]
         cursor.read(reader, now=3.0 + GAP_WAIT_S + 1)
         assert cursor.gaps == {}
+
+
+def test_a_consoles_first_look_at_a_new_room_misses_not_its_first_change(room_ready: RoomDb) -> None:
+    from app.room.desk import probe
+    from app.room.publish import log_change
+
+    with app_conn(room_ready) as conn:
+        cursor = ChangeCursor()
+        first = probe(conn, "desk-1", None, None, None, "idle", cursor, beat=False)
+        assert first.changed  # the first look reads the room whole
+        with conn.transaction():  # the room's very first change: id 1
+            log_change(conn, ["queue"], ["demo:1"])
+        assert probe(conn, "desk-1", None, None, None, "idle", cursor, beat=False).changed
+        assert not probe(conn, "desk-1", None, None, None, "idle", cursor, beat=False).changed
