@@ -136,6 +136,20 @@ def records_begin(conn: sqlite3.Connection, res: int = 60) -> float | None:
     return None if row is None or row[0] is None else float(row[0])
 
 
+def before_record(begins: float | None, start: float) -> bool:
+    """Whether a window from ``start`` reaches back before the stored record ``begins`` (a
+    minute's grace for the record's first bucket): a change against such a period compares
+    with part of it, and a count over it is a count over less than it says."""
+    return begins is not None and begins > start + 60
+
+
+def period_record(conn: sqlite3.Connection, period_s: float, now: float) -> tuple[float | None, bool]:
+    """For a figure over the last ``period_s`` compared with the period before it: where
+    the record it is summed from begins, and whether that period before is on record whole."""
+    begins = records_begin(conn, resolution_for(period_s))
+    return begins, not before_record(begins, now - 2 * period_s)
+
+
 def rate_per_min(conn: sqlite3.Connection, topic: str, now: float, window_min: int) -> float:
     """Mentions per minute over the last ``window_min`` complete minutes (minute rollups):
     the one "now" rate every tile and alert quotes, whatever span its chart shows."""

@@ -18,7 +18,6 @@ from app.ui.tilebase import (
     TileFrame,
     TileOptions,
     TileSpec,
-    before_record,
     records_note,
     wrap_lines,
 )
@@ -100,12 +99,11 @@ class KpiTile(TileFrame):
         else:
             cur = wallquery.totals(conn, self.opts.topic, now - period, now)
             prev = wallquery.totals(conn, self.opts.topic, now - 2 * period, now - period)
-            begins = wallquery.records_begin(conn, wallquery.resolution_for(period))
+            begins, whole_before = wallquery.period_record(conn, period, now)
             note = records_note(begins, now - period, now)
             if note:  # a count over part of its window says so
                 self.subtitle += note
                 self.subtitle_short = [self._period() + note.replace("records from", "from"), self._period()]
-            whole_before = not before_record(begins, now - 2 * period)
             if not cur.n and metric != "mentions":  # a share of nothing is not 0 %
                 self.value = "–"
                 self.delta = f"no mentions in the last {self._period()}"

@@ -18,7 +18,6 @@ from app.ui.tilebase import (
     TileFrame,
     TileOptions,
     TileSpec,
-    before_record,
     records_note,
     wrap_lines,
 )
@@ -211,7 +210,7 @@ class SentimentTile(TileFrame):
         period = self.opts.period_min * 60
         self.now = wallquery.totals(self.ctx.conn, self.opts.topic, now - period, now)
         self.before = wallquery.totals(self.ctx.conn, self.opts.topic, now - 2 * period, now - period)
-        if before_record(wallquery.records_begin(self.ctx.conn, wallquery.resolution_for(period)), now - 2 * period):
+        if not wallquery.period_record(self.ctx.conn, period, now)[1]:
             self.before = wallquery.Totals()  # no whole period before on record: no change to tell
         start = now - self.opts.window_min * 60
         s = wallquery.series(self.ctx.conn, self.opts.topic, start, now)

@@ -15,7 +15,6 @@ from app.ui.tilebase import (
     TileFrame,
     TileOptions,
     TileSpec,
-    before_record,
     elide,
     records_note,
 )
@@ -60,10 +59,10 @@ class ShareTile(TileFrame):
         self.before = wallquery.share_of_voice(self.ctx.conn, self.topics, now - 2 * p, now - p)
         hours = self.opts.period_min / 60
         self.subtitle = f"last {hours:.0f} h" if hours >= 1 else f"last {self.opts.period_min} min"
-        begins = wallquery.records_begin(self.ctx.conn, wallquery.resolution_for(p))
+        begins, whole_before = wallquery.period_record(self.ctx.conn, p, now)
         self.subtitle += records_note(begins, now - p, now)
         self.subtitle_short = [self.subtitle.replace("records from", "from")] if begins else []
-        if before_record(begins, now - 2 * p):  # no whole earlier period: no change in points
+        if not whole_before:  # no whole earlier period: no change in points
             self.before = {}
         self.empty_text = "" if sum(self.now.values()) else "No brand or competitor mentions yet"
 

@@ -35,6 +35,7 @@ from app.store import tables as T
 from app.store.changelog import Change
 from app.ui import theme
 from app.ui.theme import Scale
+from app.wallquery import before_record
 
 ENTRY_POINT_GROUP = "watchfloor.tiles"
 
@@ -334,13 +335,6 @@ def stale_clock(ts: float, now: float) -> str:
     return when.strftime("%a %d %b %H:%M")
 
 
-def before_record(begins: float | None, start: float) -> bool:
-    """Whether a window from ``start`` reaches back before the stored record ``begins`` (a
-    minute's grace for the record's first bucket): a change against such a period compares
-    with part of it, and a count over it is a count over less than it says."""
-    return begins is not None and begins > start + 60
-
-
 def records_note(begins: float | None, start: float, now: float) -> str:
     """`` · records from 10:42`` when a figure's window reaches back before the stored
     record begins: "last 24 h" over three hours of record would claim a day it never saw."""
@@ -365,11 +359,28 @@ def first_fit(forms: Sequence[str], font: QFont, width: float) -> str:
     return elide(forms[-1], font, width)
 
 
-def _chars(line: QTextLine, at: list[int]) -> tuple[int, int]:
-    """A laid-out line's start and length in characters of the string (``at``: the
-    character at each UTF-16 unit)."""
-    start = at[line.textStart()]
-    return start, at[line.textStart() + line.textLength()] - start
+def _units(text: str) -> list[int] | None:
+    """The character of ``text`` at each UTF-16 unit (Qt's text layout counts those: an
+    emoji beyond the first plane is two units, one character), or None when they are one
+    to one, as in most posts."""
+    if text.isascii() or max(map(ord, text)) <= 0xFFFF:
+        return None
+    at = [0] * (len(text.encode("utf-16-le")) // 2 + 1)
+    unit = 0
+    for i, char in enumerate(text):
+        at[unit] = i
+        unit += 2 if ord(char) > 0xFFFF else 1
+    at[unit] = len(text)
+    return at
+
+
+def _chars(line: QTextLine, at: list[int] | None) -> tuple[int, int]:
+    """A laid-out line's start and length in characters of the string (``at``: from
+    :func:`_units`; read as characters, each emoji cut a line a letter early)."""
+    start, length = line.textStart(), line.textLength()
+    if at is None:
+        return start, length
+    return at[start], at[start + length] - at[start]
 
 
 def wrap_lines(text: str, font: QFont, width: float, max_lines: int) -> list[str]:
@@ -384,14 +395,7 @@ def wrap_lines(text: str, font: QFont, width: float, max_lines: int) -> list[str
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)
-    # the layout counts UTF-16 units: an emoji beyond the first plane is two of them, one
-    # character of the string (read as characters, each one cut a line a letter early)
-    at = [0] * (len(flat.encode("utf-16-le")) // 2 + 1)
-    unit = 0
-    for i, char in enumerate(flat):
-        at[unit] = i
-        unit += 2 if ord(char) > 0xFFFF else 1
-    at[unit] = len(flat)
+    at = _units(flat)
     layout.beginLayout()
     lines: list[str] = []
     while len(lines) < max_lines:
